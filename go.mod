@@ -1,0 +1,3 @@
+module github.com/dcwp-go/dcwp
+
+go 1.26
