@@ -1,0 +1,76 @@
+package arch
+
+import "testing"
+
+func TestMaskedCountsMatchSpec(t *testing.T) {
+	cases := []struct {
+		model, dataset string
+		masked         int
+		params         int // trainable + buffers
+	}{
+		{"cnn", "cmnist", 660992, 660992 + 2*(64+128+256)*2 + 10},
+		{"mlp", "cmnist", 248720, 248720 + 100 + 100 + 32 + 10},
+		// torchvision resnet18 has 11,689,512 parameters with a 1000-way head; with 10 classes
+		// the head shrinks by 512*990+990, and running stats add 2*4800 buffers; BN affine is 2*4800 of the total.
+		{"resnet18", "cifar10c", 11689512 - 9600 - 1000 - 512*990, 11689512 - 512*990 - 990 + 9600},
+	}
+	for _, c := range cases {
+		t.Run(c.model, func(t *testing.T) {
+			a, err := ForRun(c.model, c.dataset, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := a.MaskedCount(); got != c.masked {
+				t.Errorf("masked weights = %d, want %d", got, c.masked)
+			}
+			total := 0
+			for _, p := range a.Params() {
+				total += p.Numel()
+			}
+			if total != c.params {
+				t.Errorf("params = %d, want %d", total, c.params)
+			}
+		})
+	}
+}
+
+func TestAsCodedMLPScalesInput(t *testing.T) {
+	a, err := ForRun("mlp", "cmnist", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := a.Nodes[0]; n.Op != OpScale || n.Factor != 1.0/255 {
+		t.Fatalf("first node %+v, want scale by 1/255", n)
+	}
+}
+
+func TestValidateRejectsBrokenGraphs(t *testing.T) {
+	cases := map[string]*Arch{
+		"forward reference": {Name: "x", Input: [3]int{1, 2, 2}, Classes: 2, Feature: "a",
+			Nodes: []Node{{Name: "a", Op: OpFlatten, Inputs: []string{"b"}}}},
+		"channel mismatch": {Name: "x", Input: [3]int{1, 2, 2}, Classes: 2, Feature: "f",
+			Nodes: []Node{{Name: "f", Op: OpFlatten, Inputs: []string{Input}}, {Name: "fc", Op: OpLinear, Inputs: []string{"f"}, In: 5, Out: 2}}},
+		"wrong classes": {Name: "x", Input: [3]int{1, 2, 2}, Classes: 3, Feature: "f",
+			Nodes: []Node{{Name: "f", Op: OpFlatten, Inputs: []string{Input}}, {Name: "fc", Op: OpLinear, Inputs: []string{"f"}, In: 4, Out: 2}}},
+		"unknown feature": {Name: "x", Input: [3]int{1, 2, 2}, Classes: 2, Feature: "nope",
+			Nodes: []Node{{Name: "f", Op: OpFlatten, Inputs: []string{Input}}, {Name: "fc", Op: OpLinear, Inputs: []string{"f"}, In: 4, Out: 2}}},
+	}
+	for name, a := range cases {
+		t.Run(name, func(t *testing.T) {
+			if err := a.Validate(); err == nil {
+				t.Fatal("Validate accepted a broken graph")
+			}
+		})
+	}
+}
+
+func TestResNetShapes(t *testing.T) {
+	a, err := ForRun("resnet18", "celeba", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := a.Shapes()
+	if got := s["layer4.1.relu2"]; got[0] != 512 || got[1] != 7 || got[2] != 7 {
+		t.Fatalf("layer4 output %v, want [512 7 7]", got)
+	}
+}

@@ -1,0 +1,139 @@
+package rundir
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/dcwp-go/dcwp/arch"
+)
+
+// Run is an opened run directory.
+type Run struct {
+	Dir    string
+	Config Config
+	Arch   *arch.Arch
+}
+
+// Path joins a file name onto the run directory.
+func (r *Run) Path(name string) string { return filepath.Join(r.Dir, name) }
+
+// Open reads a run directory's configuration and the architecture it describes.
+func Open(dir string) (*Run, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("run directory %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("run directory %s: not a directory", dir)
+	}
+	r := &Run{Dir: dir}
+	if err := ReadJSON(r.Path(ConfigFile), &r.Config); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("run directory %s: no %s (not a dcwp-train run, or it never started)", dir, ConfigFile)
+		}
+		return nil, fmt.Errorf("run directory %s: %w", dir, err)
+	}
+	a, err := arch.ForRun(r.Config.Model, r.Config.Dataset, r.Config.AsCoded())
+	if err != nil {
+		return nil, fmt.Errorf("run directory %s: %s: %w", dir, ConfigFile, err)
+	}
+	r.Arch = a
+	return r, nil
+}
+
+// Network is one network of a run: every parameter of its arch, and for the DCWP
+// subnetwork the fixed binary mask of each masked weight.
+type Network struct {
+	Which  string
+	Arch   *arch.Arch
+	Params map[string]Tensor
+	Masks  map[string]Tensor // nil for the vanilla network
+}
+
+// Network loads the vanilla or the DCWP network, checking every tensor against the arch.
+func (r *Run) Network(which string) (*Network, error) {
+	var file string
+	switch which {
+	case Vanilla:
+		file = VanillaFile
+	case DCWP:
+		file = DCWPFile
+	default:
+		return nil, fmt.Errorf("unknown network %q (want %s or %s)", which, Vanilla, DCWP)
+	}
+	n := &Network{Which: which, Arch: r.Arch}
+	var err error
+	if n.Params, err = r.readChecked(file, r.Arch.Params(), false); err != nil {
+		return nil, err
+	}
+	if which == DCWP {
+		if n.Masks, err = r.readChecked(MaskFile, r.Arch.MaskedParams(), true); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+func (r *Run) readChecked(file string, want []arch.Param, mask bool) (map[string]Tensor, error) {
+	path := r.Path(file)
+	got, _, err := ReadTensors(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("run directory %s: %s is missing (did the run finish this stage?)", r.Dir, file)
+		}
+		return nil, err
+	}
+	for _, p := range want {
+		t, ok := got[p.Name]
+		if !ok {
+			return nil, fmt.Errorf("%s: no tensor %q: checkpoint does not match model %s in %s", path, p.Name, r.Config.Model, ConfigFile)
+		}
+		if fmt.Sprint(t.Shape) != fmt.Sprint(p.Shape) {
+			return nil, fmt.Errorf("%s: tensor %q has shape %v, model %s wants %v", path, p.Name, t.Shape, r.Config.Model, p.Shape)
+		}
+		if mask && t.U8 == nil || !mask && t.F32 == nil {
+			return nil, fmt.Errorf("%s: tensor %q has the wrong dtype", path, p.Name)
+		}
+		if t.Numel() != len(t.F32)+len(t.U8) {
+			return nil, fmt.Errorf("%s: tensor %q holds %d values for shape %v", path, p.Name, len(t.F32)+len(t.U8), t.Shape)
+		}
+	}
+	return got, nil
+}
+
+// Folded returns the parameters with each masked weight multiplied by its binary mask:
+// the network as it computes. For the vanilla network it returns the parameters as they are.
+func (n *Network) Folded() map[string]Tensor {
+	out := make(map[string]Tensor, len(n.Params))
+	for name, t := range n.Params {
+		m, ok := n.Masks[name]
+		if !ok {
+			out[name] = t
+			continue
+		}
+		w := make([]float32, len(t.F32))
+		for i, v := range t.F32 {
+			if m.U8[i] != 0 {
+				w[i] = v
+			}
+		}
+		out[name] = F32Tensor(w, t.Shape...)
+	}
+	return out
+}
+
+// Kept counts the kept (non-zero mask) entries of each masked weight.
+func (n *Network) Kept() (kept, total int) {
+	for _, m := range n.Masks {
+		for _, v := range m.U8 {
+			if v != 0 {
+				kept++
+			}
+		}
+		total += len(m.U8)
+	}
+	return kept, total
+}

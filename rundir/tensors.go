@@ -1,0 +1,119 @@
+package rundir
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+
+	"github.com/nlpodyssey/safetensors"
+)
+
+// Tensor is a named array as stored in a run directory: float32 values or, for masks and
+// flags, bytes. Exactly one of F32 and U8 is set.
+type Tensor struct {
+	Shape []int
+	F32   []float32
+	U8    []uint8
+}
+
+// Numel is the element count the shape implies.
+func (t Tensor) Numel() int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
+// F32Tensor wraps float32 data.
+func F32Tensor(data []float32, shape ...int) Tensor { return Tensor{Shape: shape, F32: data} }
+
+// U8Tensor wraps byte data.
+func U8Tensor(data []uint8, shape ...int) Tensor { return Tensor{Shape: shape, U8: data} }
+
+// WriteTensors saves tensors in safetensors format (readable by PyTorch's safetensors), atomically.
+func WriteTensors(path string, tensors map[string]Tensor, meta map[string]string) error {
+	views := make(map[string]safetensors.TensorView, len(tensors))
+	for name, t := range tensors {
+		v, err := t.view()
+		if err != nil {
+			return fmt.Errorf("write %s: tensor %s: %w", path, name, err)
+		}
+		views[name] = v
+	}
+	return WriteAtomic(path, func(w *bufio.Writer) error {
+		return safetensors.SerializeToWriter(views, meta, w)
+	})
+}
+
+func (t Tensor) view() (safetensors.TensorView, error) {
+	shape := make([]uint64, len(t.Shape))
+	for i, d := range t.Shape {
+		shape[i] = uint64(d)
+	}
+	if t.U8 != nil {
+		return safetensors.NewTensorView(safetensors.U8, shape, t.U8)
+	}
+	buf := make([]byte, 4*len(t.F32))
+	for i, v := range t.F32 {
+		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
+	}
+	return safetensors.NewTensorView(safetensors.F32, shape, buf)
+}
+
+// ReadTensors loads a safetensors file holding F32 and U8 tensors.
+func ReadTensors(path string) (map[string]Tensor, map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := safetensors.Deserialize(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
+	}
+	out := make(map[string]Tensor, st.Len())
+	for _, nt := range st.Tensors() {
+		t, err := fromView(nt.TensorView)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: tensor %s: %w", path, nt.Name, err)
+		}
+		out[nt.Name] = t
+	}
+	_, md, err := safetensors.ReadMetadata(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, md.Metadata(), nil
+}
+
+func fromView(v safetensors.TensorView) (Tensor, error) {
+	shape := make([]int, len(v.Shape()))
+	for i, d := range v.Shape() {
+		shape[i] = int(d)
+	}
+	data := v.Data()
+	switch v.DType() {
+	case safetensors.U8:
+		return Tensor{Shape: shape, U8: append([]uint8(nil), data...)}, nil
+	case safetensors.F32:
+		f := make([]float32, len(data)/4)
+		for i := range f {
+			f[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+		}
+		return Tensor{Shape: shape, F32: f}, nil
+	}
+	return Tensor{}, fmt.Errorf("dtype %s not supported (want F32 or U8)", v.DType())
+}
+
+// SortedNames returns the map's keys in order, for deterministic iteration.
+func SortedNames(m map[string]Tensor) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
