@@ -7,4 +7,7 @@ require (
 	google.golang.org/protobuf v1.36.12
 )
 
-require github.com/stretchr/testify v1.9.0 // indirect
+require (
+	github.com/stretchr/testify v1.9.0 // indirect
+	golang.org/x/image v0.48.0
+)

@@ -1,0 +1,182 @@
+package dataset
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Binary cache of a decoded image folder.
+//
+// Layout (little endian):
+//
+//	magic   [8]byte "DCWPIMG\x00"
+//	version uint32 (cacheVersion)
+//	N, C, H, W uint32
+//	key     [32]byte  sha256 over dataset name, file names, sizes, mtimes, labels, biases
+//	labels  N × int32
+//	bias    N × int32
+//	images  N×C×H×W uint8 (CHW per image)
+//	crc     uint32    CRC-32C (Castagnoli) of everything before it
+//
+// It is written to a temporary file in the same folder and renamed into place.
+const (
+	cacheName    = ".dcwp-cache.bin"
+	cacheVersion = 1
+	cacheHeader  = 8 + 4 + 16 + 32
+)
+
+var cacheMagic = [8]byte{'D', 'C', 'W', 'P', 'I', 'M', 'G', 0}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// DisableCache turns the binary cache off (neither read nor written).
+var DisableCache = false
+
+// Warnf reports non-fatal problems (an unreadable or unwritable cache).
+// Replace it to silence or redirect them.
+var Warnf = func(format string, args ...any) { log.Printf(format, args...) }
+
+// ErrCacheCorrupt: the cache file failed its checksum or is truncated.
+var ErrCacheCorrupt = errors.New("cache file corrupt")
+
+// key hashes what identifies the folder's content: the files' names, sizes and
+// modification times, and their labels and biases.
+func (src *source) key(ds string) ([32]byte, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "dcwp-cache v%d\x00%s\x00%s\x00%d\x00", cacheVersion, ds, src.keyExtra, len(src.paths))
+	var buf [8]byte
+	for i, p := range src.paths {
+		var size, mtime int64
+		if src.infos != nil {
+			size, mtime = src.infos[i].Size(), src.infos[i].ModTime().UnixNano()
+		} else {
+			st, err := os.Stat(p)
+			if err != nil {
+				return [32]byte{}, fmt.Errorf("image %s: %w", p, err)
+			}
+			size, mtime = st.Size(), st.ModTime().UnixNano()
+		}
+		rel, err := filepath.Rel(src.dir, p)
+		if err != nil {
+			rel = p
+		}
+		io.WriteString(h, rel)
+		h.Write([]byte{0})
+		binary.LittleEndian.PutUint64(buf[:], uint64(size))
+		h.Write(buf[:])
+		binary.LittleEndian.PutUint64(buf[:], uint64(mtime))
+		h.Write(buf[:])
+		io.WriteString(h, strconv.Itoa(int(src.labels[i]))+","+strconv.Itoa(int(src.bias[i]))+"\x00")
+	}
+	var k [32]byte
+	copy(k[:], h.Sum(nil))
+	return k, nil
+}
+
+// readCache returns (nil, nil) when there is no cache or it is for other
+// content (stale), the part when it is valid, and an error when it is corrupt.
+func readCache(path string, key [32]byte, labels, bias []int32) (*part, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer f.Close()
+	var hdr [cacheHeader]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrCacheCorrupt, err)
+	}
+	if !bytes.Equal(hdr[:8], cacheMagic[:]) || binary.LittleEndian.Uint32(hdr[8:]) != cacheVersion {
+		return nil, nil // other format/version: rebuild silently
+	}
+	if !bytes.Equal(hdr[28:60], key[:]) {
+		return nil, nil // stale
+	}
+	n := int(binary.LittleEndian.Uint32(hdr[12:]))
+	c := int(binary.LittleEndian.Uint32(hdr[16:]))
+	hh := int(binary.LittleEndian.Uint32(hdr[20:]))
+	w := int(binary.LittleEndian.Uint32(hdr[24:]))
+	if n != len(labels) || c <= 0 || hh <= 0 || w <= 0 {
+		return nil, nil
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	body := int64(n)*8 + int64(n)*int64(c*hh*w)
+	if st.Size() != cacheHeader+body+4 {
+		return nil, fmt.Errorf("%w: size %d, want %d", ErrCacheCorrupt, st.Size(), cacheHeader+body+4)
+	}
+	buf := make([]byte, body+4)
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCacheCorrupt, err)
+	}
+	crc := crc32.Update(crc32.Checksum(hdr[:], castagnoli), castagnoli, buf[:body])
+	if crc != binary.LittleEndian.Uint32(buf[body:]) {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrCacheCorrupt)
+	}
+	for i := 0; i < n; i++ {
+		if int32(binary.LittleEndian.Uint32(buf[4*i:])) != labels[i] ||
+			int32(binary.LittleEndian.Uint32(buf[4*n+4*i:])) != bias[i] {
+			return nil, nil
+		}
+	}
+	return &part{c: c, h: hh, w: w, images: buf[8*n : body : body]}, nil
+}
+
+// writeCache writes the cache atomically (temp file + rename).
+func writeCache(path string, key [32]byte, p *part, labels, bias []int32) (err error) {
+	n := len(labels)
+	var hdr [cacheHeader]byte
+	copy(hdr[:8], cacheMagic[:])
+	binary.LittleEndian.PutUint32(hdr[8:], cacheVersion)
+	binary.LittleEndian.PutUint32(hdr[12:], uint32(n))
+	binary.LittleEndian.PutUint32(hdr[16:], uint32(p.c))
+	binary.LittleEndian.PutUint32(hdr[20:], uint32(p.h))
+	binary.LittleEndian.PutUint32(hdr[24:], uint32(p.w))
+	copy(hdr[28:60], key[:])
+	lb := make([]byte, 8*n)
+	for i := 0; i < n; i++ {
+		binary.LittleEndian.PutUint32(lb[4*i:], uint32(labels[i]))
+		binary.LittleEndian.PutUint32(lb[4*n+4*i:], uint32(bias[i]))
+	}
+	crc := crc32.Checksum(hdr[:], castagnoli)
+	crc = crc32.Update(crc, castagnoli, lb)
+	crc = crc32.Update(crc, castagnoli, p.images)
+	var tail [4]byte
+	binary.LittleEndian.PutUint32(tail[:], crc)
+
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	for _, b := range [][]byte{hdr[:], lb, p.images, tail[:]} {
+		if _, err = f.Write(b); err != nil {
+			return err
+		}
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
