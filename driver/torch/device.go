@@ -1,0 +1,125 @@
+package torch
+
+// #include "shim/shim.h"
+import "C"
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// DeviceType is the kind of device a tensor lives on.
+type DeviceType int
+
+const (
+	CPU  DeviceType = C.DT_CPU
+	CUDA DeviceType = C.DT_CUDA
+)
+
+// Device is a device type and, for CUDA, an ordinal.
+type Device struct {
+	Type  DeviceType
+	Index int
+}
+
+// CPUDevice is the host.
+var CPUDevice = Device{Type: CPU}
+
+func (d Device) String() string {
+	if d.Type == CPU {
+		return "cpu"
+	}
+	return "cuda:" + strconv.Itoa(d.Index)
+}
+
+// IsCUDA reports whether d is a GPU.
+func (d Device) IsCUDA() bool { return d.Type == CUDA }
+
+// ParseDevice parses "cpu", "cuda" or "cuda:N" and checks that it is usable.
+func ParseDevice(s string) (Device, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "cpu" {
+		return CPUDevice, nil
+	}
+	if s != "cuda" && !strings.HasPrefix(s, "cuda:") {
+		return Device{}, fmt.Errorf("torch: unknown device %q (want cpu, cuda or cuda:N)", s)
+	}
+	d := Device{Type: CUDA}
+	if rest, ok := strings.CutPrefix(s, "cuda:"); ok {
+		n, err := strconv.Atoi(rest)
+		if err != nil || n < 0 {
+			return Device{}, fmt.Errorf("torch: bad CUDA device ordinal in %q", s)
+		}
+		d.Index = n
+	}
+	return d, checkCUDA(d)
+}
+
+func checkCUDA(d Device) error {
+	if !BuiltWithCUDA() {
+		return fmt.Errorf("torch: device %s requested but libdcwptorch was built without CUDA (libtorch %s); rebuild it with tools/build-shim.sh against a CUDA libtorch", d, Version())
+	}
+	n := CUDADeviceCount()
+	if !CUDAAvailable() || n == 0 {
+		return fmt.Errorf("torch: device %s requested but no GPU is visible (CUDA driver or device missing)", d)
+	}
+	if d.Index >= n {
+		return fmt.Errorf("torch: device %s requested but only %d GPU(s) are visible", d, n)
+	}
+	return nil
+}
+
+// BuiltWithCUDA reports whether the shim was linked against a CUDA libtorch.
+func BuiltWithCUDA() bool { return C.dt_built_with_cuda() != 0 }
+
+// CUDAAvailable reports whether a GPU can be used.
+func CUDAAvailable() bool { return C.dt_cuda_available() != 0 }
+
+// CUDADeviceCount is the number of visible GPUs.
+func CUDADeviceCount() int { return int(C.dt_cuda_device_count()) }
+
+// Version is the libtorch version the shim was compiled against.
+func Version() string { return C.GoString(C.dt_torch_version()) }
+
+// SetNumThreads sets libtorch's process-wide intra-op thread count.
+func SetNumThreads(n int) { C.dt_set_num_threads(C.int(n)) }
+
+// NumThreads is libtorch's intra-op thread count.
+func NumThreads() int { return int(C.dt_get_num_threads()) }
+
+// ManualSeed seeds libtorch's process-wide default generators (all devices).
+func ManualSeed(seed uint64) error {
+	return check("manual_seed", C.dt_manual_seed(C.uint64_t(seed)))
+}
+
+// Synchronize waits for queued GPU work; a no-op without CUDA.
+func Synchronize() error { return check("cuda_synchronize", C.dt_cuda_synchronize()) }
+
+// Generator is a seeded CPU random generator; results for a seed are the same
+// on every device because samples are drawn on the CPU and then moved.
+type Generator struct{ h C.dt_gen }
+
+// NewGenerator returns a generator seeded with seed. Close it when done.
+func NewGenerator(seed uint64) (*Generator, error) {
+	g := &Generator{}
+	if err := check("generator", C.dt_gen_new(C.uint64_t(seed), &g.h)); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Close frees the generator; it is idempotent.
+func (g *Generator) Close() {
+	if g != nil && g.h != nil {
+		C.dt_gen_free(g.h)
+		g.h = nil
+	}
+}
+
+func (g *Generator) handle() C.dt_gen {
+	if g == nil {
+		return nil
+	}
+	return g.h
+}

@@ -1,0 +1,42 @@
+// Package torch is dcwp's narrow binding to libtorch: tensors, the ops the
+// DCWP trainer needs, autograd, torch::optim optimizers and named-tensor
+// files, over a small C ABI shim (shim/shim.h) built as
+// build/lib/libdcwptorch.so by tools/build-shim.sh.
+//
+// # Memory
+//
+// Tensors own libtorch handles that Go's GC cannot see, so nothing is freed
+// by finalizers. A Tensor made by a package-level constructor is owned by the
+// caller, who calls Close (idempotent). Ops are methods of a Scope; every
+// tensor a Scope produces is owned by it and freed by Scope.Close, unless it
+// was moved out with Keep:
+//
+//	s := torch.NewScope()
+//	defer s.Close()
+//	logits := s.Linear(s.Relu(s.Linear(x, w1, b1)), w2, b2)
+//	loss := s.CrossEntropy(logits, y, torch.ReduceMean)
+//	if err := s.Err(); err != nil { ... }
+//
+// Errors are sticky: the first failing op records its error (carrying
+// libtorch's message), later ops of the scope do nothing and return nil, and
+// every op accepts nil inputs once an error is recorded. Check Err once.
+//
+// # Grad mode
+//
+// libtorch's grad mode is per OS thread and goroutines migrate between
+// threads, so this package never relies on it: each Scope carries its own
+// grad flag that every op passes to the shim explicitly. Scope.NoGrad runs a
+// function with the flag off; NewNoGradScope starts with it off.
+//
+// # Global state
+//
+// libtorch keeps the intra-op thread count (SetNumThreads) and the default
+// generators (ManualSeed) process-wide; this package adds no global mutable
+// state of its own. Use a Generator for deterministic sampling: generators
+// are CPU generators, so a seed yields the same numbers on every device.
+//
+// # Devices
+//
+// ParseDevice accepts "cpu", "cuda" and "cuda:N" and fails with a message
+// saying whether the shim lacks CUDA support or no GPU is visible.
+package torch

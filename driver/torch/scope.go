@@ -1,0 +1,213 @@
+package torch
+
+// #include "shim/shim.h"
+import "C"
+
+import (
+	"fmt"
+)
+
+// Scope owns the tensors its ops produce and records the first error.
+// A Scope is not safe for concurrent use.
+type Scope struct {
+	owned  []*Tensor
+	err    error
+	noGrad bool
+}
+
+// NewScope returns an empty scope with grad recording on.
+func NewScope() *Scope { return &Scope{} }
+
+// NewNoGradScope returns a scope whose ops never record autograd graph.
+func NewNoGradScope() *Scope { return &Scope{noGrad: true} }
+
+// Err is the first error recorded by the scope's ops, or nil.
+func (s *Scope) Err() error { return s.err }
+
+// Fail records err as the scope's error unless one is already recorded;
+// callers use it to route their own failures through the same check.
+func (s *Scope) Fail(err error) {
+	if s.err == nil && err != nil {
+		s.err = err
+	}
+}
+
+// Close frees every tensor still owned by the scope; it is idempotent.
+func (s *Scope) Close() {
+	for _, t := range s.owned {
+		if t.owner == s {
+			t.Close()
+		}
+	}
+	s.owned = nil
+}
+
+// Keep moves t out of the scope: the caller now owns it and must Close it.
+func (s *Scope) Keep(t *Tensor) *Tensor {
+	if t != nil && t.owner == s {
+		t.owner = nil
+	}
+	return t
+}
+
+// Own hands a caller-owned tensor to the scope, which frees it on Close.
+func (s *Scope) Own(t *Tensor) *Tensor {
+	if t != nil && t.owner == nil {
+		t.owner = s
+		s.owned = append(s.owned, t)
+	}
+	return t
+}
+
+// GradEnabled reports whether the scope's ops record autograd graph.
+func (s *Scope) GradEnabled() bool { return !s.noGrad }
+
+// NoGrad runs f with the scope's grad recording off, restoring it after.
+// Because the flag lives in the scope and travels with every call, this is
+// correct whichever OS threads the goroutine runs on.
+func (s *Scope) NoGrad(f func() error) error {
+	prev := s.noGrad
+	s.noGrad = true
+	defer func() { s.noGrad = prev }()
+	return f()
+}
+
+// maxInputs bounds the handle array kept on the stack for most ops.
+const maxInputs = 8
+
+// call runs one shim op. Nil entries of in are passed as absent optional
+// inputs only where optional allows (bit i for input i).
+func (s *Scope) call(name string, op C.int, in []*Tensor, optional uint, ia []int64, da []float64, gen *Generator) *Tensor {
+	if s.err != nil {
+		return nil
+	}
+	var buf [maxInputs]C.dt_tensor
+	hs := buf[:0]
+	if len(in) > maxInputs {
+		hs = make([]C.dt_tensor, 0, len(in))
+	}
+	for i, t := range in {
+		if t == nil && i < 32 && optional&(1<<uint(i)) != 0 {
+			hs = append(hs, nil)
+			continue
+		}
+		if !t.Valid() {
+			s.err = fmt.Errorf("torch: %s: input %d: %w", name, i, ErrClosed)
+			return nil
+		}
+		hs = append(hs, t.h)
+	}
+	var hp *C.dt_tensor
+	if len(hs) > 0 {
+		hp = &hs[0]
+	}
+	grad := C.int(1)
+	if s.noGrad {
+		grad = 0
+	}
+	out := &Tensor{owner: s}
+	msg := C.dt_op(op, hp, C.int(len(hs)), int64Ptr(ia), C.int(len(ia)), float64Ptr(da), C.int(len(da)),
+		gen.handle(), grad, &out.h)
+	if err := check(name, msg); err != nil {
+		s.err = err
+		return nil
+	}
+	s.owned = append(s.owned, out)
+	return out
+}
+
+// new records a constructor's result in the scope.
+func (s *Scope) adopt(t *Tensor, err error) *Tensor {
+	if s.err != nil {
+		t.Close()
+		return nil
+	}
+	if err != nil {
+		s.err = err
+		return nil
+	}
+	return s.Own(t)
+}
+
+// FromFloat32 is the scope-owned form of the package-level constructor.
+func (s *Scope) FromFloat32(data []float32, shape []int64, dev Device) *Tensor {
+	if s.err != nil {
+		return nil
+	}
+	return s.adopt(FromFloat32(data, shape, dev))
+}
+
+// FromFloat64 is the scope-owned form of the package-level constructor.
+func (s *Scope) FromFloat64(data []float64, shape []int64, dev Device) *Tensor {
+	if s.err != nil {
+		return nil
+	}
+	return s.adopt(FromFloat64(data, shape, dev))
+}
+
+// FromInt64 is the scope-owned form of the package-level constructor.
+func (s *Scope) FromInt64(data []int64, shape []int64, dev Device) *Tensor {
+	if s.err != nil {
+		return nil
+	}
+	return s.adopt(FromInt64(data, shape, dev))
+}
+
+// FromBool is the scope-owned form of the package-level constructor.
+func (s *Scope) FromBool(data []bool, shape []int64, dev Device) *Tensor {
+	if s.err != nil {
+		return nil
+	}
+	return s.adopt(FromBool(data, shape, dev))
+}
+
+// Grad returns a scope-owned handle to t's gradient (nil when none, without
+// recording an error).
+func (s *Scope) Grad(t *Tensor) *Tensor {
+	if s.err != nil {
+		return nil
+	}
+	g, err := t.Grad()
+	if err != nil {
+		s.err = err
+		return nil
+	}
+	return s.Own(g)
+}
+
+// Backward runs loss.backward() unless the scope has already failed.
+func (s *Scope) Backward(loss *Tensor) {
+	if s.err == nil {
+		s.Fail(Backward(loss))
+	}
+}
+
+// Float32s reads t to the host, recording any error in the scope.
+func (s *Scope) Float32s(t *Tensor) []float32 {
+	if s.err != nil {
+		return nil
+	}
+	v, err := t.Float32s()
+	s.Fail(err)
+	return v
+}
+
+// Int64s reads t to the host, recording any error in the scope.
+func (s *Scope) Int64s(t *Tensor) []int64 {
+	if s.err != nil {
+		return nil
+	}
+	v, err := t.Int64s()
+	s.Fail(err)
+	return v
+}
+
+// Item reads a one-element t, recording any error in the scope.
+func (s *Scope) Item(t *Tensor) float64 {
+	if s.err != nil {
+		return 0
+	}
+	v, err := t.Item()
+	s.Fail(err)
+	return v
+}
