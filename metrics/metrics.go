@@ -1,0 +1,104 @@
+// Package metrics computes the evaluation numbers of the DCWP method from
+// predictions, labels and bias attributes. It is pure Go and shared by the
+// trainer (validation during training) and the evaluator (dcwp-eval), so both
+// report identical figures for identical predictions.
+package metrics
+
+import "github.com/dcwp-go/dcwp/rundir"
+
+// Accuracy scores predictions against labels and groups them by (label, bias).
+//
+//   - Accuracy: correct / samples over all samples.
+//   - Groups[label][bias]: accuracy of the cell, -1 for an empty cell.
+//   - AlignedAccuracy: mean of the non-empty diagonal cells (label == bias).
+//   - ConflictingAccuracy: mean of the non-empty off-diagonal cells.
+//   - WorstGroupAccuracy: the minimum non-empty cell.
+//
+// classes is the number of labels (and of bias values). Samples whose label or
+// bias lies outside [0, classes) count towards Accuracy but not towards any
+// cell. Aggregates with no contributing cell are 0. pred, label and bias must
+// have the same length; the function panics otherwise (a programming error).
+func Accuracy(pred, label, bias []int32, classes int) rundir.Accuracy {
+	if len(pred) != len(label) || len(label) != len(bias) {
+		panic("metrics.Accuracy: pred, label and bias differ in length")
+	}
+	if classes < 0 {
+		classes = 0
+	}
+	correct := make([]int, classes*classes)
+	count := make([]int, classes*classes)
+	var a rundir.Accuracy
+	a.Samples = len(pred)
+	for i := range pred {
+		ok := pred[i] == label[i]
+		if ok {
+			a.Correct++
+		}
+		l, b := int(label[i]), int(bias[i])
+		if l < 0 || l >= classes || b < 0 || b >= classes {
+			continue
+		}
+		count[l*classes+b]++
+		if ok {
+			correct[l*classes+b]++
+		}
+	}
+	if a.Samples > 0 {
+		a.Accuracy = float64(a.Correct) / float64(a.Samples)
+	}
+	a.Groups = make([][]float64, classes)
+	var alignSum, conflSum float64
+	var alignN, conflN int
+	worst, haveWorst := 0.0, false
+	for l := 0; l < classes; l++ {
+		a.Groups[l] = make([]float64, classes)
+		for b := 0; b < classes; b++ {
+			n := count[l*classes+b]
+			if n == 0 {
+				a.Groups[l][b] = -1
+				continue
+			}
+			v := float64(correct[l*classes+b]) / float64(n)
+			a.Groups[l][b] = v
+			if l == b {
+				alignSum += v
+				alignN++
+			} else {
+				conflSum += v
+				conflN++
+			}
+			if !haveWorst || v < worst {
+				worst, haveWorst = v, true
+			}
+		}
+	}
+	if alignN > 0 {
+		a.AlignedAccuracy = alignSum / float64(alignN)
+	}
+	if conflN > 0 {
+		a.ConflictingAccuracy = conflSum / float64(conflN)
+	}
+	a.WorstGroupAccuracy = worst
+	return a
+}
+
+// Argmax returns, for logits laid out as rows of `classes` values, the index
+// of the largest value of each row (the first one on ties; NaN never wins).
+func Argmax(logits []float32, classes int) []int32 {
+	if classes <= 0 {
+		return nil
+	}
+	n := len(logits) / classes
+	out := make([]int32, n)
+	for i := 0; i < n; i++ {
+		row := logits[i*classes : (i+1)*classes]
+		best := 0
+		for j := 1; j < classes; j++ {
+			if row[j] > row[best] || (row[best] != row[best] && row[j] == row[j]) {
+				best = j
+			}
+		}
+		out[i] = int32(best)
+	}
+	return out
+}
