@@ -1,0 +1,178 @@
+package torch
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// in describes one test input; data is float64 whatever the dtype so it can
+// go to the Python oracle as JSON unchanged.
+type in struct {
+	dt    DType
+	shape []int64
+	data  []float64
+}
+
+func randData(r *rand.Rand, n int64, lo, hi float64) []float64 {
+	d := make([]float64, n)
+	for i := range d {
+		d[i] = lo + (hi-lo)*r.Float64()
+	}
+	return d
+}
+
+// uni is a float32 input, uniform in [-2, 2) but kept 0.05 away from 0 so
+// kinks (relu, abs, sign) are not hit by rounding or finite differences.
+func uni(r *rand.Rand, shape ...int64) in {
+	d := randData(r, numel(shape), -2, 2)
+	for i, v := range d {
+		if math.Abs(v) < 0.05 {
+			d[i] = 0.05 + v
+		}
+	}
+	return in{Float32, shape, d}
+}
+
+func pos(r *rand.Rand, shape ...int64) in {
+	return in{Float32, shape, randData(r, numel(shape), 0.2, 2)}
+}
+
+func ints(r *rand.Rand, hi int, shape ...int64) in {
+	d := make([]float64, numel(shape))
+	for i := range d {
+		d[i] = float64(r.Intn(hi))
+	}
+	return in{Int64, shape, d}
+}
+
+func bools(r *rand.Rand, shape ...int64) in {
+	d := make([]float64, numel(shape))
+	for i := range d {
+		if r.Intn(2) == 1 {
+			d[i] = 1
+		}
+	}
+	return in{Bool, shape, d}
+}
+
+func f64(i in) in { i.dt = Float64; return i }
+
+func (i in) tensor(s *Scope) *Tensor {
+	switch i.dt {
+	case Float32:
+		v := make([]float32, len(i.data))
+		for k, x := range i.data {
+			v[k] = float32(x)
+		}
+		return s.FromFloat32(v, i.shape, CPUDevice)
+	case Float64:
+		return s.FromFloat64(append([]float64(nil), i.data...), i.shape, CPUDevice)
+	case Int64:
+		v := make([]int64, len(i.data))
+		for k, x := range i.data {
+			v[k] = int64(x)
+		}
+		return s.FromInt64(v, i.shape, CPUDevice)
+	default:
+		v := make([]bool, len(i.data))
+		for k, x := range i.data {
+			v[k] = x != 0
+		}
+		return s.FromBool(v, i.shape, CPUDevice)
+	}
+}
+
+// values reads the data of t as float32-rounded float64 for input fidelity.
+func (i in) oracleJSON() map[string]any {
+	data := i.data
+	if i.dt == Float32 {
+		data = make([]float64, len(i.data))
+		for k, x := range i.data {
+			data[k] = float64(float32(x))
+		}
+	}
+	return map[string]any{"data": data, "shape": i.shape, "dtype": i.dt.String()}
+}
+
+type oracleCase struct {
+	name   string
+	inputs []in
+	code   string
+}
+
+type oracleResult struct {
+	Data  []float64 `json:"data"`
+	Shape []int64   `json:"shape"`
+	Error string    `json:"error"`
+}
+
+const python = "/usr/bin/python3"
+
+// runOracle evaluates all cases in one Python process (importing torch is
+// the slow part) and skips the test when Debian's python3-torch is missing.
+func runOracle(t *testing.T, cases []oracleCase) map[string]oracleResult {
+	t.Helper()
+	if _, err := os.Stat(python); err != nil {
+		t.Skip("skipped: no " + python)
+	}
+	var req struct {
+		Cases []map[string]any `json:"cases"`
+	}
+	for _, c := range cases {
+		ins := []map[string]any{}
+		for _, i := range c.inputs {
+			ins = append(ins, i.oracleJSON())
+		}
+		req.Cases = append(req.Cases, map[string]any{"name": c.name, "code": c.code, "inputs": ins})
+	}
+	body, _ := json.Marshal(req)
+	cmd := exec.Command(python, "testdata/oracle.py")
+	cmd.Stdin = bytes.NewReader(body)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if bytes.Contains(stderr.Bytes(), []byte("No module named 'torch'")) {
+			t.Skip("skipped: python3-torch not installed")
+		}
+		t.Fatalf("oracle: %v\n%s", err, stderr.String())
+	}
+	res := map[string]oracleResult{}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("oracle output: %v", err)
+	}
+	return res
+}
+
+func closeEnough(got, want, atol, rtol float64) bool {
+	if math.IsNaN(want) {
+		return math.IsNaN(got)
+	}
+	return math.Abs(got-want) <= atol+rtol*math.Abs(want)
+}
+
+func equalShape(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func nan() float64 { return math.NaN() }
