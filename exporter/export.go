@@ -1,0 +1,296 @@
+// Package exporter turns a network of a dcwp-train run into a standard ONNX model:
+// masks multiplied in, BatchNorm folded into the convs, every attribute explicit, a
+// dynamic batch dimension, input "input" [N,C,H,W] float32 pixels in [0,1] and output
+// "logits" [N, classes]. Three storage formats: dense, sparse (COO sparse initializers)
+// and compact (pruned neurons and channels removed).
+package exporter
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/dcwp-go/dcwp/onnx"
+	"github.com/dcwp-go/dcwp/onnx/onnxpb"
+	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/version"
+)
+
+// Format is how the weights are stored.
+type Format string
+
+const (
+	// Dense keeps every weight, zeros included, in dense initializers.
+	Dense Format = "dense"
+	// Sparse stores Gemm and Conv weights as COO sparse initializers (sorted linear indices).
+	Sparse Format = "sparse"
+	// Compact removes pruned neurons and channels, folding constant outputs into biases.
+	Compact Format = "compact"
+)
+
+// Formats lists the formats in CLI order.
+var Formats = []Format{Dense, Sparse, Compact}
+
+// ParseFormat checks a format name.
+func ParseFormat(s string) (Format, error) {
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown format %q (want dense, sparse or compact)", s)
+}
+
+// DefaultOpset is the opset written unless asked otherwise.
+const DefaultOpset = 13
+
+// Options choose what to export.
+type Options struct {
+	Which  string // rundir.Vanilla or rundir.DCWP; "" means DCWP
+	Format Format // "" means Dense
+	Opset  int    // 13..17; 0 means DefaultOpset
+	Source string // recorded as metadata source_run; "" means the run directory
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Which == "" {
+		o.Which = rundir.DCWP
+	}
+	if o.Which != rundir.DCWP && o.Which != rundir.Vanilla {
+		return o, fmt.Errorf("unknown network %q (want vanilla or dcwp)", o.Which)
+	}
+	if o.Format == "" {
+		o.Format = Dense
+	}
+	if _, err := ParseFormat(string(o.Format)); err != nil {
+		return o, err
+	}
+	if o.Opset == 0 {
+		o.Opset = DefaultOpset
+	}
+	if o.Opset < onnx.MinOpset || o.Opset > onnx.MaxOpset {
+		return o, fmt.Errorf("opset %d not supported (want %d..%d)", o.Opset, onnx.MinOpset, onnx.MaxOpset)
+	}
+	return o, nil
+}
+
+// LayerStats counts the parameters of one Gemm or Conv (BatchNorm folded in) or, for
+// "(constants)", the normalisation constants.
+type LayerStats struct {
+	Name       string `json:"name"`
+	Op         string `json:"op"` // Gemm, Conv, constants
+	Shape      []int  `json:"weight_shape,omitempty"`
+	Params     int64  `json:"params"` // weight + bias elements in the export
+	NonZero    int64  `json:"nonzero"`
+	Units      int    `json:"units,omitempty"`       // output neurons/channels in the export
+	UnitsOrig  int    `json:"units_orig,omitempty"`  // output neurons/channels of the arch
+	InputsOrig int    `json:"inputs_orig,omitempty"` // input features/channels of the arch
+	Inputs     int    `json:"inputs,omitempty"`      // input features/channels in the export
+}
+
+// Stats describe an export: what `dcwp-export` prints and writes as JSON.
+type Stats struct {
+	Run           string       `json:"run,omitempty"`
+	Model         string       `json:"model"`
+	Which         string       `json:"which"`
+	Format        Format       `json:"format"`
+	Opset         int          `json:"opset"`
+	KeptRatio     float64      `json:"kept_ratio"` // kept share of masked weights (1 for vanilla)
+	ParamsTotal   int64        `json:"params_total"`
+	ParamsNonZero int64        `json:"params_nonzero"`
+	Layers        []LayerStats `json:"layers"`
+	File          string       `json:"file,omitempty"`
+	FileBytes     int64        `json:"file_bytes,omitempty"`
+}
+
+// Export loads a network of a run and builds its ONNX model in memory.
+func Export(run *rundir.Run, o Options) (*onnxpb.ModelProto, *Stats, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, nil, err
+	}
+	net, err := run.Network(o.Which)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.Source == "" {
+		o.Source = run.Dir
+	}
+	return ExportNetwork(run.Config, net, o)
+}
+
+// ExportNetwork builds the ONNX model of an already loaded network; cfg supplies the
+// metadata (dataset, conflict pct, model, variant, seed).
+func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.ModelProto, *Stats, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, nil, err
+	}
+	a := net.Arch
+	ls, err := buildIR(a, net.Folded())
+	if err != nil {
+		return nil, nil, fmt.Errorf("export %s: %w", a.Name, err)
+	}
+	if o.Format == Compact {
+		ls = compact(ls)
+	}
+	sh, err := shapes(ls, a.Input)
+	if err != nil {
+		return nil, nil, fmt.Errorf("export %s: %w", a.Name, err)
+	}
+	st := &Stats{Run: o.Source, Model: a.Name, Which: o.Which, Format: o.Format, Opset: o.Opset, KeptRatio: 1}
+	if net.Masks != nil {
+		kept, total := net.Kept()
+		if total > 0 {
+			st.KeptRatio = float64(kept) / float64(total)
+		}
+	}
+
+	b := onnx.NewBuilder("dcwp_"+a.Name, o.Opset)
+	b.Producer("dcwp-go", version.Version)
+	b.Doc(fmt.Sprintf("%s %s network of a dcwp-go run, %s format. Input: float32 pixels in [0,1], [N,%d,%d,%d]. Output: logits [N,%d].",
+		a.Name, o.Which, o.Format, a.Input[0], a.Input[1], a.Input[2], a.Classes))
+	batch := func(name string) []onnx.Dim { return onnx.Dims("N", sh[name]...) }
+	b.Input("input", batch("input"))
+	consts := LayerStats{Name: "(constants)", Op: "constants"}
+	for _, l := range ls {
+		switch l.op {
+		case "sub", "div", "mul":
+			shape := []int{1}
+			if l.op != "mul" {
+				shape = []int{1, len(l.consts), 1, 1}
+			}
+			b.Dense(l.cname, shape, l.consts)
+			op := map[string]string{"sub": "Sub", "div": "Div", "mul": "Mul"}[l.op]
+			b.Node(op, l.name, []string{l.in[0], l.cname}, []string{l.out})
+			consts.Params += int64(len(l.consts))
+			for _, v := range l.consts {
+				if v != 0 {
+					consts.NonZero++
+				}
+			}
+		case "flatten":
+			b.Node("Flatten", l.name, l.in, []string{l.out}, onnx.Int("axis", 1))
+		case "relu":
+			b.Node("Relu", l.name, l.in, []string{l.out})
+		case "add":
+			b.Node("Add", l.name, l.in, []string{l.out})
+		case "maxpool":
+			b.Node("MaxPool", l.name, l.in, []string{l.out},
+				onnx.String("auto_pad", "NOTSET"), onnx.Int("ceil_mode", 0), onnx.Ints("dilations", 1, 1),
+				onnx.Ints("kernel_shape", int64(l.k), int64(l.k)), onnx.Ints("pads", int64(l.pad), int64(l.pad), int64(l.pad), int64(l.pad)),
+				onnx.Int("storage_order", 0), onnx.Ints("strides", int64(l.stride), int64(l.stride)))
+		case "gap":
+			pooled := l.out + ".pooled"
+			b.Node("GlobalAveragePool", l.name+".pool", l.in, []string{pooled})
+			b.ValueInfo(pooled, onnx.Dims("N", sh[l.out][0], 1, 1))
+			b.Node("Flatten", l.name+".flatten", []string{pooled}, []string{l.out}, onnx.Int("axis", 1))
+		case "gather":
+			b.DenseInt64(l.cname, []int{len(l.index)}, l.index)
+			b.Node("Gather", l.name, []string{l.in[0], l.cname}, []string{l.out}, onnx.Int("axis", 1))
+		case "gemm", "conv":
+			ls := emitParam(b, l, o.Format)
+			st.Layers = append(st.Layers, ls)
+		}
+		if l.out != "logits" {
+			b.ValueInfo(l.out, batch(l.out))
+		}
+	}
+	b.Output("logits", batch("logits"))
+	if consts.Params > 0 {
+		st.Layers = append(st.Layers, consts)
+	}
+	for _, l := range st.Layers {
+		st.ParamsTotal += l.Params
+		st.ParamsNonZero += l.NonZero
+	}
+	meta := [][2]string{
+		{"dataset", cfg.Dataset}, {"conflict_pct", cfg.ConflictPct}, {"model", cfg.Model},
+		{"variant", cfg.Variant}, {"seed", strconv.FormatInt(cfg.Seed, 10)}, {"which", o.Which},
+		{"kept_ratio", strconv.FormatFloat(st.KeptRatio, 'f', 6, 64)},
+		{"params_total", strconv.FormatInt(st.ParamsTotal, 10)},
+		{"params_nonzero", strconv.FormatInt(st.ParamsNonZero, 10)},
+		{"source_run", o.Source}, {"tool_version", version.Version}, {"format", string(o.Format)},
+		{"input", fmt.Sprintf("input float32 [N,%d,%d,%d] pixels in [0,1]", a.Input[0], a.Input[1], a.Input[2])},
+		{"output", fmt.Sprintf("logits float32 [N,%d]", a.Classes)},
+	}
+	for _, kv := range meta {
+		b.Meta(kv[0], kv[1])
+	}
+	m, err := b.Model()
+	if err != nil {
+		return nil, nil, fmt.Errorf("export %s: %w", a.Name, err)
+	}
+	if err := onnx.Validate(m); err != nil {
+		return nil, nil, fmt.Errorf("export %s: built an invalid graph: %w", a.Name, err)
+	}
+	return m, st, nil
+}
+
+func emitParam(b *onnx.Builder, l *layer, f Format) LayerStats {
+	wshape := []int{l.outC, l.inC}
+	if l.op == "conv" {
+		wshape = []int{l.outC, l.inC, l.k, l.k}
+	}
+	w := make([]float32, len(l.w))
+	st := LayerStats{Name: l.name, Shape: wshape, Units: l.outC, UnitsOrig: l.origOut, Inputs: l.inC, InputsOrig: l.origIn}
+	for i, v := range l.w {
+		w[i] = float32(v)
+		if w[i] != 0 {
+			st.NonZero++
+		}
+	}
+	bias := make([]float32, len(l.b))
+	for i, v := range l.b {
+		bias[i] = float32(v)
+		if bias[i] != 0 {
+			st.NonZero++
+		}
+	}
+	st.Params = int64(len(w) + len(bias))
+	wn, bn := l.name+".weight", l.name+".bias"
+	if f == Sparse {
+		b.Sparse(wn, wshape, w)
+	} else {
+		b.Dense(wn, wshape, w)
+	}
+	b.Dense(bn, []int{l.outC}, bias)
+	if l.op == "gemm" {
+		st.Op = "Gemm"
+		b.Node("Gemm", l.name, []string{l.in[0], wn, bn}, []string{l.out},
+			onnx.Float("alpha", 1), onnx.Float("beta", 1), onnx.Int("transA", 0), onnx.Int("transB", 1))
+	} else {
+		st.Op = "Conv"
+		p := int64(l.pad)
+		b.Node("Conv", l.name, []string{l.in[0], wn, bn}, []string{l.out},
+			onnx.String("auto_pad", "NOTSET"), onnx.Ints("dilations", 1, 1), onnx.Int("group", 1),
+			onnx.Ints("kernel_shape", int64(l.k), int64(l.k)), onnx.Ints("pads", p, p, p, p),
+			onnx.Ints("strides", int64(l.stride), int64(l.stride)))
+	}
+	return st
+}
+
+// Encode serialises a model deterministically.
+func Encode(m *onnxpb.ModelProto) ([]byte, error) { return onnx.Marshal(m) }
+
+// WriteFile writes a model atomically (temporary sibling, then rename) and returns its size.
+func WriteFile(path string, m *onnxpb.ModelProto) (int64, error) {
+	data, err := Encode(m)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s: %w", path, err)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if st, err := os.Stat(dir); err != nil {
+			return 0, fmt.Errorf("write %s: output directory %s: %w", path, dir, err)
+		} else if !st.IsDir() {
+			return 0, fmt.Errorf("write %s: %s is not a directory", path, dir)
+		}
+	}
+	err = rundir.WriteAtomic(path, func(w *bufio.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	return int64(len(data)), err
+}

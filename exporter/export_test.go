@@ -1,0 +1,200 @@
+package exporter
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"testing"
+
+	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/onnx"
+	"github.com/dcwp-go/dcwp/onnx/ort"
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+// The fixture networks every test shares: masks keeping ~50 % and ~10 %, with whole
+// neurons/channels pruned (dead rows) and whole inputs unused (dead columns) so that
+// every compaction rule fires.
+var specs = []fixture.Spec{
+	{Model: "mlp", Seed: 1, Keep: 0.5, DeadRows: 0.3, DeadCols: 0.2},
+	{Model: "mlp", Seed: 2, Keep: 0.1},
+	{Model: "cnn", Seed: 3, Keep: 0.5, DeadRows: 0.3, DeadCols: 0.2},
+	{Model: "resnet18", Seed: 4, Keep: 0.5, DeadRows: 0.3, DeadCols: 0.1},
+}
+
+type built struct {
+	spec  fixture.Spec
+	net   *rundir.Network
+	x     []float32
+	n     int
+	ref   [][]float64
+	model map[Format][]byte
+	stats map[Format]*Stats
+}
+
+var (
+	cacheMu sync.Mutex
+	cache   = map[string]*built{}
+)
+
+// get builds (once per test binary) a fixture network, its reference logits and its three exports.
+func get(t testing.TB, s fixture.Spec) *built {
+	t.Helper()
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	if b, ok := cache[s.Name()]; ok {
+		return b
+	}
+	net, err := fixture.Network(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &built{spec: s, net: net, n: 3, model: map[Format][]byte{}, stats: map[Format]*Stats{}}
+	b.x = fixture.Input(net.Arch, b.n, s.Seed+100)
+	if b.ref, err = fixture.Forward(net.Arch, net.Folded(), b.x, b.n); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Formats {
+		m, st, err := ExportNetwork(s.Config(), net, Options{Format: f, Source: "fixture"})
+		if err != nil {
+			t.Fatalf("%s %s: %v", s.Name(), f, err)
+		}
+		if b.model[f], err = Encode(m); err != nil {
+			t.Fatal(err)
+		}
+		b.stats[f] = st
+	}
+	cache[s.Name()] = b
+	return b
+}
+
+func runORT(t testing.TB, model []byte, x []float32, shape ...int64) []float32 {
+	t.Helper()
+	s, err := ort.New(model, "input", "logits", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	y, _, err := s.Run(x, shape...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y
+}
+
+func maxDiff(ref [][]float64, y []float32) float64 {
+	d := 0.0
+	k := 0
+	for _, row := range ref {
+		for _, v := range row {
+			d = math.Max(d, math.Abs(v-float64(y[k])))
+			k++
+		}
+	}
+	return d
+}
+
+// TestORTMatchesReference runs every export in ONNX Runtime and compares with the float64
+// reference forward pass of the unfolded arch.
+func TestORTMatchesReference(t *testing.T) {
+	for _, s := range specs {
+		b := get(t, s)
+		a := b.net.Arch
+		for _, f := range Formats {
+			t.Run(s.Name()+"/"+string(f), func(t *testing.T) {
+				y := runORT(t, b.model[f], b.x, int64(b.n), int64(a.Input[0]), int64(a.Input[1]), int64(a.Input[2]))
+				if len(y) != b.n*a.Classes {
+					t.Fatalf("%d outputs, want %d", len(y), b.n*a.Classes)
+				}
+				d := maxDiff(b.ref, y)
+				mag := 0.0
+				for _, row := range b.ref {
+					for _, v := range row {
+						mag = math.Max(mag, math.Abs(v))
+					}
+				}
+				t.Logf("max |ORT - reference| = %.2e (logits up to %.2f), %d bytes, params %d/%d",
+					d, mag, len(b.model[f]), b.stats[f].ParamsNonZero, b.stats[f].ParamsTotal)
+				if d > 1e-4 {
+					t.Fatalf("max abs difference %.3g > 1e-4", d)
+				}
+			})
+		}
+	}
+}
+
+// TestStatsMatchReader checks that the exporter's counts, the metadata and the reader agree.
+func TestStatsMatchReader(t *testing.T) {
+	for _, s := range specs[:3] {
+		b := get(t, s)
+		for _, f := range Formats {
+			m, err := onnx.Parse(b.model[f], s.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := onnx.Summarize(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := b.stats[f]
+			if sum.ParamsTotal != st.ParamsTotal || sum.ParamsNonZero != st.ParamsNonZero {
+				t.Errorf("%s %s: reader counts %d/%d, exporter %d/%d", s.Name(), f, sum.ParamsNonZero, sum.ParamsTotal, st.ParamsNonZero, st.ParamsTotal)
+			}
+			if got := sum.Metadata["params_nonzero"]; got != fmt.Sprint(st.ParamsNonZero) {
+				t.Errorf("%s %s: metadata params_nonzero %s", s.Name(), f, got)
+			}
+			for _, k := range []string{"dataset", "conflict_pct", "model", "variant", "seed", "which", "kept_ratio", "params_total", "params_nonzero", "source_run", "tool_version", "format"} {
+				if _, ok := sum.Metadata[k]; !ok {
+					t.Errorf("%s %s: metadata %s missing", s.Name(), f, k)
+				}
+			}
+			if sum.IRVersion != 8 || sum.Opset != 13 {
+				t.Errorf("ir %d opset %d", sum.IRVersion, sum.Opset)
+			}
+		}
+		// Non-zero counts do not depend on the storage; compact can only lose zeros and
+		// fold constants (each folded unit removes weights, may make a bias non-zero).
+		if b.stats[Dense].ParamsNonZero != b.stats[Sparse].ParamsNonZero || b.stats[Dense].ParamsTotal != b.stats[Sparse].ParamsTotal {
+			t.Errorf("%s: dense and sparse counts differ", s.Name())
+		}
+		if b.stats[Compact].ParamsTotal > b.stats[Dense].ParamsTotal {
+			t.Errorf("%s: compact has more parameters than dense", s.Name())
+		}
+	}
+}
+
+// TestCompactShrinks checks that compaction really removes units where the mask allows.
+func TestCompactShrinks(t *testing.T) {
+	cases := []struct {
+		spec   fixture.Spec
+		layer  string
+		shrink bool
+	}{
+		{specs[0], "fc1", true},            // dead rows into a Gemm: always removable
+		{specs[0], "fc", false},            // the head keeps its classes
+		{specs[2], "conv3", true},          // conv3 -> relu -> gap -> fc: constant folds exactly
+		{specs[3], "layer1.0.conv1", true}, // inner block channels: dead ones with bias <= 0 go
+		{specs[3], "conv1", false},         // the stem feeds the residual stream
+	}
+	for _, c := range cases {
+		b := get(t, c.spec)
+		var ls *LayerStats
+		for i := range b.stats[Compact].Layers {
+			if b.stats[Compact].Layers[i].Name == c.layer {
+				ls = &b.stats[Compact].Layers[i]
+			}
+		}
+		if ls == nil {
+			t.Fatalf("%s: no layer %s in stats", c.spec.Name(), c.layer)
+		}
+		if got := ls.Units < ls.UnitsOrig; got != c.shrink {
+			t.Errorf("%s %s: %d of %d units kept, shrink=%v want %v", c.spec.Name(), c.layer, ls.Units, ls.UnitsOrig, got, c.shrink)
+		}
+	}
+	// The MLP's unused input pixels are dropped with a Gather.
+	m, _ := onnx.Parse(get(t, specs[0]).model[Compact], "mlp")
+	sum, _ := onnx.Summarize(m)
+	if sum.OpCounts["Gather"] != 1 {
+		t.Errorf("compact mlp ops %v, want one Gather", sum.OpCounts)
+	}
+}
