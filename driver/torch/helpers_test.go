@@ -3,6 +3,7 @@ package torch
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand"
 	"os"
@@ -176,3 +177,14 @@ func must(t *testing.T, err error) {
 }
 
 func nan() float64 { return math.NaN() }
+
+func sprintf(f string, a ...any) string { return fmt.Sprintf(f, a...) }
+
+// Float64sOf reads t, failing the test on any scope or read error.
+func (s *Scope) Float64sOf(x *Tensor, t *testing.T) []float64 {
+	t.Helper()
+	must(t, s.Err())
+	v, err := x.Float64s()
+	must(t, err)
+	return v
+}

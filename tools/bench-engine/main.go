@@ -1,0 +1,211 @@
+// Command bench-engine times the same training steps in driver/torch and in
+// Python PyTorch (torch_ref.py, same thread count and device) and writes
+// bench/engine.json: [{"name","go_ms","torch_ms","ratio"}].
+//
+// Go and Python rounds alternate so both see the same machine load (the CI
+// machines are shared); each side's fastest round after a warm-up counts.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dcwp-go/dcwp/driver/torch"
+)
+
+type row struct {
+	Name    string  `json:"name"`
+	GoMS    float64 `json:"go_ms"`
+	TorchMS float64 `json:"torch_ms"`
+	Ratio   float64 `json:"ratio"`
+}
+
+type config struct {
+	device          string
+	threads, rounds int
+	batch           int64
+	python, out     string
+	steps           map[string]int
+}
+
+var models = []string{"mlp", "masked mlp", "cnn"}
+
+func main() {
+	c := config{steps: map[string]int{}}
+	flag.StringVar(&c.device, "device", "cpu", "cpu, cuda or cuda:N")
+	flag.IntVar(&c.threads, "threads", runtime.NumCPU(), "intra-op threads on both sides")
+	flag.IntVar(&c.rounds, "rounds", 5, "timed rounds per model and side; the fastest counts")
+	flag.Int64Var(&c.batch, "batch", 256, "batch size")
+	flag.StringVar(&c.python, "python", "/usr/bin/python3", "Python with torch")
+	flag.StringVar(&c.out, "out", "bench/engine.json", "result file")
+	mlpSteps := flag.Int("mlp-steps", 50, "steps per round, MLP models")
+	cnnSteps := flag.Int("cnn-steps", 4, "steps per round, CNN")
+	only := flag.String("models", strings.Join(models, ","), "comma-separated subset of "+strings.Join(models, ", "))
+	flag.Parse()
+	models = strings.Split(*only, ",")
+	c.steps["mlp"], c.steps["masked mlp"], c.steps["cnn"] = *mlpSteps, *mlpSteps, *cnnSteps
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-engine:", err)
+		os.Exit(1)
+	}
+}
+
+func run(c config) error {
+	// One OS thread for every libtorch call: one OpenMP pool and one malloc
+	// arena, as in the single-threaded Python interpreter we compare with.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dev, err := torch.ParseDevice(c.device)
+	if err != nil {
+		return err
+	}
+	torch.SetNumThreads(c.threads)
+	ref, err := startRef(c)
+	if err != nil {
+		return err
+	}
+	defer ref.close()
+	fmt.Printf("device %s, %d thread(s), batch %d, libtorch %s\n", dev, c.threads, c.batch, torch.Version())
+	var rows []row
+	for _, name := range models {
+		r, err := compare(name, dev, c, ref)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Printf("%-11s go %9.3f ms/step  torch %9.3f ms/step  ratio %.3f\n", name, r.GoMS, r.TorchMS, r.Ratio)
+		rows = append(rows, r)
+	}
+	return write(c.out, rows)
+}
+
+// compare alternates Go and PyTorch rounds of one model; round 0 warms up.
+func compare(name string, dev torch.Device, c config, ref *pyRef) (row, error) {
+	m, err := build(name, dev, c.batch)
+	if err != nil {
+		return row{}, err
+	}
+	defer m.close()
+	r := row{Name: name}
+	for i := 0; i <= c.rounds; i++ {
+		g, err := timeGo(m, c.steps[name])
+		if err != nil {
+			return r, err
+		}
+		p, err := ref.time(name, c.steps[name])
+		if err != nil {
+			return r, err
+		}
+		if i > 0 {
+			r.GoMS, r.TorchMS = minPos(r.GoMS, g), minPos(r.TorchMS, p)
+		}
+	}
+	r.Ratio = r.GoMS / r.TorchMS
+	return r, nil
+}
+
+func minPos(best, v float64) float64 {
+	if best == 0 || v < best {
+		return v
+	}
+	return best
+}
+
+func timeGo(m model, steps int) (float64, error) {
+	start := time.Now()
+	for i := 0; i < steps; i++ {
+		if err := m.step(); err != nil {
+			return 0, err
+		}
+	}
+	if err := torch.Synchronize(); err != nil {
+		return 0, err
+	}
+	return float64(time.Since(start).Nanoseconds()) / 1e6 / float64(steps), nil
+}
+
+// pyRef is a running torch_ref.py answering timing requests.
+type pyRef struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startRef(c config) (*pyRef, error) {
+	cmd := exec.Command(c.python, refScript(), "--device", c.device, "--threads", strconv.Itoa(c.threads),
+		"--batch", strconv.FormatInt(c.batch, 10))
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start torch_ref.py: %w", err)
+	}
+	p := &pyRef{cmd: cmd, in: in, out: bufio.NewScanner(out)}
+	if line, err := p.line(); err != nil || line != "ready" {
+		p.close()
+		return nil, fmt.Errorf("torch_ref.py did not start (%q): %w", line, err)
+	}
+	return p, nil
+}
+
+func refScript() string {
+	_, self, _, _ := runtime.Caller(0)
+	if s := filepath.Join(filepath.Dir(self), "torch_ref.py"); fileExists(s) {
+		return s
+	}
+	return "tools/bench-engine/torch_ref.py"
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func (p *pyRef) line() (string, error) {
+	if !p.out.Scan() {
+		if err := p.out.Err(); err != nil {
+			return "", err
+		}
+		return "", io.ErrUnexpectedEOF
+	}
+	return strings.TrimSpace(p.out.Text()), nil
+}
+
+func (p *pyRef) time(name string, steps int) (float64, error) {
+	if _, err := fmt.Fprintf(p.in, "%s\t%d\n", name, steps); err != nil {
+		return 0, fmt.Errorf("torch_ref.py: %w", err)
+	}
+	line, err := p.line()
+	if err != nil {
+		return 0, fmt.Errorf("torch_ref.py: %w", err)
+	}
+	return strconv.ParseFloat(line, 64)
+}
+
+func (p *pyRef) close() {
+	p.in.Close()
+	p.cmd.Wait()
+}
+
+func write(path string, rows []row) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(rows, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
