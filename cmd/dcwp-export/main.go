@@ -1,0 +1,170 @@
+// Command dcwp-export writes a network of a dcwp-train run directory as a standard ONNX
+// model: mask multiplied in, BatchNorm folded, input "input" float32 [N,C,H,W] pixels in
+// [0,1], output "logits" [N,classes].
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dcwp-go/dcwp/exporter"
+	"github.com/dcwp-go/dcwp/onnx"
+	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/version"
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the export failed (bad run directory, unwritable output, ...)
+	exitUsage = 2 // bad flags
+)
+
+func main() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) }
+
+type usageError struct{ error }
+
+func newApp(stdout io.Writer) *cli.App {
+	return &cli.App{
+		Name:    "dcwp-export",
+		Usage:   "write a network of a dcwp-train run as a standard ONNX model",
+		Version: version.Version,
+		UsageText: "dcwp-export --run RUN_DIR --out model.onnx [--which vanilla|dcwp] [--format dense|sparse|compact]\n" +
+			"                  [--opset 13..17] [--params-json FILE]",
+		Description: "Multiplies the binary mask 1[Θ≥0] into the weights, folds BatchNorm (eval mode,\n" +
+			"running statistics) into the preceding conv and writes ONNX IR 8 with every attribute\n" +
+			"explicit and a dynamic batch dimension N.\n\n" +
+			"  input   input   float32 [N, C, H, W], pixel values in [0, 1] (normalisation is in the graph)\n" +
+			"  output  logits  float32 [N, classes]\n\n" +
+			"Formats:\n" +
+			"  dense    every weight stored, pruned ones as zeros\n" +
+			"  sparse   Gemm/Conv weights as COO sparse initializers (the file shrinks with sparsity)\n" +
+			"  compact  pruned neurons/channels removed, constant outputs folded into the next bias\n\n" +
+			"Prints the parameter count (total, non-zero, per layer) and the file size, and writes\n" +
+			"them as JSON to --params-json (default OUT.params.json). Output files are written\n" +
+			"atomically. Exit status: 0 success, 1 export failed, 2 bad usage.",
+		HideHelpCommand: true,
+		Writer:          stdout,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "run", Usage: "run directory written by dcwp-train", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "ONNX file to write", Required: true},
+			&cli.StringFlag{Name: "which", Value: rundir.DCWP, Usage: "network to export: vanilla or dcwp"},
+			&cli.StringFlag{Name: "format", Value: string(exporter.Dense), Usage: "dense, sparse or compact"},
+			&cli.IntFlag{Name: "opset", Value: exporter.DefaultOpset, Usage: fmt.Sprintf("ONNX opset, %d..%d", onnx.MinOpset, onnx.MaxOpset)},
+			&cli.StringFlag{Name: "params-json", Usage: "where to write the parameter counts as JSON (default OUT.params.json)"},
+		},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
+		Action:       action,
+	}
+}
+
+// run executes the command line and returns the exit status; errors go to stderr.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout)
+	app.ErrWriter = stderr
+	app.ExitErrHandler = func(*cli.Context, error) {} // exit codes are decided here, not by cli
+	err := app.Run(args)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "dcwp-export: %v\n", err)
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "Required flag") || strings.HasPrefix(err.Error(), "flag provided but not defined") {
+		fmt.Fprintln(stderr, "run 'dcwp-export --help' for usage")
+		return exitUsage
+	}
+	return exitError
+}
+
+func checkOutDir(path, what string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("%s %s: directory %s does not exist", what, path, dir)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s %s: %s is not a directory", what, path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s %s: is a directory", what, path)
+	}
+	return nil
+}
+
+func action(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", c.Args().Slice())}
+	}
+	which := c.String("which")
+	if which != rundir.DCWP && which != rundir.Vanilla {
+		return usageError{fmt.Errorf("--which %q: want vanilla or dcwp", which)}
+	}
+	format, err := exporter.ParseFormat(c.String("format"))
+	if err != nil {
+		return usageError{fmt.Errorf("--format: %w", err)}
+	}
+	opset := c.Int("opset")
+	if opset < onnx.MinOpset || opset > onnx.MaxOpset {
+		return usageError{fmt.Errorf("--opset %d: want %d..%d", opset, onnx.MinOpset, onnx.MaxOpset)}
+	}
+	out := c.String("out")
+	pj := c.String("params-json")
+	if pj == "" {
+		pj = out + ".params.json"
+	}
+	if err := checkOutDir(out, "output"); err != nil {
+		return err
+	}
+	if err := checkOutDir(pj, "params JSON"); err != nil {
+		return err
+	}
+
+	r, err := rundir.Open(c.String("run"))
+	if err != nil {
+		return err
+	}
+	m, st, err := exporter.Export(r, exporter.Options{Which: which, Format: format, Opset: opset})
+	if err != nil {
+		return err
+	}
+	size, err := exporter.WriteFile(out, m)
+	if err != nil {
+		return err
+	}
+	st.File, st.FileBytes = out, size
+	if err := rundir.WriteJSON(pj, st); err != nil {
+		return err
+	}
+	printStats(c.App.Writer, st, pj)
+	return nil
+}
+
+func printStats(w io.Writer, st *exporter.Stats, pj string) {
+	fmt.Fprintf(w, "wrote %s: %s %s network, %s format, opset %d, %d bytes\n", st.File, st.Model, st.Which, st.Format, st.Opset, st.FileBytes)
+	pct := 0.0
+	if st.ParamsTotal > 0 {
+		pct = 100 * float64(st.ParamsNonZero) / float64(st.ParamsTotal)
+	}
+	fmt.Fprintf(w, "parameters: %d total, %d non-zero (%.2f %%); mask kept ratio %.4f\n", st.ParamsTotal, st.ParamsNonZero, pct, st.KeptRatio)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "layer\top\tweight shape\tunits\tparams\tnon-zero\t")
+	for _, l := range st.Layers {
+		units := ""
+		if l.UnitsOrig > 0 {
+			units = fmt.Sprintf("%d/%d", l.Units, l.UnitsOrig)
+		}
+		shape := ""
+		if l.Shape != nil {
+			shape = strings.Trim(strings.ReplaceAll(fmt.Sprint(l.Shape), " ", "x"), "[]")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t\n", l.Name, l.Op, shape, units, l.Params, l.NonZero)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "wrote %s\n", pj)
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dcwp-go/dcwp/exporter"
+	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/onnx"
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+var spec = fixture.Spec{Model: "mlp", Seed: 7, Keep: 0.3, DeadRows: 0.2}
+
+func fixtureRun(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := fixture.WriteRun(dir, spec); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestExportWritesModelAndParams(t *testing.T) {
+	dir := fixtureRun(t)
+	for _, f := range exporter.Formats {
+		t.Run(string(f), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "model.onnx")
+			var so, se bytes.Buffer
+			code := run([]string{"dcwp-export", "--run", dir, "--out", out, "--format", string(f), "--opset", "17"}, &so, &se)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, se.String())
+			}
+			if !strings.Contains(so.String(), "parameters:") || !strings.Contains(so.String(), "fc1") {
+				t.Errorf("stdout lacks the parameter table:\n%s", so.String())
+			}
+			sum, err := onnx.SummarizeFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Opset != 17 || sum.Metadata["format"] != string(f) || sum.Metadata["source_run"] != dir || sum.Metadata["which"] != "dcwp" {
+				t.Errorf("opset %d metadata %v", sum.Opset, sum.Metadata)
+			}
+			var st exporter.Stats
+			if err := rundir.ReadJSON(out+".params.json", &st); err != nil {
+				t.Fatal(err)
+			}
+			fi, _ := os.Stat(out)
+			if st.FileBytes != fi.Size() || st.ParamsTotal != sum.ParamsTotal || st.ParamsNonZero != sum.ParamsNonZero {
+				t.Errorf("params JSON %+v disagrees with the file (%d bytes, %d/%d)", st, fi.Size(), sum.ParamsNonZero, sum.ParamsTotal)
+			}
+			left, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".*tmp*"))
+			if len(left) > 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+		})
+	}
+	// --which vanilla and --params-json
+	out := filepath.Join(t.TempDir(), "v.onnx")
+	pj := filepath.Join(t.TempDir(), "counts.json")
+	var so, se bytes.Buffer
+	if code := run([]string{"dcwp-export", "--run", dir, "--out", out, "--which", "vanilla", "--params-json", pj}, &so, &se); code != 0 {
+		t.Fatalf("exit %d: %s", code, se.String())
+	}
+	b, err := os.ReadFile(pj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(b, &st); err != nil || st["which"] != "vanilla" || st["params_total"] != st["params_nonzero"] {
+		t.Errorf("vanilla params JSON %s (%v)", b, err)
+	}
+}
+
+func TestExportErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(run, outDir string) (args []string)
+		code  int
+		want  string
+	}{
+		{"no flags", func(run, o string) []string { return nil }, 2, `Required flags "run, out"`},
+		{"unknown flag", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--bogus"} }, 2, "bogus"},
+		{"bad format", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--format", "zip"} }, 2, `unknown format "zip"`},
+		{"bad which", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--which", "biased"} }, 2, `--which "biased"`},
+		{"bad opset", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--opset", "12"} }, 2, "--opset 12"},
+		{"missing run dir", func(run, o string) []string { return []string{"--run", run + "-nope", "--out", o + "/m.onnx"} }, 1, "run-nope"},
+		{"no config", func(run, o string) []string {
+			os.Remove(filepath.Join(run, rundir.ConfigFile))
+			return []string{"--run", run, "--out", o + "/m.onnx"}
+		}, 1, "no config.json"},
+		{"half-written: weights missing", func(run, o string) []string {
+			os.Remove(filepath.Join(run, rundir.DCWPFile))
+			return []string{"--run", run, "--out", o + "/m.onnx"}
+		}, 1, "dcwp.safetensors is missing"},
+		{"half-written: truncated mask", func(run, o string) []string {
+			p := filepath.Join(run, rundir.MaskFile)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)/3], 0o644)
+			return []string{"--run", run, "--out", o + "/m.onnx"}
+		}, 1, "mask.safetensors: not a valid safetensors file"},
+		{"checkpoint does not match config", func(run, o string) []string {
+			cfg := spec.Config()
+			cfg.Model = "cnn"
+			rundir.WriteJSON(filepath.Join(run, rundir.ConfigFile), cfg)
+			return []string{"--run", run, "--out", o + "/m.onnx"}
+		}, 1, "does not match model cnn"},
+		{"output dir missing", func(run, o string) []string { return []string{"--run", run, "--out", o + "/no/such/m.onnx"} }, 1, "does not exist"},
+		{"output parent is a file", func(run, o string) []string {
+			os.WriteFile(o+"/file", nil, 0o644)
+			return []string{"--run", run, "--out", o + "/file/m.onnx"}
+		}, 1, "is not a directory"},
+		{"output is a directory", func(run, o string) []string { return []string{"--run", run, "--out", o} }, 1, "is a directory"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			run0 := fixtureRun(t)
+			outDir := t.TempDir()
+			args := append([]string{"dcwp-export"}, c.setup(run0, outDir)...)
+			var so, se bytes.Buffer
+			code := run(args, &so, &se)
+			if code != c.code || !strings.Contains(se.String(), c.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, se.String(), c.code, c.want)
+			}
+			if code == 1 {
+				if ents, _ := os.ReadDir(outDir); len(ents) > 1 || (len(ents) == 1 && ents[0].Name() != "file") {
+					t.Errorf("output directory not clean after failure: %v", ents)
+				}
+			}
+		})
+	}
+}
