@@ -89,7 +89,9 @@ func TestExportErrors(t *testing.T) {
 		{"no flags", func(run, o string) []string { return nil }, 2, `Required flags "run, out"`},
 		{"unknown flag", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--bogus"} }, 2, "bogus"},
 		{"bad format", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--format", "zip"} }, 2, `unknown format "zip"`},
-		{"bad which", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--which", "biased"} }, 2, `--which "biased"`},
+		{"bad which", func(run, o string) []string {
+			return []string{"--run", run, "--out", o + "/m.onnx", "--which", "biased"}
+		}, 2, `--which "biased"`},
 		{"bad opset", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--opset", "12"} }, 2, "--opset 12"},
 		{"missing run dir", func(run, o string) []string { return []string{"--run", run + "-nope", "--out", o + "/m.onnx"} }, 1, "run-nope"},
 		{"no config", func(run, o string) []string {
