@@ -1,0 +1,387 @@
+// Command dcwp-eval evaluates an exported DCWP subnetwork (ONNX) with ONNX
+// Runtime: accuracy overall, aligned, conflicting, worst-group and per
+// (label, bias) cell; parameter counts; latency and throughput per batch size.
+// `dcwp-eval compare` diffs two exports (structure and outputs) for CI, and
+// `dcwp-eval bench` times ONNX Runtime on several exports.
+//
+// Exit codes: 0 success; 1 compare found differences; 2 bad input (flags,
+// files, data, runtime library, provider); 3 any other failure.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dcwp-go/dcwp/dataset"
+	"github.com/dcwp-go/dcwp/eval"
+	"github.com/dcwp-go/dcwp/version"
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitDiffers = 1
+	exitInput   = 2
+	exitFailure = 3
+)
+
+// errDiffers marks a compare that ran and found differences.
+var errDiffers = errors.New("models differ")
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.Run(args)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "dcwp-eval: %v\n", err)
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var usage usageError
+	switch {
+	case errors.Is(err, errDiffers):
+		return exitDiffers
+	case errors.As(err, &usage),
+		errors.Is(err, eval.ErrUsage), errors.Is(err, eval.ErrModel), errors.Is(err, eval.ErrData),
+		errors.Is(err, eval.ErrShape), errors.Is(err, eval.ErrORTLib), errors.Is(err, eval.ErrProvider):
+		return exitInput
+	case isFlagError(err):
+		return exitInput
+	}
+	return exitFailure
+}
+
+// urfave/cli reports flag parsing problems as plain errors; recognise them.
+func isFlagError(err error) bool {
+	m := err.Error()
+	for _, s := range []string{"flag provided but not defined", "invalid value", "flag needs an argument", "Required flag", "No help topic"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func runtimeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "provider", Value: "cpu", Usage: "execution provider: cpu or cuda"},
+		&cli.StringFlag{Name: "ort-lib", EnvVars: []string{eval.EnvORTLib}, Usage: "ONNX Runtime shared library (default: " + eval.ORTLibRel + " found next to the executable or above the working directory)"},
+		&cli.IntFlag{Name: "threads", Usage: "intra-op threads (0: ONNX Runtime's default, one per core)"},
+		&cli.IntFlag{Name: "device", Usage: "CUDA device id (with --provider cuda)"},
+	}
+}
+
+func dataFlags(required bool) []cli.Flag {
+	req := ""
+	if !required {
+		req = " (optional)"
+	}
+	return []cli.Flag{
+		&cli.StringFlag{Name: "dataset", Usage: "dataset: cmnist, cifar10c, bffhq or celeba" + req},
+		&cli.StringFlag{Name: "data", Usage: "data root holding <dataset>/..." + req},
+		&cli.StringFlag{Name: "pct", Value: "1", Usage: "conflict pct of the train/valid split (0.5, 1, 2, 5)"},
+		&cli.StringFlag{Name: "split", Value: "test", Usage: "split: test, valid or train"},
+	}
+}
+
+func sessionOptions(c *cli.Context) eval.SessionOptions {
+	return eval.SessionOptions{Provider: c.String("provider"), ORTLib: c.String("ort-lib"), Threads: c.Int("threads"), DeviceID: c.Int("device")}
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	evalFlags := append([]cli.Flag{
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "ONNX model to evaluate (required)"},
+	}, dataFlags(true)...)
+	evalFlags = append(evalFlags,
+		&cli.StringFlag{Name: "batch", Value: "256", Usage: "batch sizes, comma-separated; the first gives the accuracy, each is timed (e.g. 256,1,64)"},
+		&cli.IntFlag{Name: "bench-samples", Usage: "samples timed at each batch size after the first (0: the whole split)"},
+	)
+	evalFlags = append(evalFlags, runtimeFlags()...)
+	evalFlags = append(evalFlags,
+		&cli.StringFlag{Name: "json", Usage: "also write the report as JSON to this file (atomically)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress display"},
+	)
+
+	compareFlags := []cli.Flag{
+		&cli.StringFlag{Name: "baseline", Aliases: []string{"a"}, Usage: "reference ONNX model (required)"},
+		&cli.StringFlag{Name: "candidate", Aliases: []string{"b"}, Usage: "ONNX model to check against it (required)"},
+	}
+	compareFlags = append(compareFlags, dataFlags(false)...)
+	compareFlags = append(compareFlags,
+		&cli.IntFlag{Name: "samples", Value: 256, Usage: "inputs to run through both models"},
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed choosing the samples or the random inputs"},
+		&cli.Float64Flag{Name: "atol", Value: 1e-4, Usage: "absolute tolerance"},
+		&cli.Float64Flag{Name: "rtol", Value: 1e-3, Usage: "relative tolerance: an element differs when |b-a| > atol + rtol*|a|"},
+		&cli.BoolFlag{Name: "allow-structure-change", Usage: "report structural differences but only fail on outputs (dense vs compact exports)"},
+		&cli.StringFlag{Name: "json", Usage: "also write the comparison as JSON to this file (atomically)"},
+	)
+	compareFlags = append(compareFlags, runtimeFlags()...)
+
+	benchFlags := []cli.Flag{
+		&cli.StringSliceFlag{Name: "model", Aliases: []string{"m"}, Usage: "ONNX model to time (repeat for several, e.g. dense and compact)"},
+	}
+	benchFlags = append(benchFlags, dataFlags(false)...)
+	benchFlags = append(benchFlags,
+		&cli.StringFlag{Name: "batch", Value: "1,64,256", Usage: "batch sizes, comma-separated"},
+		&cli.IntFlag{Name: "runs", Value: 50, Usage: "timed runs per model and batch size"},
+		&cli.IntFlag{Name: "warmup", Value: 5, Usage: "untimed runs before timing"},
+		&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed choosing the samples or the random inputs"},
+		&cli.StringFlag{Name: "json", Usage: "also write the results as JSON to this file (atomically)"},
+	)
+	benchFlags = append(benchFlags, runtimeFlags()...)
+
+	return &cli.App{
+		Name:    "dcwp-eval",
+		Usage:   "evaluate an exported DCWP subnetwork (ONNX) with ONNX Runtime",
+		Version: version.Version,
+		Description: "Reports accuracy (overall, bias-aligned, bias-conflicting, worst-group, per (label, bias) cell),\n" +
+			"the graph's parameter count (total and non-zero) and ONNX Runtime latency (p50/p95 per batch)\n" +
+			"and throughput at each --batch size.\n\n" +
+			"   dcwp-eval --model model.onnx --dataset cmnist --data DIR [--split test] [--batch 256,1,64] [--json report.json]\n" +
+			"   dcwp-eval compare --baseline dense.onnx --candidate compact.onnx [--data DIR --dataset cmnist] [--allow-structure-change]\n" +
+			"   dcwp-eval bench --model dense.onnx --model compact.onnx [--batch 1,64,256]\n\n" +
+			"Exit codes: 0 success, 1 compare found differences, 2 bad input (flags, files, data, runtime library,\n" +
+			"provider), 3 other failure.",
+		Flags:          evalFlags,
+		Writer:         stdout,
+		ErrWriter:      stderr,
+		ExitErrHandler: func(*cli.Context, error) {}, // run() maps errors to exit codes
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usagef("%v (see --help)", err)
+		},
+		HideHelpCommand: true,
+		Action:          evalAction,
+		Commands: []*cli.Command{
+			{
+				Name:      "compare",
+				Usage:     "diff two ONNX models: structure and outputs on the same inputs (exit 1 when they differ)",
+				UsageText: "dcwp-eval compare --baseline a.onnx --candidate b.onnx [--dataset cmnist --data DIR --split test --samples 256] [--atol 1e-4 --rtol 1e-3] [--allow-structure-change] [--json FILE]",
+				Flags:     compareFlags,
+				OnUsageError: func(c *cli.Context, err error, _ bool) error {
+					return usagef("compare: %v (see dcwp-eval compare --help)", err)
+				},
+				Action: compareAction,
+			},
+			{
+				Name:      "bench",
+				Usage:     "time ONNX Runtime inference of one or more models at several batch sizes",
+				UsageText: "dcwp-eval bench --model dense.onnx [--model compact.onnx] [--dataset cmnist --data DIR] [--batch 1,64,256] [--runs 50] [--threads N] [--json FILE]",
+				Flags:     benchFlags,
+				OnUsageError: func(c *cli.Context, err error, _ bool) error {
+					return usagef("bench: %v (see dcwp-eval bench --help)", err)
+				},
+				Action: benchAction,
+			},
+		},
+	}
+}
+
+func parseBatches(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil || v <= 0 {
+			return nil, usagef("--batch %q: %q is not a positive integer", s, f)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, usagef("--batch %q: no batch size", s)
+	}
+	return out, nil
+}
+
+func noArgs(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("unexpected argument %q (see --help)", c.Args().First())
+	}
+	return nil
+}
+
+func evalAction(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	if c.String("model") == "" {
+		return usagef("--model is required (see --help)")
+	}
+	if c.String("dataset") == "" || c.String("data") == "" {
+		return usagef("--dataset and --data are required (see --help)")
+	}
+	batches, err := parseBatches(c.String("batch"))
+	if err != nil {
+		return err
+	}
+	stderr := c.App.ErrWriter
+	prog := newProgress(stderr, c.Bool("quiet"))
+	r, err := eval.Evaluate(eval.Options{
+		Model: c.String("model"), Dataset: c.String("dataset"), Data: c.String("data"), Pct: c.String("pct"), Split: c.String("split"),
+		Batches: batches, BenchSamples: c.Int("bench-samples"), Session: sessionOptions(c), Progress: prog.update,
+	})
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	r.WriteText(c.App.Writer)
+	if p := c.String("json"); p != "" {
+		if err := r.WriteJSON(p); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "dcwp-eval: wrote %s\n", p)
+	}
+	return nil
+}
+
+func compareAction(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	if c.String("baseline") == "" || c.String("candidate") == "" {
+		return usagef("compare: --baseline and --candidate are required (see dcwp-eval compare --help)")
+	}
+	if (c.String("data") == "") != (c.String("dataset") == "") {
+		return usagef("compare: give --dataset and --data together, or neither for random inputs")
+	}
+	if c.Float64("atol") < 0 || c.Float64("rtol") < 0 || (c.Float64("atol") == 0 && c.Float64("rtol") == 0) {
+		return usagef("compare: --atol %g / --rtol %g: want non-negative tolerances, not both 0", c.Float64("atol"), c.Float64("rtol"))
+	}
+	r, err := eval.Compare(eval.CompareOptions{
+		Baseline: c.String("baseline"), Candidate: c.String("candidate"),
+		Dataset: c.String("dataset"), Data: c.String("data"), Pct: c.String("pct"), Split: c.String("split"),
+		Samples: c.Int("samples"), Seed: c.Uint64("seed"), Atol: c.Float64("atol"), Rtol: c.Float64("rtol"),
+		AllowStructureChange: c.Bool("allow-structure-change"), Session: sessionOptions(c),
+	})
+	if err != nil {
+		return err
+	}
+	r.WriteText(c.App.Writer)
+	if p := c.String("json"); p != "" {
+		if err := r.WriteJSON(p); err != nil {
+			return err
+		}
+	}
+	if !r.Pass {
+		return fmt.Errorf("%w: %s vs %s", errDiffers, r.Baseline, r.Candidate)
+	}
+	return nil
+}
+
+func benchAction(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	models := c.StringSlice("model")
+	if len(models) == 0 {
+		return usagef("bench: at least one --model is required (see dcwp-eval bench --help)")
+	}
+	if (c.String("data") == "") != (c.String("dataset") == "") {
+		return usagef("bench: give --dataset and --data together, or neither for random inputs")
+	}
+	batches, err := parseBatches(c.String("batch"))
+	if err != nil {
+		return err
+	}
+	var split *dataset.Split
+	if c.String("data") != "" {
+		if split, err = eval.LoadSplit(c.String("data"), c.String("dataset"), c.String("pct"), c.String("split")); err != nil {
+			return err
+		}
+	}
+	res, err := eval.BenchORT(eval.BenchOptions{Models: models, Split: split, Batches: batches, Runs: c.Int("runs"),
+		Warmup: c.Int("warmup"), Seed: c.Uint64("seed"), Session: sessionOptions(c)})
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "ONNX Runtime %s, provider %s, threads %s\n", eval.ORTVersion(), res[0].Provider, threadsString(c.Int("threads")))
+	fmt.Fprintf(w, "%-40s %12s %7s %6s %10s %10s %14s\n", "model", "non-zero", "batch", "runs", "p50 ms", "p95 ms", "samples/s")
+	for _, r := range res {
+		fmt.Fprintf(w, "%-40s %12d %7d %6d %10.3f %10.3f %14.1f\n", r.Model, r.ParamsNonzero, r.Batch, r.Runs, r.LatencyMsP50, r.LatencyMsP95, r.ThroughputSPS)
+	}
+	if p := c.String("json"); p != "" {
+		return writeJSON(p, res)
+	}
+	return nil
+}
+
+func threadsString(n int) string {
+	if n <= 0 {
+		return "default"
+	}
+	return strconv.Itoa(n)
+}
+
+// progress shows a bar on a terminal and plain lines (about every 10 %) otherwise.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	quiet bool
+	stage string
+	bar   *progressbar.ProgressBar
+	last  int
+	start time.Time
+}
+
+func newProgress(w io.Writer, quiet bool) *progress {
+	p := &progress{w: w, quiet: quiet}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+	}
+	return p
+}
+
+func (p *progress) update(stage string, done, total int) {
+	if p.quiet {
+		return
+	}
+	if stage != p.stage {
+		p.finish()
+		p.stage, p.last, p.start = stage, -1, time.Now()
+		if p.tty {
+			p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(stage),
+				progressbar.OptionShowCount(), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(),
+				progressbar.OptionSetWidth(30))
+		}
+	}
+	if p.bar != nil {
+		p.bar.Set(done)
+		return
+	}
+	// Plain lines for logs: at 10 % steps, and only for runs long enough to matter.
+	step := 10 * done / max(total, 1)
+	if step != p.last && (done == total || time.Since(p.start) > 2*time.Second) {
+		p.last = step
+		fmt.Fprintf(p.w, "dcwp-eval: %s: %d/%d samples (%.0fs)\n", stage, done, total, time.Since(p.start).Seconds())
+	}
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+		p.bar = nil
+	}
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dcwp-go/dcwp/eval/evaltest"
+)
+
+func TestCLI(t *testing.T) {
+	root, _ := evaltest.WriteFixture(t, 4)
+	dir := t.TempDir()
+	model := evaltest.WriteLinear(t, dir, "model.onnx", evaltest.LinearSpec{})
+	sparse := evaltest.WriteLinear(t, dir, "sparse.onnx", evaltest.LinearSpec{Sparse: true})
+	far := evaltest.WriteLinear(t, dir, "far.onnx", evaltest.LinearSpec{Perturb: 0.1})
+	junk := filepath.Join(dir, "junk.onnx")
+	os.WriteFile(junk, []byte("junk"), 0o644)
+	report := filepath.Join(dir, "out", "report.json")
+	os.MkdirAll(filepath.Dir(report), 0o755)
+	cmpJSON := filepath.Join(dir, "out", "compare.json")
+
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // substring expected on stdout
+		stderr string // substring expected on stderr
+	}{
+		{"help", []string{"--help"}, 0, "--allow-structure-change", ""},
+		{"version", []string{"--version"}, 0, "dcwp-eval version", ""},
+		{"evaluate", []string{"--model", model, "--dataset", "cmnist", "--data", root, "--batch", "64,1", "--threads", "1", "--json", report}, 0, "worst-group accuracy", ""},
+		{"no model", []string{"--dataset", "cmnist", "--data", root}, 2, "", "--model is required"},
+		{"unknown flag", []string{"--frobnicate"}, 2, "", "frobnicate"},
+		{"bad batch", []string{"--model", model, "--dataset", "cmnist", "--data", root, "--batch", "64,x"}, 2, "", `"x" is not a positive integer`},
+		{"junk model", []string{"--model", junk, "--dataset", "cmnist", "--data", root}, 2, "", junk},
+		{"missing data", []string{"--model", model, "--dataset", "cmnist", "--data", filepath.Join(dir, "nodata")}, 2, "", "nodata does not exist"},
+		{"cuda unavailable", []string{"--model", model, "--dataset", "cmnist", "--data", root, "--provider", "cuda"}, 2, "", "--provider cuda"},
+		{"compare identical", []string{"compare", "--baseline", model, "--candidate", model}, 0, "PASS", ""},
+		{"compare dense vs sparse", []string{"compare", "-a", model, "-b", sparse, "--dataset", "cmnist", "--data", root, "--allow-structure-change", "--json", cmpJSON}, 0, "(allowed)", ""},
+		{"compare dense vs sparse strict", []string{"compare", "-a", model, "-b", sparse}, 1, "structure changed", "differ"},
+		{"compare outputs differ", []string{"compare", "-a", model, "-b", far, "--allow-structure-change"}, 1, "outputs differ", ""},
+		{"compare missing candidate", []string{"compare", "-a", model}, 2, "", "--candidate are required"},
+		{"bench", []string{"bench", "-m", model, "-m", sparse, "--batch", "1,8", "--runs", "3", "--warmup", "1"}, 0, "samples/s", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errb strings.Builder
+			code := run(append([]string{"dcwp-eval"}, c.args...), &out, &errb)
+			if code != c.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out.String(), errb.String())
+			}
+			if !strings.Contains(out.String(), c.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", c.stdout, out.String())
+			}
+			if !strings.Contains(errb.String(), c.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", c.stderr, errb.String())
+			}
+			if strings.Contains(errb.String(), "panic") {
+				t.Errorf("panic:\n%s", errb.String())
+			}
+		})
+	}
+	var r map[string]any
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r["correct"].(float64) != 108 || len(r["batches"].([]any)) != 2 {
+		t.Errorf("report: correct %v, batches %v", r["correct"], r["batches"])
+	}
+	var cr map[string]any
+	b, _ = os.ReadFile(cmpJSON)
+	if err := json.Unmarshal(b, &cr); err != nil || cr["pass"] != true {
+		t.Errorf("compare JSON: %v %v", err, cr["pass"])
+	}
+}
