@@ -1,0 +1,124 @@
+// Command bench-eval times ONNX Runtime inference of the dense, sparse and
+// compact exports of one network on the same batches and writes
+// bench/eval.json: [{"format","model","batch","runs","latency_ms_p50",
+// "latency_ms_p95","throughput_sps","params_total","params_nonzero",...}].
+//
+// The exports come from -dense/-sparse/-compact (files written by
+// dcwp-export) or, when none is given, from a deterministic pruned fixture
+// network (-arch, -keep, -dead-rows). Inputs are eval.BenchInput batches, so
+// another engine timed with eval.BenchInput + eval.TimeRuns sees the same data.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/dcwp-go/dcwp/dataset"
+	"github.com/dcwp-go/dcwp/eval"
+	"github.com/dcwp-go/dcwp/exporter"
+	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+type row struct {
+	Format string `json:"format"`
+	eval.BenchResult
+}
+
+func main() {
+	var (
+		dense    = flag.String("dense", "", "dense export (dcwp-export --format dense)")
+		sparse   = flag.String("sparse", "", "sparse export")
+		compact  = flag.String("compact", "", "compact export")
+		archName = flag.String("arch", "cnn", "fixture network when no export is given: mlp, cnn or resnet18")
+		keep     = flag.Float64("keep", 0.3, "fixture: kept share of masked weights")
+		deadRows = flag.Float64("dead-rows", 0.5, "fixture: share of pruned neurons/channels")
+		dsName   = flag.String("dataset", "", "dataset for real inputs (with -data)")
+		data     = flag.String("data", "", "data root for real inputs; random inputs without")
+		batches  = flag.String("batch", "1,64,256", "batch sizes")
+		runs     = flag.Int("runs", 30, "timed runs per export and batch size")
+		threads  = flag.Int("threads", 0, "ONNX Runtime intra-op threads (0: its default)")
+		provider = flag.String("provider", "cpu", "cpu or cuda")
+		out      = flag.String("out", "bench/eval.json", "JSON output (\"\" for none)")
+	)
+	flag.Parse()
+	if err := run(*dense, *sparse, *compact, *archName, *keep, *deadRows, *dsName, *data, *batches, *runs, *threads, *provider, *out); err != nil {
+		fmt.Fprintf(os.Stderr, "bench-eval: %v\n", err)
+		os.Exit(2)
+	}
+}
+
+func run(dense, sparse, compact, archName string, keep, deadRows float64, dsName, data, batchList string, runs, threads int, provider, out string) error {
+	files := map[exporter.Format]string{exporter.Dense: dense, exporter.Sparse: sparse, exporter.Compact: compact}
+	if dense == "" && sparse == "" && compact == "" {
+		tmp, err := os.MkdirTemp("", "bench-eval-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		spec := fixture.Spec{Model: archName, Seed: 1, Keep: keep, DeadRows: deadRows}
+		net, err := fixture.Network(spec)
+		if err != nil {
+			return err
+		}
+		for _, f := range exporter.Formats {
+			m, _, err := exporter.ExportNetwork(spec.Config(), net, exporter.Options{Format: f, Source: "bench-eval fixture"})
+			if err != nil {
+				return err
+			}
+			files[f] = filepath.Join(tmp, fmt.Sprintf("%s-%s.onnx", archName, f))
+			if _, err := exporter.WriteFile(files[f], m); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("fixture %s, keep %.2f, dead rows %.2f\n", archName, keep, deadRows)
+	}
+	var bs []int
+	for _, f := range strings.Split(batchList, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v <= 0 {
+			return fmt.Errorf("-batch %q: %q is not a positive integer", batchList, f)
+		}
+		bs = append(bs, v)
+	}
+	var split *dataset.Split
+	if data != "" {
+		var err error
+		if split, err = eval.LoadSplit(data, dsName, "1", "test"); err != nil {
+			return err
+		}
+	}
+	var rows []row
+	for _, f := range exporter.Formats {
+		if files[f] == "" {
+			continue
+		}
+		res, err := eval.BenchORT(eval.BenchOptions{Models: []string{files[f]}, Split: split, Batches: bs, Runs: runs,
+			Session: eval.SessionOptions{Provider: provider, Threads: threads}})
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			rows = append(rows, row{Format: string(f), BenchResult: r})
+		}
+	}
+	fmt.Printf("ONNX Runtime %s, provider %s, threads %d (0 = default)\n", eval.ORTVersion(), provider, threads)
+	fmt.Printf("%-8s %12s %12s %6s %10s %10s %12s\n", "format", "params", "non-zero", "batch", "p50 ms", "p95 ms", "samples/s")
+	for _, r := range rows {
+		fmt.Printf("%-8s %12d %12d %6d %10.3f %10.3f %12.1f\n", r.Format, r.ParamsTotal, r.ParamsNonzero, r.Batch, r.LatencyMsP50, r.LatencyMsP95, r.ThroughputSPS)
+	}
+	if out != "" {
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		if err := rundir.WriteJSON(out, rows); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s\n", out)
+	}
+	return nil
+}
