@@ -53,7 +53,7 @@ var (
 // the first candidate that exists, or an error listing where it looked.
 func FindORTLib(explicit string) (string, error) {
 	if explicit != "" {
-		return checkLib(explicit, "--ort-lib")
+		return checkLib(explicit, "--ort-lib or $"+EnvORTLib)
 	}
 	if p := os.Getenv(EnvORTLib); p != "" {
 		return checkLib(p, "$"+EnvORTLib)
