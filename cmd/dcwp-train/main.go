@@ -1,0 +1,219 @@
+// Command dcwp-train runs DCWP (pre-train, mine, prune, fine-tune) on a debiasing benchmark and
+// writes a run directory; `dcwp-train data cmnist` builds Colored MNIST.
+//
+//	dcwp-train --dataset cmnist --data DIR --conflict-pct 1 --model cnn --preset paper --seed 0 --out RUN_DIR
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/dcwp-go/dcwp/dataset/cmnist"
+	"github.com/dcwp-go/dcwp/driver/dcwp"
+	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/version"
+)
+
+// stageFlags lists the per-stage optimizer flags: prefix → settings in the config.
+var stageNames = []struct{ prefix, usage string }{
+	{"pretrain", "pre-training (stage 1)"},
+	{"mining", "separate mining-model run (cmnist)"},
+	{"prune", "mask learning (stage 3)"},
+	{"finetune", "fine-tuning (stage 4)"},
+}
+
+func stageFlagList() []cli.Flag {
+	var fs []cli.Flag
+	for _, s := range stageNames {
+		cat := "stage " + s.prefix
+		fs = append(fs,
+			&cli.StringFlag{Name: s.prefix + "-optimizer", Usage: "optimizer (adam|sgd) of " + s.usage, Category: cat},
+			&cli.Float64Flag{Name: s.prefix + "-lr", Usage: "learning rate of " + s.usage, Category: cat},
+			&cli.IntFlag{Name: s.prefix + "-iters", Usage: "iterations of " + s.usage, Category: cat},
+			&cli.IntFlag{Name: s.prefix + "-step", Usage: "StepLR period of " + s.usage + " (0 = constant)", Category: cat},
+			&cli.Float64Flag{Name: s.prefix + "-gamma", Usage: "StepLR factor of " + s.usage, Category: cat},
+			&cli.Float64Flag{Name: s.prefix + "-weight-decay", Usage: "weight decay of " + s.usage, Category: cat},
+			&cli.Float64Flag{Name: s.prefix + "-momentum", Usage: "SGD momentum of " + s.usage, Category: cat},
+		)
+	}
+	return fs
+}
+
+func flags() []cli.Flag {
+	fs := []cli.Flag{
+		&cli.StringFlag{Name: "dataset", Usage: "cmnist, cifar10c, bffhq or celeba", Value: "cmnist"},
+		&cli.StringFlag{Name: "data", Usage: "data root holding <dataset>/... in the published layout"},
+		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples: 0.5, 1, 2 or 5", Value: "1"},
+		&cli.StringFlag{Name: "model", Usage: "mlp, cnn or resnet18 (default: the preset's)"},
+		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes, cmnist)", Value: "paper"},
+		&cli.StringFlag{Name: "variant", Usage: "clean, or as-coded to reproduce the reference code's quirks", Value: "clean"},
+		&cli.StringFlag{Name: "mode", Usage: "dcwp, or vanilla to stop after the ERM classifier", Value: "dcwp"},
+		&cli.StringFlag{Name: "stages", Usage: "comma-separated stages to run (pretrain,mine,prune,finetune); skipped ones are read from --out"},
+		&cli.Int64Flag{Name: "seed", Usage: "random seed", Value: 0},
+		&cli.StringFlag{Name: "device", Usage: "cpu, cuda or cuda:N", Value: "cpu"},
+		&cli.IntFlag{Name: "threads", Usage: "libtorch intra-op threads (default: number of CPUs)"},
+		&cli.IntFlag{Name: "batch-size", Usage: "batch size (default: the preset's)"},
+		&cli.StringFlag{Name: "pretrained", Usage: "safetensors file with torchvision-named start weights (resnet18)"},
+		&cli.StringFlag{Name: "out", Usage: "run directory to write"},
+		&cli.BoolFlag{Name: "resume", Usage: "continue the run in --out from its last checkpoint"},
+		&cli.StringFlag{Name: "miner", Usage: "wrong, ensemble or oracle"},
+		&cli.BoolFlag{Name: "select-with-gce", Usage: "mine with the GCE-trained network (default on for wrong)"},
+		&cli.BoolFlag{Name: "no-mining-model", Usage: "cmnist: mine with the pre-training run's networks instead of a separate SGD run"},
+		&cli.StringFlag{Name: "bias-loss", Usage: "loss of the biased network: gce or ce"},
+		&cli.Float64Flag{Name: "q", Usage: "GCE q"},
+		&cli.Float64Flag{Name: "ensemble-threshold", Usage: "ensemble miner: flag when mean 1-p_y exceeds this"},
+		&cli.Float64Flag{Name: "lambda-up", Usage: "sampling weight of mined samples"},
+		&cli.Float64Flag{Name: "lambda-sparse", Usage: "weight of the L1 term on the scores"},
+		&cli.Float64Flag{Name: "lambda-con", Usage: "weight of the SupCon term"},
+		&cli.Float64Flag{Name: "temperature", Usage: "SupCon temperature"},
+		&cli.Float64Flag{Name: "mask-tau", Usage: "mask sampling temperature"},
+		&cli.Float64Flag{Name: "score-init", Usage: "initial pruning score"},
+		&cli.IntFlag{Name: "eval-every", Usage: "validation interval (iterations)"},
+		&cli.IntFlag{Name: "checkpoint-every", Usage: "checkpoint interval (iterations)"},
+		&cli.StringFlag{Name: "select", Usage: "reported fine-tuned model: last or best-valid"},
+		&cli.BoolFlag{Name: "no-progress", Usage: "periodic lines instead of progress bars"},
+	}
+	return append(fs, stageFlagList()...)
+}
+
+// config resolves preset + flags.
+func config(c *cli.Context) (rundir.Config, error) {
+	cfg, err := dcwp.Preset(c.String("preset"), c.String("dataset"), c.String("conflict-pct"), c.String("model"))
+	if err != nil {
+		return cfg, err
+	}
+	cfg.ToolVersion = version.Version
+	cfg.Data = c.String("data")
+	if c.IsSet("model") {
+		cfg.Model = c.String("model")
+	}
+	str := map[string]*string{"variant": &cfg.Variant, "mode": &cfg.Mode, "device": &cfg.Device, "pretrained": &cfg.Pretrained,
+		"miner": &cfg.Miner, "bias-loss": &cfg.BiasLoss, "select": &cfg.Select}
+	for n, p := range str {
+		if c.IsSet(n) {
+			*p = c.String(n)
+		}
+	}
+	f64 := map[string]*float64{"q": &cfg.Q, "ensemble-threshold": &cfg.EnsembleThreshold, "lambda-up": &cfg.LambdaUp,
+		"lambda-sparse": &cfg.LambdaSparse, "lambda-con": &cfg.LambdaCon, "temperature": &cfg.Temperature,
+		"mask-tau": &cfg.MaskTau, "score-init": &cfg.ScoreInit}
+	for n, p := range f64 {
+		if c.IsSet(n) {
+			*p = c.Float64(n)
+		}
+	}
+	ints := map[string]*int{"batch-size": &cfg.BatchSize, "eval-every": &cfg.EvalEvery, "checkpoint-every": &cfg.CheckpointEvery,
+		"threads": &cfg.Threads}
+	for n, p := range ints {
+		if c.IsSet(n) {
+			*p = c.Int(n)
+		}
+	}
+	cfg.Seed = c.Int64("seed")
+	if c.IsSet("select-with-gce") {
+		cfg.SelectWithGCE = c.Bool("select-with-gce")
+	}
+	if c.Bool("no-mining-model") {
+		cfg.MiningModel = nil
+	}
+	if c.IsSet("stages") {
+		cfg.Stages = nil
+		for _, s := range strings.Split(c.String("stages"), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				cfg.Stages = append(cfg.Stages, s)
+			}
+		}
+		if len(cfg.Stages) == 0 {
+			return cfg, errors.New("--stages: no stage given")
+		}
+	}
+	if cfg.Mode == "vanilla" {
+		cfg.Stages = []string{dcwp.StagePretrain}
+	}
+	if cfg.Threads == 0 {
+		cfg.Threads = runtime.NumCPU()
+	}
+	stages := map[string]*rundir.Stage{"pretrain": &cfg.Pretrain, "mining": cfg.MiningModel, "prune": &cfg.Prune, "finetune": &cfg.Finetune}
+	for prefix, st := range stages {
+		if st == nil {
+			for _, suf := range []string{"-optimizer", "-lr", "-iters", "-step", "-gamma", "-weight-decay", "-momentum"} {
+				if c.IsSet(prefix + suf) {
+					return cfg, fmt.Errorf("--%s%s: this run has no separate mining model", prefix, suf)
+				}
+			}
+			continue
+		}
+		if c.IsSet(prefix + "-optimizer") {
+			st.Optimizer = c.String(prefix + "-optimizer")
+		}
+		for suf, p := range map[string]*float64{"-lr": &st.LR, "-gamma": &st.Gamma, "-weight-decay": &st.WeightDecay, "-momentum": &st.Momentum} {
+			if c.IsSet(prefix + suf) {
+				*p = c.Float64(prefix + suf)
+			}
+		}
+		for suf, p := range map[string]*int{"-iters": &st.Iters, "-step": &st.StepSize} {
+			if c.IsSet(prefix + suf) {
+				*p = c.Int(prefix + suf)
+			}
+		}
+	}
+	return cfg, dcwp.Validate(&cfg)
+}
+
+func train(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s (subcommands: data)", strings.Join(c.Args().Slice(), " "))
+	}
+	if c.String("out") == "" {
+		return errors.New("--out RUN_DIR is required")
+	}
+	cfg, err := config(c)
+	if err != nil {
+		return err
+	}
+	bar := !c.Bool("no-progress") && term.IsTerminal(int(os.Stderr.Fd()))
+	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: os.Stderr, Bar: bar})
+	if err != nil {
+		return err
+	}
+	pr := func(name string, e rundir.Eval) {
+		fmt.Printf("%-8s test acc %.2f%%  aligned %.2f%%  conflicting %.2f%%  worst %.2f%%   (valid acc %.2f%%)\n", name,
+			100*e.Test.Accuracy, 100*e.Test.AlignedAccuracy, 100*e.Test.ConflictingAccuracy, 100*e.Test.WorstGroupAccuracy, 100*e.Valid.Accuracy)
+	}
+	pr("vanilla", sum.Vanilla)
+	if sum.DCWP != nil {
+		pr("dcwp", *sum.DCWP)
+		fmt.Printf("kept %.2f%% of the masked weights; mined %d (precision %.3f, recall %.3f)\n",
+			100*sum.KeptRatio, sum.Mined.Flagged, sum.Mined.Precision, sum.Mined.Recall)
+	}
+	fmt.Printf("run directory: %s\n", c.String("out"))
+	return nil
+}
+
+func main() {
+	app := &cli.App{
+		Name:    "dcwp-train",
+		Usage:   "find a debiased pruned subnetwork with DCWP and write a run directory",
+		Version: version.Version,
+		UsageText: "dcwp-train --dataset cmnist --data DIR --conflict-pct 1 --model cnn --preset paper --seed 0 --out RUN_DIR\n" +
+			"dcwp-train --out RUN_DIR --resume\n" +
+			"dcwp-train data cmnist --out DIR",
+		Flags:  flags(),
+		Action: train,
+		Commands: []*cli.Command{{
+			Name:        "data",
+			Usage:       "build a dataset",
+			Subcommands: []*cli.Command{cmnist.Command()},
+		}},
+	}
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "dcwp-train:", err)
+		os.Exit(1)
+	}
+}

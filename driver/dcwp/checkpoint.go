@@ -1,0 +1,91 @@
+package dcwp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+// checkpointFile holds the whole resumable state: tensors plus, in the safetensors metadata,
+// the bookkeeping below. One file written atomically, so tensors and bookkeeping never disagree.
+const checkpointFile = "state.safetensors"
+
+// ckState is the bookkeeping of a run, saved in the checkpoint's metadata.
+type ckState struct {
+	Loop         string             `json:"loop"` // training loop whose tensors are saved ("" = none)
+	Iter         int                `json:"iter"` // iterations of Loop done
+	Done         []string           `json:"done"` // finished stages (and sub-loops)
+	StageSeconds map[string]float64 `json:"stage_seconds"`
+	MetricsSize  int64              `json:"metrics_size"` // metrics.jsonl length at the checkpoint
+	Ints         map[string]int     `json:"ints,omitempty"`
+	Floats       map[string]float64 `json:"floats,omitempty"`
+}
+
+func (s *ckState) done(stage string) bool {
+	for _, d := range s.Done {
+		if d == stage {
+			return true
+		}
+	}
+	return false
+}
+
+func ckPath(out string) string { return filepath.Join(out, rundir.CheckpointDir, checkpointFile) }
+
+func writeCheckpoint(out string, st ckState, ts map[string]rundir.Tensor) error {
+	if err := os.MkdirAll(filepath.Join(out, rundir.CheckpointDir), 0o755); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	if ts == nil {
+		ts = map[string]rundir.Tensor{}
+	}
+	if len(ts) == 0 { // safetensors needs no tensors, but keep one so readers never see an empty file
+		ts = map[string]rundir.Tensor{"_": rundir.U8Tensor([]uint8{0}, 1)}
+	}
+	if err := rundir.WriteTensors(ckPath(out), ts, map[string]string{"state": string(b)}); err != nil {
+		return fmt.Errorf("checkpoint (the previous one is intact): %w", err)
+	}
+	return nil
+}
+
+// readCheckpoint returns the saved state, or ok=false when the run has none.
+func readCheckpoint(out string) (st ckState, ts map[string]rundir.Tensor, ok bool, err error) {
+	ts, meta, err := rundir.ReadTensors(ckPath(out))
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil, false, nil
+	}
+	if err != nil {
+		return st, nil, false, fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := json.Unmarshal([]byte(meta["state"]), &st); err != nil {
+		return st, nil, false, fmt.Errorf("checkpoint %s: bad state: %w", ckPath(out), err)
+	}
+	return st, ts, true, nil
+}
+
+// prefixed returns the tensors of m under prefix+name.
+func prefixed(prefix string, m map[string]rundir.Tensor, into map[string]rundir.Tensor) {
+	for k, v := range m {
+		into[prefix+k] = v
+	}
+}
+
+// unprefix selects the tensors under prefix, stripping it.
+func unprefix(prefix string, m map[string]rundir.Tensor) map[string]rundir.Tensor {
+	out := map[string]rundir.Tensor{}
+	for k, v := range m {
+		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
+			out[k[len(prefix):]] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,184 @@
+// Package dcwp runs the four DCWP stages (pre-train, mine, prune, fine-tune) over libtorch,
+// writing the run directory defined by package rundir, with resumable checkpoints.
+package dcwp
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+// Stage names, in order.
+const (
+	StagePretrain = "pretrain"
+	StageMine     = "mine"
+	StagePrune    = "prune"
+	StageFinetune = "finetune"
+)
+
+// AllStages lists every stage in order.
+var AllStages = []string{StagePretrain, StageMine, StagePrune, StageFinetune}
+
+// Miners, presets, variants.
+var (
+	Miners   = []string{"wrong", "ensemble", "oracle"}
+	Presets  = []string{"paper", "quick"}
+	Variants = []string{"clean", "as-coded"}
+	Datasets = []string{"cmnist", "cifar10c", "bffhq", "celeba"}
+)
+
+func adam(lr float64, iters int) rundir.Stage {
+	return rundir.Stage{Optimizer: "adam", LR: lr, Iters: iters, Beta1: 0.9, Beta2: 0.99}
+}
+
+// lambdaUp is the paper's λ_up by conflict percentage.
+func lambdaUp(dataset, pct string) float64 {
+	switch dataset {
+	case "celeba":
+		return 20
+	case "bffhq":
+		return 80
+	}
+	v, _ := strconv.ParseFloat(pct, 64)
+	switch {
+	case v <= 0.5:
+		return 80
+	case v <= 1:
+		return 50
+	case v <= 2:
+		return 30
+	}
+	return 10
+}
+
+// Preset returns the settings of a preset for a dataset, conflict pct and model
+// (model "" picks the preset's default model for the dataset).
+func Preset(preset, dataset, pct, model string) (rundir.Config, error) {
+	if !slices.Contains(Datasets, dataset) {
+		return rundir.Config{}, fmt.Errorf("unknown dataset %q (want one of %v)", dataset, Datasets)
+	}
+	c := rundir.Config{
+		Dataset: dataset, ConflictPct: pct, Model: model, Preset: preset, Variant: "clean", Mode: "dcwp",
+		Stages: slices.Clone(AllStages), Device: "cpu",
+		BiasLoss: "gce", Q: 0.7, Miner: "wrong", SelectWithGCE: true, EnsembleThreshold: 0.8,
+		LambdaUp: lambdaUp(dataset, pct), LambdaCon: 0.05, Temperature: 0.07, MaskTau: 1, ScoreInit: 1.5,
+		EvalEvery: 100, CheckpointEvery: 200, Select: "last",
+		Prune: adam(1e-2, 2000),
+	}
+	switch dataset {
+	case "cmnist":
+		if c.Model == "" {
+			c.Model = "cnn"
+		}
+		c.BatchSize = 256
+		c.Pretrain = adam(1e-2, 10000)
+		c.MiningModel = &rundir.Stage{Optimizer: "sgd", LR: 0.1, Iters: 2000, StepSize: 600, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
+		c.LambdaSparse = 1e-8
+		c.Finetune = adam(1e-3, 1000)
+		c.Finetune.StepSize, c.Finetune.Gamma = 1000, 0.1
+	case "cifar10c":
+		c.BatchSize = 256
+		c.Pretrain = adam(1e-3, 10000)
+		c.Pretrain.StepSize, c.Pretrain.Gamma = 10000, 0.5
+		c.Miner = "ensemble"
+		c.LambdaSparse = 1e-9
+		c.Finetune = adam(5e-4, 1000)
+	case "bffhq":
+		c.BatchSize = 64
+		c.Pretrain = adam(1e-3, 10000)
+		c.LambdaSparse = 1e-9
+		c.Finetune = adam(5e-4, 1000)
+	case "celeba":
+		c.BatchSize = 128
+		c.Pretrain = adam(1e-4, 10000)
+		c.LambdaSparse = 5e-6
+		c.Finetune = adam(5e-4, 1000)
+	}
+	if c.Model == "" {
+		c.Model = "resnet18"
+	}
+	switch preset {
+	case "paper":
+	case "quick":
+		if err := quick(&c); err != nil {
+			return c, err
+		}
+	default:
+		return c, fmt.Errorf("unknown preset %q (want one of %v)", preset, Presets)
+	}
+	return c, nil
+}
+
+// quick shrinks a run to minutes on two CPU cores (Colored MNIST only).
+func quick(c *rundir.Config) error {
+	if c.Dataset != "cmnist" {
+		return fmt.Errorf("preset quick is for cmnist only (a %s run needs hours on a CPU); use --preset paper with smaller --*-iters", c.Dataset)
+	}
+	c.Model = QuickModel
+	c.BatchSize = 256
+	c.Pretrain = adam(1e-3, 1500)
+	c.MiningModel = &rundir.Stage{Optimizer: "sgd", LR: 0.1, Iters: 400, StepSize: 300, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
+	c.Prune = adam(1e-2, 400)
+	c.Finetune = adam(1e-3, 300)
+	c.EvalEvery = 50
+	c.CheckpointEvery = 100
+	return nil
+}
+
+// QuickModel is the model the quick preset trains.
+const QuickModel = "mlp"
+
+// Validate checks a configuration before any work starts.
+func Validate(c *rundir.Config) error {
+	if !slices.Contains(Datasets, c.Dataset) {
+		return fmt.Errorf("unknown dataset %q (want one of %v)", c.Dataset, Datasets)
+	}
+	if !slices.Contains(arch.Models, c.Model) {
+		return fmt.Errorf("unknown model %q (want one of %v)", c.Model, arch.Models)
+	}
+	if _, err := arch.ForRun(c.Model, c.Dataset, c.AsCoded()); err != nil {
+		return err
+	}
+	if !slices.Contains(Miners, c.Miner) {
+		return fmt.Errorf("unknown miner %q (want one of %v)", c.Miner, Miners)
+	}
+	if !slices.Contains(Variants, c.Variant) {
+		return fmt.Errorf("unknown variant %q (want one of %v)", c.Variant, Variants)
+	}
+	if c.BiasLoss != "gce" && c.BiasLoss != "ce" {
+		return fmt.Errorf("unknown bias loss %q (want gce or ce)", c.BiasLoss)
+	}
+	if c.Mode != "dcwp" && c.Mode != "vanilla" {
+		return fmt.Errorf("unknown mode %q (want dcwp or vanilla)", c.Mode)
+	}
+	if c.Select != "last" && c.Select != "best-valid" {
+		return fmt.Errorf("unknown selection %q (want last or best-valid)", c.Select)
+	}
+	for _, s := range c.Stages {
+		if !slices.Contains(AllStages, s) {
+			return fmt.Errorf("unknown stage %q (want some of %v)", s, AllStages)
+		}
+	}
+	if c.BatchSize < 2 {
+		return fmt.Errorf("batch size %d: want at least 2", c.BatchSize)
+	}
+	stages := map[string]*rundir.Stage{"pretrain": &c.Pretrain, "prune": &c.Prune, "finetune": &c.Finetune, "mining": c.MiningModel}
+	for name, s := range stages {
+		if s == nil {
+			continue
+		}
+		if s.Optimizer != "adam" && s.Optimizer != "sgd" {
+			return fmt.Errorf("%s: unknown optimizer %q (want adam or sgd)", name, s.Optimizer)
+		}
+		if s.Iters < 1 || s.LR <= 0 {
+			return fmt.Errorf("%s: iterations (%d) and learning rate (%g) must be positive", name, s.Iters, s.LR)
+		}
+	}
+	if c.EvalEvery < 1 || c.CheckpointEvery < 1 {
+		return fmt.Errorf("eval and checkpoint intervals must be positive")
+	}
+	return nil
+}

@@ -1,0 +1,374 @@
+// Package model builds a libtorch network from an arch description: it holds the
+// parameters (and, for DCWP, the pruning scores Θ of every masked weight) and runs a
+// forward interpreter over the arch's node list, so the trainer never hard-codes a model.
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/driver/torch"
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+// MaskMode selects how masked weights are used in a forward pass.
+type MaskMode int
+
+const (
+	// NoMask uses the weights as they are (the vanilla network).
+	NoMask MaskMode = iota
+	// SampleMask draws one straight-through hard mask per layer from the scores (pruning).
+	SampleMask
+	// FixedMask multiplies each weight by 1[Θ ≥ 0] (fine-tuning and the final subnetwork).
+	FixedMask
+)
+
+// Net is one network: every arch parameter as a libtorch tensor, plus scores and masks.
+type Net struct {
+	Arch   *arch.Arch
+	Dev    torch.Device
+	Params map[string]*torch.Tensor // every arch.Param, running stats included
+	Scores map[string]*torch.Tensor // Θ per masked weight; nil until InitScores
+	Masks  map[string]*torch.Tensor // float 0/1 per masked weight; nil until FixMasks
+	consts map[string]*torch.Tensor // normalisation mean/std
+}
+
+// New builds a network with PyTorch's default initialisation (kaiming-uniform a=√5 for conv
+// and linear weights, uniform ±1/√fan_in for their biases, BatchNorm weight 1 bias 0, running
+// mean 0 var 1), drawn from a Go-side generator seeded with seed.
+func New(a *arch.Arch, dev torch.Device, seed uint64) (*Net, error) {
+	n := &Net{Arch: a, Dev: dev, Params: map[string]*torch.Tensor{}, consts: map[string]*torch.Tensor{}}
+	rng := rand.New(rand.NewPCG(seed, 0x6d6f64656c))
+	fanIn := map[string]int{}
+	for _, nd := range a.Nodes {
+		switch nd.Op {
+		case arch.OpLinear:
+			fanIn[nd.Name] = nd.In
+		case arch.OpConv:
+			fanIn[nd.Name] = nd.In * nd.Kernel * nd.Kernel
+		}
+	}
+	for _, p := range a.Params() {
+		v := make([]float32, p.Numel())
+		switch p.Kind {
+		case arch.Weight, arch.Bias:
+			bound := 1 / math.Sqrt(float64(fanIn[p.Node]))
+			for i := range v {
+				v[i] = float32((rng.Float64()*2 - 1) * bound)
+			}
+		case arch.BNWeight, arch.RunningVar:
+			for i := range v {
+				v[i] = 1
+			}
+		}
+		t, err := torch.FromFloat32(v, shape64(p.Shape), dev)
+		if err != nil {
+			n.Close()
+			return nil, fmt.Errorf("model %s: %s: %w", a.Name, p.Name, err)
+		}
+		n.Params[p.Name] = t
+	}
+	for _, nd := range a.Nodes {
+		if nd.Op != arch.OpNormalize {
+			continue
+		}
+		c := int64(len(nd.Mean))
+		m, err := torch.FromFloat32(nd.Mean, []int64{1, c, 1, 1}, dev)
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+		s, err := torch.FromFloat32(nd.Std, []int64{1, c, 1, 1}, dev)
+		if err != nil {
+			m.Close()
+			n.Close()
+			return nil, err
+		}
+		n.consts[nd.Name+".mean"], n.consts[nd.Name+".std"] = m, s
+	}
+	return n, nil
+}
+
+func shape64(s []int) []int64 {
+	out := make([]int64, len(s))
+	for i, d := range s {
+		out[i] = int64(d)
+	}
+	return out
+}
+
+// Close frees every tensor the network owns.
+func (n *Net) Close() {
+	for _, m := range []map[string]*torch.Tensor{n.Params, n.Scores, n.Masks, n.consts} {
+		for _, t := range m {
+			t.Close()
+		}
+	}
+}
+
+// Trainable lists the parameters an optimizer updates (weights, biases, BN affine), in arch order.
+func (n *Net) Trainable() []*torch.Tensor {
+	var out []*torch.Tensor
+	for _, p := range n.Arch.Params() {
+		if p.Trainable() {
+			out = append(out, n.Params[p.Name])
+		}
+	}
+	return out
+}
+
+// TrainableNames lists the names of Trainable, in the same order.
+func (n *Net) TrainableNames() []string {
+	var out []string
+	for _, p := range n.Arch.Params() {
+		if p.Trainable() {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// ScoreList lists the scores in arch order (for the pruning optimizer).
+func (n *Net) ScoreList() ([]*torch.Tensor, []string) {
+	var ts []*torch.Tensor
+	var names []string
+	for _, p := range n.Arch.MaskedParams() {
+		ts = append(ts, n.Scores[p.Name])
+		names = append(names, p.Name)
+	}
+	return ts, names
+}
+
+// SetRequiresGrad switches gradient tracking of the trainable parameters.
+func (n *Net) SetRequiresGrad(on bool) error {
+	for _, t := range n.Trainable() {
+		if err := t.SetRequiresGrad(on); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// InitScores creates Θ = init for every masked weight, requiring grad.
+func (n *Net) InitScores(init float64) error {
+	n.Scores = map[string]*torch.Tensor{}
+	for _, p := range n.Arch.MaskedParams() {
+		v := make([]float32, p.Numel())
+		for i := range v {
+			v[i] = float32(init)
+		}
+		t, err := torch.FromFloat32(v, shape64(p.Shape), n.Dev)
+		if err != nil {
+			return err
+		}
+		n.Scores[p.Name] = t
+		if err := t.SetRequiresGrad(true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FixMasks sets Masks = 1[Θ ≥ 0] from the current scores, and returns them as bytes.
+func (n *Net) FixMasks() (map[string]rundir.Tensor, error) {
+	n.Masks = map[string]*torch.Tensor{}
+	out := map[string]rundir.Tensor{}
+	for _, p := range n.Arch.MaskedParams() {
+		sc, err := n.Scores[p.Name].Float32s()
+		if err != nil {
+			return nil, err
+		}
+		f := make([]float32, len(sc))
+		u := make([]uint8, len(sc))
+		for i, v := range sc {
+			if v >= 0 {
+				f[i], u[i] = 1, 1
+			}
+		}
+		t, err := torch.FromFloat32(f, shape64(p.Shape), n.Dev)
+		if err != nil {
+			return nil, err
+		}
+		n.Masks[p.Name] = t
+		out[p.Name] = rundir.U8Tensor(u, p.Shape...)
+	}
+	return out, nil
+}
+
+// SetMasks installs fixed masks given as bytes (from mask.safetensors or a checkpoint).
+func (n *Net) SetMasks(ms map[string]rundir.Tensor) error {
+	n.Masks = map[string]*torch.Tensor{}
+	for _, p := range n.Arch.MaskedParams() {
+		m, ok := ms[p.Name]
+		if !ok || m.Numel() != p.Numel() {
+			return fmt.Errorf("mask for %s missing or of the wrong size", p.Name)
+		}
+		f := make([]float32, len(m.U8))
+		for i, v := range m.U8 {
+			if v != 0 {
+				f[i] = 1
+			}
+		}
+		t, err := torch.FromFloat32(f, shape64(p.Shape), n.Dev)
+		if err != nil {
+			return err
+		}
+		n.Masks[p.Name] = t
+	}
+	return nil
+}
+
+// Kept is the kept ratio #(Θ ≥ 0)/#Θ overall and per masked weight.
+func (n *Net) Kept() (float64, map[string]float64, error) {
+	per := map[string]float64{}
+	kept, total := 0, 0
+	for _, p := range n.Arch.MaskedParams() {
+		sc, err := n.Scores[p.Name].Float32s()
+		if err != nil {
+			return 0, nil, err
+		}
+		k := 0
+		for _, v := range sc {
+			if v >= 0 {
+				k++
+			}
+		}
+		per[p.Name] = float64(k) / float64(len(sc))
+		kept += k
+		total += len(sc)
+	}
+	return float64(kept) / float64(total), per, nil
+}
+
+// Forward options.
+type Forward struct {
+	Train   bool // BatchNorm uses batch statistics and updates its running stats
+	Mask    MaskMode
+	Gen     *torch.Generator // SampleMask noise
+	Tau     float64          // SampleMask temperature
+	AsCoded bool             // SampleMask: noise added to sigmoid(Θ)
+}
+
+// Run evaluates the network on x (NCHW) and returns the logits and the feature node's output.
+func (n *Net) Run(s *torch.Scope, x *torch.Tensor, f Forward) (logits, feature *torch.Tensor) {
+	out := map[string]*torch.Tensor{arch.Input: x}
+	for _, nd := range n.Arch.Nodes {
+		in := out[nd.Inputs[0]]
+		var y *torch.Tensor
+		switch nd.Op {
+		case arch.OpNormalize:
+			y = s.Div(s.Sub(in, n.consts[nd.Name+".mean"]), n.consts[nd.Name+".std"])
+		case arch.OpScale:
+			y = s.MulScalar(in, float64(nd.Factor))
+		case arch.OpFlatten:
+			y = s.Flatten(in, 1, -1)
+		case arch.OpLinear:
+			y = s.Linear(in, n.weight(s, nd.Name+".weight", f), n.Params[nd.Name+".bias"])
+		case arch.OpConv:
+			o := torch.Conv2dOpts{Stride: [2]int64{int64(nd.Stride), int64(nd.Stride)}, Padding: [2]int64{int64(nd.Pad), int64(nd.Pad)}}
+			y = s.Conv2d(in, n.weight(s, nd.Name+".weight", f), n.Params[nd.Name+".bias"], o)
+		case arch.OpBatchNorm:
+			p := nd.Name + "."
+			y = s.BatchNorm(in, n.Params[p+"weight"], n.Params[p+"bias"], n.Params[p+"running_mean"], n.Params[p+"running_var"],
+				f.Train, arch.BNMomentum, arch.BNEps)
+		case arch.OpReLU:
+			y = s.Relu(in)
+		case arch.OpMaxPool:
+			k, st, pd := int64(nd.Kernel), int64(nd.Stride), int64(nd.Pad)
+			y = s.MaxPool2d(in, torch.MaxPool2dOpts{Kernel: [2]int64{k, k}, Stride: [2]int64{st, st}, Padding: [2]int64{pd, pd}})
+		case arch.OpGlobalAvgPool:
+			y = s.Flatten(s.AdaptiveAvgPool2d(in, 1, 1), 1, -1)
+		case arch.OpAdd:
+			y = s.Add(in, out[nd.Inputs[1]])
+		default:
+			s.Fail(fmt.Errorf("model %s: node %s: op %q not supported", n.Arch.Name, nd.Name, nd.Op))
+		}
+		out[nd.Name] = y
+	}
+	return out[n.Arch.Output()], out[n.Arch.Feature]
+}
+
+func (n *Net) weight(s *torch.Scope, name string, f Forward) *torch.Tensor {
+	w := n.Params[name]
+	switch f.Mask {
+	case SampleMask:
+		return s.Mul(w, s.StraightThroughMask(n.Scores[name], f.Tau, f.AsCoded, f.Gen))
+	case FixedMask:
+		return s.Mul(w, n.Masks[name])
+	}
+	return w
+}
+
+// Export copies every parameter to the host as rundir tensors.
+func (n *Net) Export() (map[string]rundir.Tensor, error) {
+	out := map[string]rundir.Tensor{}
+	for _, p := range n.Arch.Params() {
+		v, err := n.Params[p.Name].Float32s()
+		if err != nil {
+			return nil, err
+		}
+		out[p.Name] = rundir.F32Tensor(v, p.Shape...)
+	}
+	return out, nil
+}
+
+// ExportScores copies Θ to the host.
+func (n *Net) ExportScores() (map[string]rundir.Tensor, error) {
+	out := map[string]rundir.Tensor{}
+	for _, p := range n.Arch.MaskedParams() {
+		v, err := n.Scores[p.Name].Float32s()
+		if err != nil {
+			return nil, err
+		}
+		out[p.Name] = rundir.F32Tensor(v, p.Shape...)
+	}
+	return out, nil
+}
+
+// Load overwrites parameters from host tensors. With partial, parameters that are absent or
+// of another shape keep their values and are returned as skipped (a pretrained file whose head
+// has another class count); otherwise they are an error.
+func (n *Net) Load(ts map[string]rundir.Tensor, partial bool) (skipped []string, err error) {
+	for _, p := range n.Arch.Params() {
+		t, ok := ts[p.Name]
+		if !ok || fmt.Sprint(t.Shape) != fmt.Sprint(p.Shape) || t.F32 == nil {
+			if partial {
+				skipped = append(skipped, p.Name)
+				continue
+			}
+			return nil, fmt.Errorf("parameter %s missing, of the wrong shape or dtype", p.Name)
+		}
+		if err := copyInto(n.Params[p.Name], t.F32, p.Shape); err != nil {
+			return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
+		}
+	}
+	return skipped, nil
+}
+
+// LoadScores overwrites Θ from host tensors (InitScores must have run).
+func (n *Net) LoadScores(ts map[string]rundir.Tensor) error {
+	for _, p := range n.Arch.MaskedParams() {
+		t, ok := ts[p.Name]
+		if !ok || t.Numel() != p.Numel() || t.F32 == nil {
+			return fmt.Errorf("score %s missing or of the wrong size", p.Name)
+		}
+		if err := copyInto(n.Scores[p.Name], t.F32, p.Shape); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyInto(dst *torch.Tensor, v []float32, shape []int) error {
+	src, err := torch.FromFloat32(v, shape64(shape), dst.Device())
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	return dst.CopyFrom(src)
+}
+
+// CopyInto copies host values into a tensor in place (outside autograd).
+func CopyInto(dst *torch.Tensor, v []float32, shape []int) error { return copyInto(dst, v, shape) }
