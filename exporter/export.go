@@ -52,6 +52,9 @@ type Options struct {
 	Format Format // "" means Dense
 	Opset  int    // 13..17; 0 means DefaultOpset
 	Source string // recorded as metadata source_run; "" means the run directory
+	// OnnxGoCompat leaves out the one explicit attribute onnx-go v0.5.0 rejects although it
+	// holds the default: MaxPool's dilations [1 1] (ResNet only). Off by default.
+	OnnxGoCompat bool
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -160,7 +163,7 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 		case "sub", "div", "mul":
 			shape := []int{1}
 			if l.op != "mul" {
-				shape = []int{1, len(l.consts), 1, 1}
+				shape = []int{len(l.consts), 1, 1} // broadcasts over [N,C,H,W]
 			}
 			b.Dense(l.cname, shape, l.consts)
 			op := map[string]string{"sub": "Sub", "div": "Div", "mul": "Mul"}[l.op]
@@ -179,9 +182,7 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 			b.Node("Add", l.name, l.in, []string{l.out})
 		case "maxpool":
 			b.Node("MaxPool", l.name, l.in, []string{l.out},
-				onnx.String("auto_pad", "NOTSET"), onnx.Int("ceil_mode", 0), onnx.Ints("dilations", 1, 1),
-				onnx.Ints("kernel_shape", int64(l.k), int64(l.k)), onnx.Ints("pads", int64(l.pad), int64(l.pad), int64(l.pad), int64(l.pad)),
-				onnx.Int("storage_order", 0), onnx.Ints("strides", int64(l.stride), int64(l.stride)))
+				maxPoolAttrs(l, o.OnnxGoCompat)...)
 		case "gap":
 			pooled := l.out + ".pooled"
 			b.Node("GlobalAveragePool", l.name+".pool", l.in, []string{pooled})
@@ -227,6 +228,17 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 		return nil, nil, fmt.Errorf("export %s: built an invalid graph: %w", a.Name, err)
 	}
 	return m, st, nil
+}
+
+func maxPoolAttrs(l *layer, onnxGo bool) []onnx.Attr {
+	k, s, p := int64(l.k), int64(l.stride), int64(l.pad)
+	as := []onnx.Attr{onnx.String("auto_pad", "NOTSET"), onnx.Int("ceil_mode", 0),
+		onnx.Ints("kernel_shape", k, k), onnx.Ints("pads", p, p, p, p),
+		onnx.Int("storage_order", 0), onnx.Ints("strides", s, s)}
+	if !onnxGo {
+		as = append(as, onnx.Ints("dilations", 1, 1))
+	}
+	return as
 }
 
 func emitParam(b *onnx.Builder, l *layer, f Format) LayerStats {

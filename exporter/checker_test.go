@@ -1,0 +1,66 @@
+package exporter
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// debianPython is the interpreter with Debian's python3-onnx (onnx 1.12).
+const debianPython = "/usr/bin/python3"
+
+const checkScript = `
+import sys, onnx
+args = sys.argv[1:]
+for path, full in zip(args[0::2], args[1::2]):
+    m = onnx.load(path)  # check the loaded ModelProto: check_model(path) rewrites the file in 1.12
+    try:
+        onnx.checker.check_model(m, full_check=(full == "1"))
+        print("ok", path)
+    except Exception as e:
+        print("FAIL", path, str(e).replace("\n", " ")[:400])
+`
+
+// TestONNXChecker runs onnx 1.12's checker: full_check (strict shape inference) on dense
+// and compact, the plain check on sparse (onnx 1.12's shape inference does not take
+// sparse initializers).
+func TestONNXChecker(t *testing.T) {
+	if err := exec.Command(debianPython, "-c", "import onnx").Run(); err != nil {
+		t.Skipf("%s cannot import onnx (apt-get install python3-onnx): %v", debianPython, err)
+	}
+	dir := t.TempDir()
+	var args []string
+	want := map[string]bool{}
+	for _, s := range specs {
+		b := get(t, s)
+		for _, f := range Formats {
+			p := filepath.Join(dir, s.Name()+"-"+string(f)+".onnx")
+			if err := os.WriteFile(p, b.model[f], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			full := "1"
+			if f == Sparse {
+				full = "0"
+			}
+			args = append(args, p, full)
+			want[p] = true
+		}
+	}
+	out, err := exec.Command(debianPython, append([]string{"-c", checkScript}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("checker: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "ok" {
+			t.Errorf("%s", line)
+			continue
+		}
+		delete(want, f[1])
+	}
+	for p := range want {
+		t.Errorf("no checker verdict for %s", p)
+	}
+}
