@@ -20,6 +20,8 @@ var specs = []fixture.Spec{
 	{Model: "mlp", Seed: 2, Keep: 0.1},
 	{Model: "cnn", Seed: 3, Keep: 0.5, DeadRows: 0.3, DeadCols: 0.2},
 	{Model: "resnet18", Seed: 4, Keep: 0.5, DeadRows: 0.3, DeadCols: 0.1},
+	{Model: "mlp", Seed: 5, Keep: 0.5, DeadRows: 0.2, AsCoded: true}, // Mul by 1/255
+	{Model: "cnn", Seed: 6, Keep: 0.1, Dataset: "cifar10c"},          // Sub/Div normalisation
 }
 
 type built struct {
@@ -100,9 +102,11 @@ func TestORTMatchesReference(t *testing.T) {
 	for _, s := range specs {
 		b := get(t, s)
 		a := b.net.Arch
+		outs := map[Format][]float32{}
 		for _, f := range Formats {
 			t.Run(s.Name()+"/"+string(f), func(t *testing.T) {
 				y := runORT(t, b.model[f], b.x, int64(b.n), int64(a.Input[0]), int64(a.Input[1]), int64(a.Input[2]))
+				outs[f] = y
 				if len(y) != b.n*a.Classes {
 					t.Fatalf("%d outputs, want %d", len(y), b.n*a.Classes)
 				}
@@ -118,7 +122,27 @@ func TestORTMatchesReference(t *testing.T) {
 				if d > 1e-4 {
 					t.Fatalf("max abs difference %.3g > 1e-4", d)
 				}
+				if dense := outs[Dense]; f != Dense && dense != nil {
+					for i := range y {
+						if e := math.Abs(float64(y[i] - dense[i])); e > 1e-4 {
+							t.Fatalf("%s differs from dense by %.3g at %d", f, e, i)
+						}
+					}
+				}
 			})
+		}
+	}
+	// Every opset the CLI accepts loads and computes the same.
+	b := get(t, specs[2])
+	for opset := 14; opset <= 17; opset++ {
+		m, _, err := ExportNetwork(b.spec.Config(), b.net, Options{Opset: opset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := Encode(m)
+		a := b.net.Arch
+		if d := maxDiff(b.ref, runORT(t, data, b.x, int64(b.n), int64(a.Input[0]), int64(a.Input[1]), int64(a.Input[2]))); d > 1e-4 {
+			t.Errorf("opset %d: max abs difference %.3g", opset, d)
 		}
 	}
 }
