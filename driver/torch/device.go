@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -81,6 +82,19 @@ func CUDADeviceCount() int { return int(C.dt_cuda_device_count()) }
 
 // Version is the libtorch version the shim was compiled against.
 func Version() string { return C.GoString(C.dt_torch_version()) }
+
+// TuneMalloc raises glibc's mmap and trim thresholds (64 MiB / 256 MiB) so
+// tensor memory freed at the end of a step is reused by the next instead of
+// being unmapped and faulted in again, which costs more than the math for
+// small batches. It is process-wide; the package applies it at init unless
+// DCWP_TORCH_NO_MALLOC_TUNING is set. It reports whether glibc accepted it.
+func TuneMalloc() bool { return C.dt_tune_malloc() != 0 }
+
+func init() {
+	if os.Getenv("DCWP_TORCH_NO_MALLOC_TUNING") == "" {
+		TuneMalloc()
+	}
+}
 
 // SetNumThreads sets libtorch's process-wide intra-op thread count.
 func SetNumThreads(n int) { C.dt_set_num_threads(C.int(n)) }

@@ -31,8 +31,9 @@
 // # Global state
 //
 // libtorch keeps the intra-op thread count (SetNumThreads) and the default
-// generators (ManualSeed) process-wide; this package adds no global mutable
-// state of its own. Use a Generator for deterministic sampling: generators
+// generators (ManualSeed) process-wide. The package's only process-wide
+// setting of its own is glibc's malloc thresholds, raised at init (see
+// TuneMalloc; DCWP_TORCH_NO_MALLOC_TUNING=1 opts out). Use a Generator for deterministic sampling: generators
 // are CPU generators, so a seed yields the same numbers on every device.
 //
 // # Devices

@@ -10,6 +10,8 @@
 #include <torch/version.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -397,6 +399,15 @@ int dt_cuda_device_count(void) {
 void dt_set_num_threads(int n) { torch::set_num_threads(n); }
 int dt_get_num_threads(void) { return torch::get_num_threads(); }
 const char *dt_torch_version(void) { return TORCH_VERSION; }
+
+int dt_tune_malloc(void) {
+  // glibc serves blocks above a (moving) threshold with fresh mmaps and trims
+  // the heap eagerly, so each step's activations and gradients page-fault
+  // anew; fixed high thresholds make steady-state training reuse memory.
+  int ok = mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  ok &= mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  return ok;
+}
 
 char *dt_manual_seed(uint64_t seed) {
   return guard([&] { torch::manual_seed(seed); });

@@ -64,6 +64,9 @@ int dt_get_num_threads(void);
 char *dt_manual_seed(uint64_t seed);
 char *dt_cuda_synchronize(void);
 const char *dt_torch_version(void);
+/* Keeps freed tensor memory in the process instead of returning it to the
+ * kernel after every step (glibc mallopt; process-wide). Returns 1 if applied. */
+int dt_tune_malloc(void);
 
 /* Generators: always CPU generators, so sampling is deterministic for a seed. */
 char *dt_gen_new(uint64_t seed, dt_gen *out);
