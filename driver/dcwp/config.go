@@ -119,9 +119,9 @@ func quick(c *rundir.Config) error {
 	}
 	c.Model = QuickModel
 	c.BatchSize = 256
-	c.Pretrain = adam(1e-3, 1500)
-	c.MiningModel = &rundir.Stage{Optimizer: "sgd", LR: 0.1, Iters: 400, StepSize: 300, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
-	c.Prune = adam(1e-2, 400)
+	c.Pretrain = adam(1e-2, 1000)
+	c.MiningModel = &rundir.Stage{Optimizer: "sgd", LR: 0.1, Iters: 600, StepSize: 600, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
+	c.Prune = adam(1e-2, 300)
 	c.Finetune = adam(1e-3, 300)
 	c.EvalEvery = 50
 	c.CheckpointEvery = 100

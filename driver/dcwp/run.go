@@ -33,6 +33,9 @@ type Options struct {
 	// iterations of the named loop have run and been checkpointed (tests of resume).
 	StopLoop  string
 	StopAfter int
+	// AfterIter, when set, is called after every training iteration (tests slow a run down
+	// with it to kill it at a known point).
+	AfterIter func(loop string, iter int)
 }
 
 // ErrStopped is returned when Options.StopAfter ends a run early on purpose.

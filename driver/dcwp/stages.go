@@ -54,6 +54,9 @@ func (r *runner) runLoop(l loop) error {
 			return fmt.Errorf("stage %s: loss is %v at iteration %d; stopped (%s)", l.name, v, it+1, where)
 		}
 		p.add(it+1, v)
+		if r.o.AfterIter != nil {
+			r.o.AfterIter(l.name, it+1)
+		}
 		if (it+1)%r.c.CheckpointEvery == 0 && it+1 < l.iters {
 			ts, err := l.state()
 			if err != nil {

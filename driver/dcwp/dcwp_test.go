@@ -1,0 +1,222 @@
+package dcwp
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+var palette = [10]color.NRGBA{{250, 80, 43, 255}, {252, 233, 90, 255}, {171, 117, 148, 255}, {200, 212, 153, 255},
+	{22, 198, 250, 255}, {82, 245, 114, 255}, {6, 60, 193, 255}, {141, 26, 194, 255}, {53, 100, 5, 255}, {212, 52, 68, 255}}
+
+// writeData writes a tiny Colored-MNIST-like dataset: the label is a 6×6 square's position,
+// the bias its colour.
+func writeData(t testing.TB, root string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	idx := 0
+	write := func(dir string, label, bias int) {
+		img := image.NewNRGBA(image.Rect(0, 0, 28, 28))
+		for i := range img.Pix {
+			if i%4 == 3 {
+				img.Pix[i] = 255
+			}
+		}
+		x0, y0 := (label%5)*5+1, (label/5)*12+3+rng.IntN(3)
+		for y := y0; y < y0+6; y++ {
+			for x := x0; x < x0+5; x++ {
+				img.Set(x, y, palette[bias])
+			}
+		}
+		d := filepath.Join(root, "cmnist", dir, fmt.Sprint(label))
+		os.MkdirAll(d, 0o755)
+		var b bytes.Buffer
+		png.Encode(&b, img)
+		if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("%d_%d_%d.png", idx, label, bias)), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		idx++
+	}
+	for i := 0; i < 150; i++ {
+		write("1pct/align", i%10, i%10)
+	}
+	for i := 0; i < 12; i++ {
+		write("1pct/conflict", i%10, (i%10+1+i%3)%10)
+	}
+	for _, split := range []string{"1pct/valid", "test"} {
+		for i := 0; i < 40; i++ {
+			write(split, i%10, (i*7/10+i)%10)
+		}
+	}
+}
+
+func tinyConfig(t testing.TB, data, variant string) rundir.Config {
+	c, err := Preset("quick", "cmnist", "1", "mlp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Data, c.Variant, c.Threads, c.Seed = data, variant, 1, 3
+	c.BatchSize = 16
+	c.MiningModel.Iters, c.MiningModel.StepSize = 15, 10
+	c.Pretrain.Iters, c.Prune.Iters, c.Finetune.Iters = 20, 40, 20
+	c.EvalEvery, c.CheckpointEvery = 10, 5
+	c.Miner = "oracle"
+	return c
+}
+
+var testData string
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("DCWP_TEST_CHILD_OUT"); dir != "" { // the process the resume test kills
+		cfg := tinyConfig(&testing.T{}, os.Getenv("DCWP_TEST_CHILD_DATA"), "clean")
+		_, err := Run(Options{Config: cfg, Out: dir, AfterIter: func(loop string, it int) {
+			if loop == StagePrune {
+				time.Sleep(40 * time.Millisecond)
+			}
+		}})
+		fmt.Fprintln(os.Stderr, "child finished:", err)
+		os.Exit(3)
+	}
+	dir, _ := os.MkdirTemp("", "dcwp-test-data")
+	writeData(&testing.T{}, dir)
+	testData = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestBothVariantsRun(t *testing.T) {
+	for _, v := range Variants {
+		t.Run(v, func(t *testing.T) {
+			out := t.TempDir()
+			sum, err := Run(Options{Config: tinyConfig(t, testData, v), Out: out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{rundir.ConfigFile, rundir.SummaryFile, rundir.MetricsFile, rundir.VanillaFile, rundir.BiasedFile,
+				rundir.DCWPFile, rundir.ScoresFile, rundir.MaskFile, rundir.MinedFile} {
+				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+					t.Fatalf("missing %s", f)
+				}
+			}
+			if sum.DCWP == nil || sum.KeptRatio <= 0 || sum.KeptRatio > 1 || sum.Mined.Precision != 1 || sum.Mined.Recall != 1 {
+				t.Fatalf("summary %+v", sum)
+			}
+			r, err := rundir.Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Network(rundir.DCWP); err != nil {
+				t.Fatal(err)
+			}
+			if r.Config.Variant != v {
+				t.Fatalf("config variant %q", r.Config.Variant)
+			}
+		})
+	}
+}
+
+func TestMinedScore(t *testing.T) {
+	cases := []struct {
+		name            string
+		flags, conflict []bool
+		want            rundir.Mined
+	}{
+		{"perfect", []bool{true, false, true}, []bool{true, false, true}, rundir.Mined{Flagged: 2, Precision: 1, Recall: 1}},
+		{"half", []bool{true, true, false, false}, []bool{true, false, true, false}, rundir.Mined{Flagged: 2, Precision: 0.5, Recall: 0.5}},
+		{"everything", []bool{true, true, true, true}, []bool{true, false, false, false}, rundir.Mined{Flagged: 4, Precision: 0.25, Recall: 1}},
+		{"nothing", []bool{false, false}, []bool{true, false}, rundir.Mined{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := MinedScore(c.flags, c.conflict); got != c.want {
+				t.Fatalf("got %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(c *rundir.Config)
+		want string
+	}{
+		{"unknown dataset", func(c *rundir.Config) { c.Dataset = "svhn" }, `unknown dataset "svhn"`},
+		{"unknown model", func(c *rundir.Config) { c.Model = "vgg" }, `unknown model "vgg"`},
+		{"unknown miner", func(c *rundir.Config) { c.Miner = "magic" }, `unknown miner "magic"`},
+		{"bad layout", func(c *rundir.Config) { c.Data = t.TempDir() }, "loading cmnist train split"},
+		{"nan loss", func(c *rundir.Config) { c.LambdaSparse = 1e38 }, "stage prune: loss is"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := tinyConfig(t, testData, "clean")
+			c.edit(&cfg)
+			_, err := Run(Options{Config: cfg, Out: t.TempDir()})
+			if err == nil || !bytes.Contains([]byte(err.Error()), []byte(c.want)) {
+				t.Fatalf("error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestResumeAfterKill kills a real training process with SIGKILL during pruning, resumes it,
+// and requires exactly the weights of an uninterrupted run.
+func TestResumeAfterKill(t *testing.T) {
+	ref := t.TempDir()
+	if _, err := Run(Options{Config: tinyConfig(t, testData, "clean"), Out: ref}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "DCWP_TEST_CHILD_OUT="+out, "DCWP_TEST_CHILD_DATA="+testData)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	killedAt := -1
+	for time.Now().Before(deadline) {
+		st, _, ok, err := readCheckpoint(out)
+		if err == nil && ok && st.Loop == StagePrune && st.Iter >= 10 {
+			cmd.Process.Signal(syscall.SIGKILL)
+			killedAt = st.Iter
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Wait()
+	if killedAt < 0 {
+		t.Fatal("the child never reached a pruning checkpoint")
+	}
+	if _, err := os.Stat(filepath.Join(out, rundir.DCWPFile)); err == nil {
+		t.Fatal("the child finished before it was killed")
+	}
+	if _, err := Run(Options{Config: tinyConfig(t, testData, "clean"), Out: out, Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{rundir.VanillaFile, rundir.BiasedFile, rundir.ScoresFile, rundir.MaskFile, rundir.DCWPFile, rundir.MinedFile} {
+		a, _, errA := rundir.ReadTensors(filepath.Join(ref, f))
+		b, _, errB := rundir.ReadTensors(filepath.Join(out, f))
+		if errA != nil || errB != nil || len(a) == 0 || !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s differs after kill at prune iteration %d and resume", f, killedAt)
+		}
+	}
+	ma, _ := os.ReadFile(filepath.Join(ref, rundir.MetricsFile))
+	mb, _ := os.ReadFile(filepath.Join(out, rundir.MetricsFile))
+	if !bytes.Equal(ma, mb) {
+		t.Fatalf("metrics.jsonl differs after resume:\n%s\n---\n%s", ma, mb)
+	}
+	t.Logf("killed at prune iteration %d; resumed run matches", killedAt)
+}
