@@ -33,6 +33,7 @@ type Summary struct {
 	Mined        Mined              `json:"mined"`
 	StageSeconds map[string]float64 `json:"stage_seconds"`
 	SelectedIter int                `json:"selected_iter,omitempty"`
+	PeakMemoryMB float64            `json:"peak_memory_mb,omitempty"` // peak resident memory of the training process
 }
 
 // Metric is one line of metrics.jsonl. Fields absent at a step are omitted.

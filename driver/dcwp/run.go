@@ -1,7 +1,6 @@
 package dcwp
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/dcwp-go/dcwp/arch"
@@ -422,6 +422,10 @@ func (r *runner) finish(vanilla *model.Net, last string) (*rundir.Summary, error
 		}
 	}
 	r.summary.StageSeconds = r.st.StageSeconds
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		r.summary.PeakMemoryMB = float64(ru.Maxrss) / 1024 // Linux reports KiB
+	}
 	if err := rundir.WriteJSON(r.path(rundir.SummaryFile), r.summary); err != nil {
 		return nil, err
 	}
@@ -473,5 +477,3 @@ func MinedScore(flags, conflict []bool) rundir.Mined {
 }
 
 func isBad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
-
-var _ = bufio.NewWriter
