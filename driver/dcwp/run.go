@@ -136,10 +136,30 @@ func (r *runner) setup() error {
 			return err
 		}
 	} else {
-		if _, err := os.Stat(ckPath(o.Out)); err == nil {
-			return fmt.Errorf("%s already holds a run with a checkpoint: pass --resume to continue it, or choose another --out", o.Out)
+		st, _, ok, err := readCheckpoint(o.Out)
+		if err != nil {
+			return err
 		}
-		os.Remove(r.path(rundir.MetricsFile))
+		switch {
+		case ok && cfg.Stages[0] == StagePretrain:
+			return fmt.Errorf("%s already holds a run with a checkpoint: pass --resume to continue it, or choose another --out", o.Out)
+		case ok:
+			// rerun later stages of an existing run: forget them (and what follows) as done
+			first := stageIndex(cfg.Stages[0])
+			var keep []string
+			for _, d := range st.Done {
+				if i := stageIndex(d); i < 0 || i < first {
+					keep = append(keep, d)
+				}
+			}
+			r.st.Done, r.st.StageSeconds = keep, st.StageSeconds
+			if r.st.StageSeconds == nil {
+				r.st.StageSeconds = map[string]float64{}
+			}
+			r.logf("%s: rerunning %v on the existing run (done before: %v)", o.Out, cfg.Stages, keep)
+		default:
+			os.Remove(r.path(rundir.MetricsFile))
+		}
 		if err := rundir.WriteJSON(r.path(rundir.ConfigFile), cfg); err != nil {
 			return err
 		}
