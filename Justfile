@@ -11,7 +11,7 @@ default:
 setup:
     bash tools/setup.sh
 
-# README command 1: set up, build Colored MNIST, train (quick), export, evaluate, summarise
+# README command 1: set up, build Colored MNIST 1 %, train (quick), export, evaluate, summarise
 demo: setup
     build/bin/dcwp-train data cmnist --out {{data}} --pct 1
     bash tools/demo.sh {{data}} {{runs}}/demo
@@ -19,8 +19,32 @@ demo: setup
 # README command 2: every test
 test: setup
     go vet ./...
-    go test -count=1 -timeout 30m ./...
+    go test -count=1 -timeout 40m ./...
 
-# Colored MNIST, all four conflict shares
+# Colored MNIST, all four conflict shares, test and valid splits
 data-cmnist: setup
     build/bin/dcwp-train data cmnist --out {{data}}
+
+# evaluate an export on the Colored MNIST test split (report JSON next to it)
+eval model pct="1": setup
+    build/bin/dcwp-eval --model {{model}} --dataset cmnist --data {{data}} --pct {{pct}} --split test --batch 256,1,64 --json {{model}}.eval.json
+
+# CI gate for deployers: the compact export must compute what the dense one does
+compare-exports dense compact: setup
+    build/bin/dcwp-eval compare --baseline {{dense}} --candidate {{compact}} --dataset cmnist --data {{data}} --allow-structure-change
+
+# engine vs Python PyTorch, same libtorch, same steps -> bench/engine.json
+bench-engine: setup
+    go run ./tools/bench-engine
+
+# sparse vs dense file size, compact vs dense ONNX Runtime latency -> bench/export.json
+bench-export *args: setup
+    go run ./tools/bench-export {{args}}
+
+# ONNX Runtime throughput of exports vs the engine's own inference -> bench/eval.json
+bench-eval *args: setup
+    go run ./tools/bench-eval {{args}}
+
+# whole --preset paper runs for mlp and cnn: wall time per stage, peak memory -> bench/train.json
+bench-train: setup
+    bash tools/bench-train.sh
