@@ -150,6 +150,15 @@ func compactPair(p, c *layer, chain []*layer) bool {
 		return false
 	}
 	spareOne(drop)
+	n := 0
+	for _, d := range drop {
+		if d {
+			n++
+		}
+	}
+	if n == 0 {
+		return false
+	}
 	t := c.taps()
 	for j := range drop {
 		if !drop[j] || !fold[j] {

@@ -22,6 +22,8 @@ var specs = []fixture.Spec{
 	{Model: "resnet18", Seed: 4, Keep: 0.5, DeadRows: 0.3, DeadCols: 0.1},
 	{Model: "mlp", Seed: 5, Keep: 0.5, DeadRows: 0.2, AsCoded: true}, // Mul by 1/255
 	{Model: "cnn", Seed: 6, Keep: 0.1, Dataset: "cifar10c"},          // Sub/Div normalisation
+	{Model: "mlp", Seed: 8, Keep: 0.5, DeadRows: 1},                  // every hidden neuron constant: one kept per layer
+	{Model: "cnn", Seed: 9, Keep: 0.5, DeadRows: 0.9},                // mostly constant channels behind zero padding
 }
 
 type built struct {
@@ -220,5 +222,31 @@ func TestCompactShrinks(t *testing.T) {
 	sum, _ := onnx.Summarize(m)
 	if sum.OpCounts["Gather"] != 1 {
 		t.Errorf("compact mlp ops %v, want one Gather", sum.OpCounts)
+	}
+}
+
+// TestDeterministic exports the same network twice and expects identical bytes.
+func TestDeterministic(t *testing.T) {
+	b := get(t, specs[2])
+	for _, f := range Formats {
+		m, _, err := ExportNetwork(b.spec.Config(), b.net, Options{Format: f, Source: "fixture"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := Encode(m)
+		if string(data) != string(b.model[f]) {
+			t.Errorf("%s: two exports of one network differ", f)
+		}
+	}
+}
+
+// TestAllDeadKeepsOne: when every hidden neuron is constant, compaction folds all but one
+// per layer (no zero-sized tensors) and the logits stay those of the dense export.
+func TestAllDeadKeepsOne(t *testing.T) {
+	b := get(t, specs[6])
+	for _, l := range b.stats[Compact].Layers {
+		if l.Name != "fc" && l.Units != 1 {
+			t.Errorf("%s keeps %d units, want 1", l.Name, l.Units)
+		}
 	}
 }
