@@ -25,6 +25,10 @@ test: setup
 data-cmnist: setup
     build/bin/dcwp-train data cmnist --out {{data}}
 
+# export one network of a run: just export runs/demo demo.onnx compact
+export run out="model.onnx" format="dense": setup
+    build/bin/dcwp-export --run {{run}} --out {{out}} --format {{format}}
+
 # evaluate an export on the Colored MNIST test split (report JSON next to it)
 eval model pct="1": setup
     build/bin/dcwp-eval --model {{model}} --dataset cmnist --data {{data}} --pct {{pct}} --split test --batch 256,1,64 --json {{model}}.eval.json
@@ -38,8 +42,9 @@ bench-engine: setup
     go run ./tools/bench-engine
 
 # sparse vs dense file size, compact vs dense ONNX Runtime latency -> bench/export.json
-bench-export *args: setup
-    go run ./tools/bench-export {{args}}
+bench-export: setup
+    mkdir -p bench
+    go run ./tools/bench-export -json bench/export.json
 
 # ONNX Runtime throughput of exports vs the engine's own inference -> bench/eval.json
 bench-eval *args: setup
