@@ -97,31 +97,59 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func TestBothVariantsRun(t *testing.T) {
-	for _, v := range Variants {
-		t.Run(v, func(t *testing.T) {
+func TestRunModes(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(c *rundir.Config)
+	}{
+		{"clean", func(c *rundir.Config) {}},
+		{"as-coded", func(c *rundir.Config) { c.Variant = "as-coded" }},
+		{"wrong miner, one pre-training run", func(c *rundir.Config) { c.Miner, c.MiningModel = "wrong", nil }},
+		{"ensemble miner, best-valid", func(c *rundir.Config) { c.Miner, c.MiningModel, c.Select = "ensemble", nil, "best-valid" }},
+		{"cnn", func(c *rundir.Config) { c.Model = "cnn"; c.Pretrain.Iters, c.Prune.Iters, c.Finetune.Iters = 4, 4, 4; c.MiningModel.Iters = 2 }},
+		{"vanilla", func(c *rundir.Config) { c.Mode, c.Stages = "vanilla", []string{StagePretrain} }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
 			out := t.TempDir()
-			sum, err := Run(Options{Config: tinyConfig(t, testData, v), Out: out})
+			cfg := tinyConfig(t, testData, "clean")
+			c.edit(&cfg)
+			sum, err := Run(Options{Config: cfg, Out: out})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, f := range []string{rundir.ConfigFile, rundir.SummaryFile, rundir.MetricsFile, rundir.VanillaFile, rundir.BiasedFile,
-				rundir.DCWPFile, rundir.ScoresFile, rundir.MaskFile, rundir.MinedFile} {
+			files := []string{rundir.ConfigFile, rundir.SummaryFile, rundir.MetricsFile, rundir.VanillaFile}
+			if cfg.Mode == "vanilla" {
+				if sum.DCWP != nil {
+					t.Fatal("vanilla mode reported a DCWP network")
+				}
+			} else {
+				files = append(files, rundir.BiasedFile, rundir.DCWPFile, rundir.ScoresFile, rundir.MaskFile, rundir.MinedFile)
+				if sum.DCWP == nil || sum.KeptRatio <= 0 || sum.KeptRatio > 1 {
+					t.Fatalf("summary %+v", sum)
+				}
+				if cfg.Miner == "oracle" && (sum.Mined.Precision != 1 || sum.Mined.Recall != 1) {
+					t.Fatalf("oracle mined %+v", sum.Mined)
+				}
+			}
+			for _, f := range files {
 				if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 					t.Fatalf("missing %s", f)
 				}
-			}
-			if sum.DCWP == nil || sum.KeptRatio <= 0 || sum.KeptRatio > 1 || sum.Mined.Precision != 1 || sum.Mined.Recall != 1 {
-				t.Fatalf("summary %+v", sum)
 			}
 			r, err := rundir.Open(out)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := r.Network(rundir.DCWP); err != nil {
+			if _, err := r.Network(rundir.Vanilla); err != nil {
 				t.Fatal(err)
 			}
-			if r.Config.Variant != v {
+			if cfg.Mode != "vanilla" {
+				if _, err := r.Network(rundir.DCWP); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if r.Config.Variant != cfg.Variant {
 				t.Fatalf("config variant %q", r.Config.Variant)
 			}
 		})
