@@ -63,6 +63,8 @@ func Load(root, name, pct, split string) (*Split, error) {
 		var dirs []string
 		if sp == Test {
 			dirs = []string{filepath.Join(base, "test")}
+		} else if ds == BFFHQ && sp == Valid {
+			dirs = []string{filepath.Join(base, "valid")} // bffhq's valid does not depend on the pct
 		} else {
 			pd, err := PctDir(pct)
 			if err != nil {
@@ -72,8 +74,6 @@ func Load(root, name, pct, split string) (*Split, error) {
 			switch {
 			case sp == Train:
 				dirs = []string{filepath.Join(base, pd, "align"), filepath.Join(base, pd, "conflict")}
-			case ds == BFFHQ:
-				dirs = []string{filepath.Join(base, "valid")}
 			default:
 				dirs = []string{filepath.Join(base, pd, "valid")}
 			}
