@@ -86,25 +86,33 @@ func Load(root, name, pct, split string) (*Split, error) {
 			srcs = append(srcs, src)
 		}
 	}
-	for _, src := range srcs {
+	parts := make([]*part, len(srcs))
+	total := 0
+	for k, src := range srcs {
 		p, err := src.load(ds)
 		if err != nil {
 			return nil, fmt.Errorf("dataset %s %s: %w", ds, sp, err)
 		}
-		if s.Len() == 0 {
+		if k == 0 {
 			s.C, s.H, s.W = p.c, p.h, p.w
 		} else if p.c != s.C || p.h != s.H || p.w != s.W {
 			return nil, fmt.Errorf("dataset %s %s: %s holds %dx%dx%d images, %s holds %dx%dx%d: %w",
 				ds, sp, src.dir, p.c, p.h, p.w, srcs[0].dir, s.C, s.H, s.W, ErrImageSize)
 		}
-		if s.Images == nil {
-			s.Images = p.images
-		} else {
-			s.Images = append(s.Images, p.images...)
-		}
+		parts[k] = p
+		total += len(p.images)
 		s.Labels = append(s.Labels, src.labels...)
 		s.Bias = append(s.Bias, src.bias...)
 		s.Paths = append(s.Paths, src.paths...)
+	}
+	if len(parts) == 1 {
+		s.Images = parts[0].images
+	} else {
+		s.Images = make([]uint8, 0, total)
+		for k, p := range parts {
+			s.Images = append(s.Images, p.images...)
+			parts[k] = nil
+		}
 	}
 	return s, nil
 }
