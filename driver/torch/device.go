@@ -96,7 +96,8 @@ func init() {
 	}
 }
 
-// SetNumThreads sets libtorch's process-wide intra-op thread count.
+// SetNumThreads sets libtorch's process-wide intra-op thread count, and
+// OpenBLAS's when libtorch uses it (libtorch itself only sizes MKL).
 func SetNumThreads(n int) { C.dt_set_num_threads(C.int(n)) }
 
 // NumThreads is libtorch's intra-op thread count.

@@ -28,6 +28,10 @@
 // grad flag that every op passes to the shim explicitly. Scope.NoGrad runs a
 // function with the flag off; NewNoGradScope starts with it off.
 //
+// Correctness never depends on which OS thread runs a call, but speed does:
+// libtorch's OpenMP keeps one worker pool per calling thread, so a training
+// loop should call runtime.LockOSThread on its goroutine.
+//
 // # Global state
 //
 // libtorch keeps the intra-op thread count (SetNumThreads) and the default

@@ -144,6 +144,9 @@ func startRef(c config) (*pyRef, error) {
 	cmd := exec.Command(c.python, refScript(), "--device", c.device, "--threads", strconv.Itoa(c.threads),
 		"--batch", strconv.FormatInt(c.batch, 10))
 	cmd.Stderr = os.Stderr
+	// torch.set_num_threads leaves OpenBLAS at one thread per core; size it
+	// as driver/torch.SetNumThreads does so both sides run the same threads.
+	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS="+strconv.Itoa(c.threads))
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

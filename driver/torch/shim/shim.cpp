@@ -10,6 +10,7 @@
 #include <torch/version.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <dlfcn.h>
 #include <malloc.h>
 
 #include <cstdlib>
@@ -396,7 +397,13 @@ int dt_cuda_device_count(void) {
   }
 }
 
-void dt_set_num_threads(int n) { torch::set_num_threads(n); }
+void dt_set_num_threads(int n) {
+  torch::set_num_threads(n);
+  // libtorch sizes MKL but not OpenBLAS (Debian's BLAS), whose own workers
+  // otherwise spin on every core; looked up at run time so MKL builds link.
+  using set_fn = void (*)(int);
+  if (auto f = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+}
 int dt_get_num_threads(void) { return torch::get_num_threads(); }
 const char *dt_torch_version(void) { return TORCH_VERSION; }
 
