@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"syscall"
 	"time"
@@ -63,6 +64,10 @@ func Run(o Options) (*rundir.Summary, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	// libtorch's OpenMP thread count is a per-OS-thread setting: pin the run to one OS thread
+	// so every op runs with the count set in setup (and a run is reproducible).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	r := &runner{o: o}
 	if err := r.setup(); err != nil {
 		return nil, err
@@ -102,9 +107,10 @@ func (r *runner) setup() error {
 		return err
 	}
 	r.dev = dev
-	if cfg.Threads > 0 {
-		torch.SetNumThreads(cfg.Threads)
+	if cfg.Threads <= 0 {
+		cfg.Threads = runtime.NumCPU()
 	}
+	torch.SetNumThreads(cfg.Threads) // on the OS thread Run is locked to
 	if r.arch, err = arch.ForRun(cfg.Model, cfg.Dataset, cfg.AsCoded()); err != nil {
 		return err
 	}
