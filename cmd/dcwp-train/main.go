@@ -50,15 +50,15 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "dataset", Usage: "cmnist, cifar10c, bffhq or celeba", Value: "cmnist"},
 		&cli.StringFlag{Name: "data", Usage: "data root holding <dataset>/... in the published layout"},
 		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples: 0.5, 1, 2 or 5", Value: "1"},
-		&cli.StringFlag{Name: "model", Usage: "mlp, cnn or resnet18 (default: the preset's)"},
+		&cli.StringFlag{Name: "model", Usage: "mlp, cnn or resnet18"},
 		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes, cmnist)", Value: "paper"},
 		&cli.StringFlag{Name: "variant", Usage: "clean, or as-coded to reproduce the reference code's quirks", Value: "clean"},
 		&cli.StringFlag{Name: "mode", Usage: "dcwp, or vanilla to stop after the ERM classifier", Value: "dcwp"},
 		&cli.StringFlag{Name: "stages", Usage: "comma-separated stages to run (pretrain,mine,prune,finetune); skipped ones are read from --out"},
 		&cli.Int64Flag{Name: "seed", Usage: "random seed", Value: 0},
 		&cli.StringFlag{Name: "device", Usage: "cpu, cuda or cuda:N", Value: "cpu"},
-		&cli.IntFlag{Name: "threads", Usage: "libtorch intra-op threads (default: number of CPUs)"},
-		&cli.IntFlag{Name: "batch-size", Usage: "batch size (default: the preset's)"},
+		&cli.IntFlag{Name: "threads", Usage: "libtorch intra-op threads"},
+		&cli.IntFlag{Name: "batch-size", Usage: "batch size"},
 		&cli.StringFlag{Name: "pretrained", Usage: "safetensors file with torchvision-named start weights (resnet18)"},
 		&cli.StringFlag{Name: "out", Usage: "run directory to write"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue the run in --out from its last checkpoint"},
@@ -79,7 +79,24 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "select", Usage: "reported fine-tuned model: last or best-valid"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "periodic lines instead of progress bars"},
 	}
-	return append(fs, stageFlagList()...)
+	fs = append(fs, stageFlagList()...)
+	for _, f := range fs { // settings without a flag default come from the preset
+		switch f := f.(type) {
+		case *cli.Float64Flag:
+			f.DefaultText = "preset"
+		case *cli.IntFlag:
+			if f.Name != "threads" {
+				f.DefaultText = "preset"
+			} else {
+				f.DefaultText = "number of CPUs"
+			}
+		case *cli.StringFlag:
+			if f.Value == "" && (f.Name == "miner" || f.Name == "bias-loss" || f.Name == "select" || f.Name == "model" || strings.HasSuffix(f.Name, "-optimizer")) {
+				f.DefaultText = "preset"
+			}
+		}
+	}
+	return fs
 }
 
 // config resolves preset + flags.
