@@ -46,6 +46,9 @@ var (
 // Init loads the ONNX Runtime library once per process (later calls return the first result).
 func Init() error {
 	initOnce.Do(func() {
+		if ortgo.IsInitialized() { // eval.InitORT may have loaded it in this process already
+			return
+		}
 		var p string
 		if p, initErr = LibPath(); initErr != nil {
 			return
