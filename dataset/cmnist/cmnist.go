@@ -314,6 +314,8 @@ func Build(opts Options, progress io.Writer) (*Result, error) {
 		total += test.N
 	}
 	prog := newProgress(progress, total)
+	rm := &remover{workers: ioWorkers}
+	defer rm.wait()
 	w := &writer{workers: opts.Workers, ioWorkers: ioWorkers, links: !opts.NoLinks, prog: prog}
 	res := &Result{Dir: root}
 
@@ -352,7 +354,7 @@ func Build(opts Options, progress io.Writer) (*Result, error) {
 				return err
 			}
 			return w.writeAll(filepath.Join(tmp, "valid"), valid, validPNG)
-		})
+		}, rm.discard)
 		if err != nil {
 			prog.Finish()
 			return nil, err
@@ -369,7 +371,7 @@ func Build(opts Options, progress io.Writer) (*Result, error) {
 		ts := colorize(test, 0, UnbiasedRatio, opts.Std, opts.Seed, "test")
 		tsPNG, err := w.encodeAll(ts, nil)
 		if err == nil {
-			err = atomicDir(root, "test", func(tmp string) error { return w.writeAll(tmp, ts, tsPNG) })
+			err = atomicDir(root, "test", func(tmp string) error { return w.writeAll(tmp, ts, tsPNG) }, rm.discard)
 		}
 		if err != nil {
 			prog.Finish()
@@ -378,6 +380,7 @@ func Build(opts Options, progress io.Writer) (*Result, error) {
 		res.Splits = append(res.Splits, stats("test", 100*(1-UnbiasedRatio), ts))
 		res.Files += len(ts)
 	}
+	rm.wait()
 	prog.Finish()
 	res.Elapsed, res.Encode, res.Write = time.Since(start), w.encodeTime, w.writeTime
 	if progress != nil {

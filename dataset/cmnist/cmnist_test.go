@@ -302,21 +302,23 @@ func TestAtomicDir(t *testing.T) {
 	err := atomicDir(root, "1pct", func(tmp string) error {
 		os.WriteFile(filepath.Join(tmp, "x"), []byte("half"), 0o644)
 		return fmt.Errorf("killed")
-	})
+	}, nil)
 	if err == nil {
 		t.Fatal("no error")
 	}
 	if ents, _ := os.ReadDir(root); len(ents) != 0 {
 		t.Fatalf("left %v", ents)
 	}
-	// Replacing an existing folder swaps it in whole.
+	// Replacing an existing folder swaps it in whole; the old one is removed.
+	rm := &remover{workers: 4}
 	for _, content := range []string{"one", "two"} {
 		if err := atomicDir(root, "1pct", func(tmp string) error {
 			return os.WriteFile(filepath.Join(tmp, content), nil, 0o644)
-		}); err != nil {
+		}, rm.discard); err != nil {
 			t.Fatal(err)
 		}
 	}
+	rm.wait()
 	ents, _ := os.ReadDir(filepath.Join(root, "1pct"))
 	if len(ents) != 1 || ents[0].Name() != "two" {
 		t.Fatalf("after replace: %v", ents)

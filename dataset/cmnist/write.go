@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,7 +191,11 @@ func randSuffix() string {
 // atomicDir fills a fresh temporary folder <root>/.dcwp-tmp-<name>-<rand> with
 // fill, then puts it in place as <root>/<name>, replacing (atomically where the
 // OS allows) any existing folder. On error the temporary folder is removed.
-func atomicDir(root, name string, fill func(tmp string) error) error {
+// The replaced folder is handed to discard (nil: removed before returning).
+func atomicDir(root, name string, fill func(tmp string) error, discard func(old string)) error {
+	if discard == nil {
+		discard = func(old string) { os.RemoveAll(old) }
+	}
 	tmp := filepath.Join(root, tmpPrefix+name+"-"+randSuffix())
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return fmt.Errorf("cmnist: %w", err)
@@ -208,7 +213,8 @@ func atomicDir(root, name string, fill func(tmp string) error) error {
 		return nil
 	}
 	if err := exchange(tmp, target); err == nil {
-		return os.RemoveAll(tmp) // tmp now holds the old folder
+		discard(tmp) // tmp now holds the old folder
+		return nil
 	}
 	old := filepath.Join(root, oldPrefix+name+"-"+randSuffix())
 	if err := os.Rename(target, old); err != nil {
@@ -220,8 +226,51 @@ func atomicDir(root, name string, fill func(tmp string) error) error {
 		os.RemoveAll(tmp)
 		return fmt.Errorf("cmnist: replace %s: %w", target, err)
 	}
-	return os.RemoveAll(old)
+	discard(old)
+	return nil
 }
+
+// remover deletes replaced folders in the background, several directories at
+// once (unlinking is slow on some disks); wait blocks until all are gone.
+type remover struct {
+	workers int
+	wg      sync.WaitGroup
+}
+
+func (r *remover) discard(dir string) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		var dirs []string
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() && p != dir {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		// Deepest first, so each RemoveAll mostly unlinks files of one directory.
+		sort.Slice(dirs, func(i, j int) bool { return len(dirs[i]) > len(dirs[j]) })
+		next := make(chan string)
+		var wg sync.WaitGroup
+		for range max(1, r.workers) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for d := range next {
+					os.RemoveAll(d)
+				}
+			}()
+		}
+		for _, d := range dirs {
+			next <- d
+		}
+		close(next)
+		wg.Wait()
+		os.RemoveAll(dir)
+	}()
+}
+
+func (r *remover) wait() { r.wg.Wait() }
 
 // removeStale deletes temporary folders left by killed builds.
 func removeStale(root string) {
