@@ -98,7 +98,9 @@ const MaskNoiseEps = 1e-20
 // device's default generator) and clamped below by MaskNoiseEps;
 // soft = sigmoid((Θ+noise)/tau) (asCoded: sigmoid((sigmoid(Θ)+noise)/tau));
 // the result is 1[soft>0.5] - soft.detach() + soft, so its values are hard
-// 0/1 and its gradient is soft's.
+// 0/1 and its gradient is soft's. A Generator draws on the CPU (same mask on
+// every device); on a GPU pass nil and seed with ManualSeed instead, which
+// keeps the draw on the device and avoids a host round trip per layer.
 func (s *Scope) StraightThroughMask(scores *Tensor, tau float64, asCoded bool, gen *Generator) *Tensor {
 	return s.call("ste_mask", C.DT_OP_STE_MASK, []*Tensor{scores}, 0, []int64{b2i(asCoded)},
 		[]float64{tau, MaskNoiseEps}, gen)

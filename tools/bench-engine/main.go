@@ -43,7 +43,9 @@ var models = []string{"mlp", "masked mlp", "cnn"}
 func main() {
 	c := config{steps: map[string]int{}}
 	flag.StringVar(&c.device, "device", "cpu", "cpu, cuda or cuda:N")
-	flag.IntVar(&c.threads, "threads", runtime.NumCPU(), "intra-op threads on both sides")
+	// One thread by default: on shared CI cores, spinning OpenMP/BLAS workers
+	// make multi-threaded timings mostly measure the neighbours.
+	flag.IntVar(&c.threads, "threads", 1, "intra-op threads on both sides")
 	flag.IntVar(&c.rounds, "rounds", 5, "timed rounds per model and side; the fastest counts")
 	flag.Int64Var(&c.batch, "batch", 256, "batch size")
 	flag.StringVar(&c.python, "python", "/usr/bin/python3", "Python with torch")

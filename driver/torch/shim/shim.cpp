@@ -162,19 +162,22 @@ torch::Tensor ste_mask(const Args &a) {
   a.need(1, 1, 2);
   const torch::Tensor &theta = a.t(0);
   double tau = a.da[0], eps = a.da[1];
-  torch::Tensor u0, u1;
+  torch::Tensor noise;
   {
+    // The noise needs no graph, so it is built in place: same values, fewer
+    // allocations.
     torch::NoGradGuard ng;
-    u0 = rand_like_gen(a, theta);
-    u1 = rand_like_gen(a, theta);
+    torch::Tensor u0 = rand_like_gen(a, theta);
+    torch::Tensor u1 = rand_like_gen(a, theta);
     if (eps > 0) {
       u0.clamp_min_(eps);
       u1.clamp_min_(eps);
     }
+    noise = u1.log_().div_(u0.log_()).log_().neg_();
   }
-  torch::Tensor noise = -torch::log(torch::log(u1) / torch::log(u0));
   torch::Tensor base = a.ia[0] ? torch::sigmoid(theta) : theta;
-  torch::Tensor soft = torch::sigmoid((base + noise) / tau);
+  torch::Tensor z = base + noise;
+  torch::Tensor soft = torch::sigmoid(tau == 1.0 ? z : z / tau);  // x/1 == x exactly
   torch::Tensor hard = soft.gt(0.5).to(soft.scalar_type());
   return hard - soft.detach() + soft;
 }

@@ -1,0 +1,36 @@
+package torch
+
+import "testing"
+
+// BenchmarkStraightThroughMask compares the one-call mask with the same
+// computation composed from ops (forward and backward, first MLP layer).
+func BenchmarkStraightThroughMask(b *testing.B) {
+	for _, fused := range []bool{true, false} {
+		name := map[bool]string{true: "fused", false: "composed"}[fused]
+		b.Run(name, func(b *testing.B) {
+			g, _ := NewGenerator(1)
+			defer g.Close()
+			theta, _ := FromFloat32(make([]float32, 100*2352), []int64{100, 2352}, CPUDevice)
+			defer theta.Close()
+			theta.SetRequiresGrad(true)
+			for i := 0; i < b.N; i++ {
+				s := NewScope()
+				var m *Tensor
+				if fused {
+					m = s.StraightThroughMask(theta, 1, false, g)
+				} else {
+					u0 := s.Clamp(s.Rand(theta.Shape(), Float32, CPUDevice, g), MaskNoiseEps, nan())
+					u1 := s.Clamp(s.Rand(theta.Shape(), Float32, CPUDevice, g), MaskNoiseEps, nan())
+					soft := s.Sigmoid(s.Add(theta, s.Neg(s.Log(s.Div(s.Log(u1), s.Log(u0))))))
+					hard := s.ToFloat(s.GtScalar(soft, 0.5))
+					m = s.Add(s.Sub(hard, s.Detach(soft)), soft)
+				}
+				s.Backward(s.Sum(m))
+				if s.Err() != nil {
+					b.Fatal(s.Err())
+				}
+				s.Close()
+			}
+		})
+	}
+}
