@@ -222,3 +222,20 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestTensorTo(t *testing.T) {
+	x, err := FromFloat32([]float32{1, 2}, []int64{2}, CPUDevice)
+	must(t, err)
+	defer x.Close()
+	y, err := x.To(CPUDevice)
+	must(t, err)
+	defer y.Close()
+	if v, _ := y.Float32s(); v[1] != 2 || y.Device() != CPUDevice {
+		t.Fatalf("To: %v on %v", v, y.Device())
+	}
+	if !CUDAAvailable() {
+		if _, err := x.To(Device{Type: CUDA}); err == nil {
+			t.Fatal("To(cuda) without a GPU succeeded")
+		}
+	}
+}

@@ -288,3 +288,12 @@ func (t *Tensor) CopyFrom(src *Tensor) error {
 	}
 	return check("copy_", C.dt_copy_(h, sh))
 }
+
+// To returns a new caller-owned handle to t on dev (sharing storage when t
+// is already there, like torch's .to), tracked by autograd.
+func (t *Tensor) To(dev Device) (*Tensor, error) {
+	s := NewScope()
+	defer s.Close()
+	out := s.Keep(s.To(t, dev))
+	return out, s.Err()
+}
