@@ -38,12 +38,20 @@ var cacheMagic = [8]byte{'D', 'C', 'W', 'P', 'I', 'M', 'G', 0}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// DisableCache turns the binary cache off (neither read nor written).
-var DisableCache = false
+// Loader loads splits with settings of its own, so that callers (and tests) never change
+// package state. The zero Loader uses the cache and logs non-fatal problems.
+type Loader struct {
+	NoCache bool                             // neither read nor write the binary cache
+	Warnf   func(format string, args ...any) // non-fatal problems (an unreadable cache); nil: log.Printf
+}
 
-// Warnf reports non-fatal problems (an unreadable or unwritable cache).
-// Replace it to silence or redirect them.
-var Warnf = func(format string, args ...any) { log.Printf(format, args...) }
+func (l Loader) warnf(format string, args ...any) {
+	if l.Warnf != nil {
+		l.Warnf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
+}
 
 // ErrCacheCorrupt: the cache file failed its checksum or is truncated.
 var ErrCacheCorrupt = errors.New("cache file corrupt")

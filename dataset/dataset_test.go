@@ -16,8 +16,6 @@ import (
 	"testing"
 )
 
-func init() { Warnf = func(string, ...any) {} }
-
 // pixel value encodes (sample, channel, y, x) so order mistakes show up.
 func pix(n, c, y, x int) uint8 { return uint8((n*7 + c*50 + y*3 + x) % 256) }
 
@@ -182,9 +180,8 @@ func TestCacheInvalidation(t *testing.T) {
 	b[len(b)-10] ^= 0xff
 	os.WriteFile(cp, b, 0o644)
 	var warned string
-	Warnf = func(f string, a ...any) { warned = fmt.Sprintf(f, a...) }
-	defer func() { Warnf = func(string, ...any) {} }()
-	s3, err := Load(root, "cmnist", "1", "valid")
+	l := Loader{Warnf: func(f string, a ...any) { warned = fmt.Sprintf(f, a...) }}
+	s3, err := l.Load(root, "cmnist", "1", "valid")
 	if err != nil {
 		t.Fatal(err)
 	}

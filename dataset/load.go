@@ -40,6 +40,11 @@ func DirName(name string) string {
 // reread from there while the folder's file names, sizes and mtimes are
 // unchanged.
 func Load(root, name, pct, split string) (*Split, error) {
+	return Loader{}.Load(root, name, pct, split)
+}
+
+// Load is the package-level Load with the loader's settings.
+func (l Loader) Load(root, name, pct, split string) (*Split, error) {
 	ds := canonical(name)
 	classes, err := NumClasses(ds)
 	if err != nil {
@@ -89,7 +94,7 @@ func Load(root, name, pct, split string) (*Split, error) {
 	parts := make([]*part, len(srcs))
 	total := 0
 	for k, src := range srcs {
-		p, err := src.load(ds)
+		p, err := src.load(ds, l)
 		if err != nil {
 			return nil, fmt.Errorf("dataset %s %s: %w", ds, sp, err)
 		}
@@ -119,7 +124,10 @@ func Load(root, name, pct, split string) (*Split, error) {
 
 // LoadDir reads every image below dir whose name ends in _<label>_<bias>.<ext>,
 // without cache, as a split of the given dataset. Useful for ad-hoc folders.
-func LoadDir(dir, name string) (*Split, error) {
+func LoadDir(dir, name string) (*Split, error) { return Loader{}.LoadDir(dir, name) }
+
+// LoadDir is the package-level LoadDir with the loader's settings.
+func (l Loader) LoadDir(dir, name string) (*Split, error) {
 	ds := canonical(name)
 	classes, err := NumClasses(ds)
 	if err != nil {
@@ -130,7 +138,7 @@ func LoadDir(dir, name string) (*Split, error) {
 		return nil, err
 	}
 	src.cachePath = ""
-	p, err := src.load(ds)
+	p, err := src.load(ds, l)
 	if err != nil {
 		return nil, err
 	}
@@ -333,9 +341,9 @@ func dirExists(p string) bool {
 }
 
 // load returns the decoded images of src, from the cache when valid.
-func (src *source) load(ds string) (*part, error) {
+func (src *source) load(ds string, l Loader) (*part, error) {
 	var key [32]byte
-	useCache := src.cachePath != "" && !DisableCache
+	useCache := src.cachePath != "" && !l.NoCache
 	if useCache {
 		k, err := src.key(ds)
 		if err != nil {
@@ -345,7 +353,7 @@ func (src *source) load(ds string) (*part, error) {
 		if p, err := readCache(src.cachePath, key, src.labels, src.bias); err == nil && p != nil {
 			return p, nil
 		} else if err != nil {
-			Warnf("dataset: ignoring cache %s: %v", src.cachePath, err)
+			l.warnf("dataset: ignoring cache %s: %v", src.cachePath, err)
 		}
 	}
 	p, err := decodeAll(src.paths)
@@ -354,7 +362,7 @@ func (src *source) load(ds string) (*part, error) {
 	}
 	if useCache {
 		if err := writeCache(src.cachePath, key, p, src.labels, src.bias); err != nil {
-			Warnf("dataset: could not write cache %s: %v", src.cachePath, err)
+			l.warnf("dataset: could not write cache %s: %v", src.cachePath, err)
 		}
 	}
 	return p, nil

@@ -22,8 +22,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() { dataset.Warnf = func(string, ...any) {} }
-
 var digitsOnce = sync.OnceValues(func() ([2]*mnist.Set, bool) {
 	if dir, err := mnist.DefaultDir(); err == nil {
 		if tr, te, err := mnist.Load(dir); err == nil {
