@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dcwp-go/dcwp/eval/evaltest"
+	"github.com/dcwp-go/dcwp/onnx/ort"
 )
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
@@ -203,7 +204,7 @@ func TestBadInputs(t *testing.T) {
 func TestCUDAProvider(t *testing.T) {
 	root, _ := evaltest.WriteFixture(t, 4)
 	model := evaltest.WriteLinear(t, t.TempDir(), "linear.onnx", evaltest.LinearSpec{})
-	lib, err := FindORTLib("")
+	lib, err := ort.FindLib("")
 	if err != nil {
 		t.Fatal(err)
 	}

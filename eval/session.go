@@ -9,13 +9,14 @@ import (
 
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/onnx/onnxpb"
-	ort "github.com/yalue/onnxruntime_go"
+	"github.com/dcwp-go/dcwp/onnx/ort"
+	ortgo "github.com/yalue/onnxruntime_go"
 )
 
 // SessionOptions configures an ONNX Runtime session.
 type SessionOptions struct {
 	Provider string // ProviderCPU (default, "") or ProviderCUDA
-	ORTLib   string // ONNX Runtime library; "" resolves it with FindORTLib
+	ORTLib   string // ONNX Runtime library; "" resolves it with ortgo.FindLib
 	Threads  int    // intra-op threads; 0 leaves the runtime's default
 	DeviceID int    // CUDA device
 }
@@ -36,7 +37,7 @@ type Session struct {
 	Outputs  []IO
 	Graph    *onnxpb.ModelProto // the parsed model
 	Summary  *onnx.Summary      // its structure and parameter counts
-	sess     *ort.DynamicAdvancedSession
+	sess     *ortgo.DynamicAdvancedSession
 }
 
 // ReadModel reads and parses an ONNX file, with errors that name the file and
@@ -122,11 +123,11 @@ func OpenSession(model string, o SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: model %s: %v", ErrModel, model, err)
 	}
-	lib, err := InitORT(o.ORTLib)
+	lib, err := ort.Init(o.ORTLib)
 	if err != nil {
 		return nil, err
 	}
-	so, err := ort.NewSessionOptions()
+	so, err := ortgo.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("onnx runtime: session options: %w", err)
 	}
@@ -148,7 +149,7 @@ func OpenSession(model string, o SessionOptions) (*Session, error) {
 	for i, v := range outs {
 		names[i] = v.Name
 	}
-	s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{ins[0].Name}, names, so)
+	s, err := ortgo.NewDynamicAdvancedSessionWithONNXData(data, []string{ins[0].Name}, names, so)
 	if err != nil {
 		if prov == ProviderCUDA {
 			return nil, cudaError(lib, err)
@@ -158,7 +159,7 @@ func OpenSession(model string, o SessionOptions) (*Session, error) {
 	return &Session{Model: model, Provider: prov, Lib: lib, Input: ins[0], Outputs: outs, Graph: m, Summary: sum, sess: s}, nil
 }
 
-func appendCUDA(so *ort.SessionOptions, lib string, device int) error {
+func appendCUDA(so *ortgo.SessionOptions, lib string, device int) error {
 	// Check the two prerequisites first so the message is the same whichever
 	// the runtime would trip over first.
 	gpu, _ := GPUPresent()
@@ -166,7 +167,7 @@ func appendCUDA(so *ort.SessionOptions, lib string, device int) error {
 	if !gpu || perr != nil {
 		return cudaError(lib, nil)
 	}
-	co, err := ort.NewCUDAProviderOptions()
+	co, err := ortgo.NewCUDAProviderOptions()
 	if err != nil {
 		return cudaError(lib, err)
 	}
@@ -211,13 +212,13 @@ func (s *Session) RunAll(x []float32, shape []int64) ([]Output, error) {
 	if s.sess == nil {
 		return nil, errors.New("eval: session is closed")
 	}
-	in, err := ort.NewTensor(ort.NewShape(shape...), x)
+	in, err := ortgo.NewTensor(ortgo.NewShape(shape...), x)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: input tensor %v: %w", s.Model, shape, err)
 	}
 	defer in.Destroy()
-	outs := make([]ort.Value, len(s.Outputs))
-	if err := s.sess.Run([]ort.Value{in}, outs); err != nil {
+	outs := make([]ortgo.Value, len(s.Outputs))
+	if err := s.sess.Run([]ortgo.Value{in}, outs); err != nil {
 		return nil, fmt.Errorf("model %s: run on input %v: %w", s.Model, shape, err)
 	}
 	res := make([]Output, len(outs))
@@ -226,7 +227,7 @@ func (s *Session) RunAll(x []float32, shape []int64) ([]Output, error) {
 			continue
 		}
 		res[i] = Output{Name: s.Outputs[i].Name, Shape: []int64(v.GetShape())}
-		if t, ok := v.(*ort.Tensor[float32]); ok {
+		if t, ok := v.(*ortgo.Tensor[float32]); ok {
 			res[i].Data = append([]float32(nil), t.GetData()...)
 		}
 		v.Destroy()

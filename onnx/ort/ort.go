@@ -1,65 +1,16 @@
-// Package ort runs exported models in ONNX Runtime (github.com/yalue/onnxruntime_go) for
-// tests, benchmarks and evaluation: one float32 input, one float32 output, dynamic batch.
+// Package ort owns loading ONNX Runtime (github.com/yalue/onnxruntime_go) into the process —
+// finding the shared library (FindLib) and initialising the runtime with it (Init) — and runs
+// exported models for tests and benchmarks: one float32 input, one float32 output, dynamic batch.
+// Everything else in the module that needs the runtime (eval, dcwp-eval, the exporter tests,
+// benches) loads it through Init.
 package ort
 
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
 
 	ortgo "github.com/yalue/onnxruntime_go"
 )
-
-// LibEnv names the environment variable that overrides the shared library path.
-const LibEnv = "DCWP_ORT_LIB"
-
-// LibPath finds libonnxruntime.so.1: $DCWP_ORT_LIB, else third_party/onnxruntime/ in the
-// current directory or the nearest parent holding go.mod.
-func LibPath() (string, error) {
-	if p := os.Getenv(LibEnv); p != "" {
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, "third_party", "onnxruntime", "libonnxruntime.so.1")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("ONNX Runtime library not found: set %s or run tools/setup.sh (third_party/onnxruntime/libonnxruntime.so.1)", LibEnv)
-		}
-		dir = parent
-	}
-}
-
-var (
-	initOnce sync.Once
-	initErr  error
-)
-
-// Init loads the ONNX Runtime library once per process (later calls return the first result).
-func Init() error {
-	initOnce.Do(func() {
-		if ortgo.IsInitialized() { // eval.InitORT may have loaded it in this process already
-			return
-		}
-		var p string
-		if p, initErr = LibPath(); initErr != nil {
-			return
-		}
-		ortgo.SetSharedLibraryPath(p)
-		if err := ortgo.InitializeEnvironment(ortgo.WithLogLevelError()); err != nil {
-			initErr = fmt.Errorf("ONNX Runtime %s: %w", p, err)
-		}
-	})
-	return initErr
-}
 
 // Session is one loaded model.
 type Session struct {
@@ -69,7 +20,7 @@ type Session struct {
 
 // New loads a serialised model. threads > 0 fixes intra-op threads (1 for stable timings).
 func New(model []byte, input, output string, threads int) (*Session, error) {
-	if err := Init(); err != nil {
+	if _, err := Init(""); err != nil {
 		return nil, err
 	}
 	opts, err := ortgo.NewSessionOptions()
