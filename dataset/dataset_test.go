@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -300,12 +301,12 @@ func TestBatch(t *testing.T) {
 				}
 			}
 			x2, _ := s.Batch(idx, tc.train, rand.New(rand.NewPCG(1, 2)))
-			if !equalF(x, x2) {
+			if !slices.Equal(x, x2) {
 				t.Fatal("same rng state gave a different batch")
 			}
 			per := len(x) / 3
 			if !tc.train {
-				if !equalF(x[:per], x[2*per:]) {
+				if !slices.Equal(x[:per], x[2*per:]) {
 					t.Fatal("eval transform is not deterministic")
 				}
 				if tc.ds == "cmnist" || tc.ds == "cifar10c" || tc.ds == "bffhq" {
@@ -317,7 +318,7 @@ func TestBatch(t *testing.T) {
 					}
 				}
 			}
-			if tc.ds == "cmnist" && !equalF(x[:per], x[2*per:]) {
+			if tc.ds == "cmnist" && !slices.Equal(x[:per], x[2*per:]) {
 				t.Fatal("cmnist has no train transform")
 			}
 			// BatchInto reuses the buffer.
@@ -358,16 +359,4 @@ func TestCropFlip(t *testing.T) {
 			t.Fatalf("crop %d %d %d %d", top, left, h, w)
 		}
 	}
-}
-
-func equalF(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -262,7 +263,7 @@ func (r *CompareReport) diffOutputs(bs, cs *Session, batches []inBatch) error {
 				d.Problem = "output is not float32 in one of the models"
 				continue
 			}
-			if !sameShape(bo[i].Shape, c.Shape) {
+			if !slices.Equal(bo[i].Shape, c.Shape) {
 				d.Problem = fmt.Sprintf("shape %s in baseline, %s in candidate", dimString(bo[i].Shape), dimString(c.Shape))
 				continue
 			}
@@ -318,18 +319,6 @@ func (r *CompareReport) diffOutputs(bs, cs *Session, batches []inBatch) error {
 	}
 	r.Outputs = diffs
 	return nil
-}
-
-func sameShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // WriteText prints the comparison for a terminal or CI log.

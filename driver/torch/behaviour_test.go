@@ -3,6 +3,7 @@ package torch
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -114,18 +115,10 @@ func TestDeterminism(t *testing.T) {
 		return v
 	}
 	x, y, z := draw(5), draw(5), draw(6)
-	same := func(a, b []float32) bool {
-		for i := range a {
-			if a[i] != b[i] {
-				return false
-			}
-		}
-		return true
-	}
-	if !same(x, y) {
+	if !slices.Equal(x, y) {
 		t.Fatal("same seed gave different samples")
 	}
-	if same(x, z) {
+	if slices.Equal(x, z) {
 		t.Fatal("different seeds gave identical samples")
 	}
 	seeded := func() []float32 {
@@ -134,7 +127,7 @@ func TestDeterminism(t *testing.T) {
 		defer s.Close()
 		return s.Float32s(s.Rand([]int64{10}, Float32, CPUDevice, nil))
 	}
-	if !same(seeded(), seeded()) {
+	if !slices.Equal(seeded(), seeded()) {
 		t.Fatal("ManualSeed is not deterministic")
 	}
 }
@@ -210,7 +203,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	must(t, err)
 	for name, orig := range map[string]*Tensor{"w.f": f, "i": i, "d": d, "b": b, "empty": e} {
 		l := s.Own(got[name])
-		if l == nil || !equalShape(l.Shape(), orig.Shape()) || l.DType() != orig.DType() {
+		if l == nil || !slices.Equal(l.Shape(), orig.Shape()) || l.DType() != orig.DType() {
 			t.Fatalf("%s: got %v, want %v", name, l, orig)
 		}
 		a, _ := orig.Float64s()

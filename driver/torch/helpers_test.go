@@ -157,18 +157,6 @@ func closeEnough(got, want, atol, rtol float64) bool {
 	return math.Abs(got-want) <= atol+rtol*math.Abs(want)
 }
 
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

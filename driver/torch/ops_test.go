@@ -2,6 +2,7 @@ package torch
 
 import (
 	"math/rand"
+	"slices"
 	"testing"
 )
 
@@ -166,7 +167,7 @@ func TestOpsAgainstPyTorch(t *testing.T) {
 				t.Fatal(s.Err())
 			}
 			must(t, err)
-			if !equalShape(out.Shape(), w.Shape) {
+			if !slices.Equal(out.Shape(), w.Shape) {
 				t.Fatalf("shape %v, want %v", out.Shape(), w.Shape)
 			}
 			for i := range got {
