@@ -198,7 +198,7 @@ func (r *Report) WriteText(w io.Writer) {
 		ds += " (" + r.Pct + "pct)"
 	}
 	fmt.Fprintf(w, "dataset     %s, %d samples, input %s, %d classes\n", ds, r.Samples, dimString(r.InputShape), r.Classes)
-	fmt.Fprintf(w, "runtime     ONNX Runtime %s, provider %s, threads %s\n", r.ORTVersion, r.Provider, threadsString(r.Threads))
+	fmt.Fprintf(w, "runtime     ONNX Runtime %s, provider %s, threads %s\n", r.ORTVersion, r.Provider, ThreadsString(r.Threads))
 	nzPct := 0.0
 	if r.ParamsTotal > 0 {
 		nzPct = 100 * float64(r.ParamsNonzero) / float64(r.ParamsTotal)
@@ -237,7 +237,8 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 }
 
-func threadsString(n int) string {
+// ThreadsString shows a --threads value: "default" for n <= 0 (the runtime's own choice).
+func ThreadsString(n int) string {
 	if n <= 0 {
 		return "default"
 	}

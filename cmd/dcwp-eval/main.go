@@ -317,7 +317,7 @@ func benchAction(c *cli.Context) error {
 		return err
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "ONNX Runtime %s, provider %s, threads %s\n", eval.ORTVersion(), res[0].Provider, threadsString(c.Int("threads")))
+	fmt.Fprintf(w, "ONNX Runtime %s, provider %s, threads %s\n", eval.ORTVersion(), res[0].Provider, eval.ThreadsString(c.Int("threads")))
 	fmt.Fprintf(w, "%-40s %12s %7s %6s %10s %10s %14s\n", "model", "non-zero", "batch", "runs", "p50 ms", "p95 ms", "samples/s")
 	for _, r := range res {
 		fmt.Fprintf(w, "%-40s %12d %7d %6d %10.3f %10.3f %14.1f\n", r.Model, r.ParamsNonzero, r.Batch, r.Runs, r.LatencyMsP50, r.LatencyMsP95, r.ThroughputSPS)
@@ -326,13 +326,6 @@ func benchAction(c *cli.Context) error {
 		return writeJSON(p, res)
 	}
 	return nil
-}
-
-func threadsString(n int) string {
-	if n <= 0 {
-		return "default"
-	}
-	return strconv.Itoa(n)
 }
 
 // progress shows a bar on a terminal and plain lines (about every 10 %) otherwise.
