@@ -303,22 +303,19 @@ func (n *Net) weight(s *torch.Scope, name string, f Forward) *torch.Tensor {
 
 // Export copies every parameter to the host as rundir tensors.
 func (n *Net) Export() (map[string]rundir.Tensor, error) {
-	out := map[string]rundir.Tensor{}
-	for _, p := range n.Arch.Params() {
-		v, err := n.Params[p.Name].Float32s()
-		if err != nil {
-			return nil, err
-		}
-		out[p.Name] = rundir.F32Tensor(v, p.Shape...)
-	}
-	return out, nil
+	return export(n.Arch.Params(), n.Params)
 }
 
 // ExportScores copies Θ to the host.
 func (n *Net) ExportScores() (map[string]rundir.Tensor, error) {
+	return export(n.Arch.MaskedParams(), n.Scores)
+}
+
+// export copies ts[p.Name] for each of params to the host, shaped as p.
+func export(params []arch.Param, ts map[string]*torch.Tensor) (map[string]rundir.Tensor, error) {
 	out := map[string]rundir.Tensor{}
-	for _, p := range n.Arch.MaskedParams() {
-		v, err := n.Scores[p.Name].Float32s()
+	for _, p := range params {
+		v, err := ts[p.Name].Float32s()
 		if err != nil {
 			return nil, err
 		}
