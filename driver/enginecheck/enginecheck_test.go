@@ -6,8 +6,8 @@ package enginecheck
 
 import (
 	"fmt"
-	"math"
 	"io"
+	"math"
 	"testing"
 
 	"github.com/dcwp-go/dcwp/arch"
