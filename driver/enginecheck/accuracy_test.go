@@ -1,0 +1,67 @@
+package enginecheck
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/dcwp-go/dcwp/driver/dcwp"
+	"github.com/dcwp-go/dcwp/eval"
+	"github.com/dcwp-go/dcwp/exporter"
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+// TestEvalCountsWhatTheTrainerCounted: a short real run on Colored MNIST digits; dcwp-eval's
+// accuracy for each export equals, to the sample, what the trainer measured on the same split.
+func TestEvalCountsWhatTheTrainerCounted(t *testing.T) {
+	root, test := colouredTest(t)
+	for _, model := range []string{"mlp", "cnn"} {
+		t.Run(model, func(t *testing.T) {
+			cfg, err := dcwp.Preset("quick", "cmnist", "1", model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Data, cfg.Threads, cfg.BatchSize = root, 2, 32
+			cfg.MiningModel.Iters, cfg.MiningModel.StepSize = 20, 10
+			cfg.Pretrain.Iters, cfg.Prune.Iters, cfg.Finetune.Iters = 30, 30, 20
+			cfg.EvalEvery, cfg.CheckpointEvery = 10, 10
+			run := t.TempDir()
+			sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: run})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := rundir.Open(run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				which  string
+				format exporter.Format
+				want   rundir.Accuracy
+			}{
+				{rundir.Vanilla, exporter.Dense, sum.Vanilla.Test},
+				{rundir.DCWP, exporter.Dense, sum.DCWP.Test},
+				{rundir.DCWP, exporter.Compact, sum.DCWP.Test},
+			} {
+				m, _, err := exporter.Export(r, exporter.Options{Which: c.which, Format: c.format})
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(run, c.which+"."+string(c.format)+".onnx")
+				if _, err := exporter.WriteFile(path, m); err != nil {
+					t.Fatal(err)
+				}
+				rep, err := eval.Evaluate(eval.Options{Model: path, SplitData: test, Batches: []int{128}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.Correct != c.want.Correct || rep.Samples != c.want.Samples {
+					t.Errorf("%s %s: dcwp-eval counts %d/%d correct, the trainer %d/%d",
+						c.which, c.format, rep.Correct, rep.Samples, c.want.Correct, c.want.Samples)
+				}
+				if rep.ConflictingAccuracy != c.want.ConflictingAccuracy {
+					t.Errorf("%s %s: conflicting accuracy %v, trainer %v", c.which, c.format, rep.ConflictingAccuracy, c.want.ConflictingAccuracy)
+				}
+			}
+		})
+	}
+}
