@@ -4,9 +4,10 @@
 // "latency_ms_p95","throughput_sps","params_total","params_nonzero",...}].
 //
 // The exports come from -dense/-sparse/-compact (files written by
-// dcwp-export) or, when none is given, from a deterministic pruned fixture
-// network (-arch, -keep, -dead-rows). Inputs are eval.BenchInput batches, so
-// another engine timed with eval.BenchInput + eval.TimeRuns sees the same data.
+// dcwp-export), else from the DCWP network of a run directory (-run), else from a
+// deterministic pruned fixture network (-arch, -keep, -dead-rows). With -run or a
+// fixture the training engine's own inference (libtorch, eval mode, fixed mask) is timed
+// on the same eval.BenchInput batches, as the "engine" rows.
 package main
 
 import (
@@ -34,6 +35,7 @@ func main() {
 		dense    = flag.String("dense", "", "dense export (dcwp-export --format dense)")
 		sparse   = flag.String("sparse", "", "sparse export")
 		compact  = flag.String("compact", "", "compact export")
+		runDir   = flag.String("run", "", "run directory whose DCWP network is exported and timed")
 		archName = flag.String("arch", "cnn", "fixture network when no export is given: mlp, cnn or resnet18")
 		keep     = flag.Float64("keep", 0.3, "fixture: kept share of masked weights")
 		deadRows = flag.Float64("dead-rows", 0.5, "fixture: share of pruned neurons/channels")
@@ -46,27 +48,28 @@ func main() {
 		out      = flag.String("out", "bench/eval.json", "JSON output (\"\" for none)")
 	)
 	flag.Parse()
-	if err := run(*dense, *sparse, *compact, *archName, *keep, *deadRows, *dsName, *data, *batches, *runs, *threads, *provider, *out); err != nil {
+	if err := run(*dense, *sparse, *compact, *runDir, *archName, *keep, *deadRows, *dsName, *data, *batches, *runs, *threads, *provider, *out); err != nil {
 		fmt.Fprintf(os.Stderr, "bench-eval: %v\n", err)
 		os.Exit(2)
 	}
 }
 
-func run(dense, sparse, compact, archName string, keep, deadRows float64, dsName, data, batchList string, runs, threads int, provider, out string) error {
+func run(dense, sparse, compact, runDir, archName string, keep, deadRows float64, dsName, data, batchList string, runs, threads int, provider, out string) error {
 	files := map[exporter.Format]string{exporter.Dense: dense, exporter.Sparse: sparse, exporter.Compact: compact}
+	var net *rundir.Network
 	if dense == "" && sparse == "" && compact == "" {
 		tmp, err := os.MkdirTemp("", "bench-eval-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		spec := fixture.Spec{Model: archName, Seed: 1, Keep: keep, DeadRows: deadRows}
-		net, err := fixture.Network(spec)
+		cfg, n, err := network(runDir, fixture.Spec{Model: archName, Seed: 1, Keep: keep, DeadRows: deadRows})
 		if err != nil {
 			return err
 		}
+		net = n
 		for _, f := range exporter.Formats {
-			m, _, err := exporter.ExportNetwork(spec.Config(), net, exporter.Options{Format: f, Source: "bench-eval fixture"})
+			m, _, err := exporter.ExportNetwork(cfg, net, exporter.Options{Which: rundir.DCWP, Format: f, Source: "bench-eval"})
 			if err != nil {
 				return err
 			}
@@ -75,7 +78,6 @@ func run(dense, sparse, compact, archName string, keep, deadRows float64, dsName
 				return err
 			}
 		}
-		fmt.Printf("fixture %s, keep %.2f, dead rows %.2f\n", archName, keep, deadRows)
 	}
 	var bs []int
 	for _, f := range strings.Split(batchList, ",") {
@@ -106,6 +108,13 @@ func run(dense, sparse, compact, archName string, keep, deadRows float64, dsName
 			rows = append(rows, row{Format: string(f), BenchResult: r})
 		}
 	}
+	if net != nil {
+		er, err := engineRows(net, split, bs, runs, threads)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, er...)
+	}
 	fmt.Printf("ONNX Runtime %s, provider %s, threads %d (0 = default)\n", eval.ORTVersion(), provider, threads)
 	fmt.Printf("%-8s %12s %12s %6s %10s %10s %12s\n", "format", "params", "non-zero", "batch", "p50 ms", "p95 ms", "samples/s")
 	for _, r := range rows {
@@ -121,4 +130,20 @@ func run(dense, sparse, compact, archName string, keep, deadRows float64, dsName
 		fmt.Printf("wrote %s\n", out)
 	}
 	return nil
+}
+
+// network is the DCWP network of runDir, or the fixture when runDir is empty.
+func network(runDir string, spec fixture.Spec) (rundir.Config, *rundir.Network, error) {
+	if runDir == "" {
+		n, err := fixture.Network(spec)
+		fmt.Printf("fixture %s, keep %.2f, dead rows %.2f\n", spec.Model, spec.Keep, spec.DeadRows)
+		return spec.Config(), n, err
+	}
+	r, err := rundir.Open(runDir)
+	if err != nil {
+		return rundir.Config{}, nil, err
+	}
+	n, err := r.Network(rundir.DCWP)
+	fmt.Printf("run %s (%s)\n", runDir, r.Config.Model)
+	return r.Config, n, err
 }
