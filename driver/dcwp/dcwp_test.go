@@ -106,7 +106,11 @@ func TestRunModes(t *testing.T) {
 		{"as-coded", func(c *rundir.Config) { c.Variant = "as-coded" }},
 		{"wrong miner, one pre-training run", func(c *rundir.Config) { c.Miner, c.MiningModel = "wrong", nil }},
 		{"ensemble miner, best-valid", func(c *rundir.Config) { c.Miner, c.MiningModel, c.Select = "ensemble", nil, "best-valid" }},
-		{"cnn", func(c *rundir.Config) { c.Model = "cnn"; c.Pretrain.Iters, c.Prune.Iters, c.Finetune.Iters = 4, 4, 4; c.MiningModel.Iters = 2 }},
+		{"cnn", func(c *rundir.Config) {
+			c.Model = "cnn"
+			c.Pretrain.Iters, c.Prune.Iters, c.Finetune.Iters = 4, 4, 4
+			c.MiningModel.Iters = 2
+		}},
 		{"vanilla", func(c *rundir.Config) { c.Mode, c.Stages = "vanilla", []string{StagePretrain} }},
 	}
 	for _, c := range cases {
