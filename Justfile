@@ -50,6 +50,6 @@ bench-export: setup
 bench-eval *args: setup
     go run ./tools/bench-eval {{args}}
 
-# whole --preset paper runs for mlp and cnn: wall time per stage, peak memory -> bench/train.json
+# whole --preset paper runs for mlp and cnn: wall time per stage, peak memory -> bench/train-<model>.json
 bench-train: setup
-    bash tools/bench-train.sh
+    bash tools/bench-train.sh {{data}} {{runs}}/bench
