@@ -28,6 +28,43 @@ type loop struct {
 	step    func(it int) (float64, error)
 }
 
+// member is one network a loop trains with its own optimizer; its checkpoint tensors sit
+// under prefix ("net/…", "opt/…") and its optimizer step count under stepsKey.
+type member struct {
+	prefix   string
+	stepsKey string
+	net      *model.Net
+	opt      *optim.Optimizer
+}
+
+func (r *runner) save(m member, ts map[string]rundir.Tensor) error {
+	if err := netState(m.prefix+"net/", m.net, ts); err != nil {
+		return err
+	}
+	st, err := m.opt.State(m.prefix + "opt/")
+	if err != nil {
+		return err
+	}
+	prefixed("", st, ts)
+	r.st.Ints[m.stepsKey] = m.opt.Steps
+	return nil
+}
+
+func (r *runner) load(m member, ts map[string]rundir.Tensor) error {
+	if _, err := m.net.Load(unprefix(m.prefix+"net/", ts), false); err != nil {
+		return err
+	}
+	return m.opt.Restore(m.prefix+"opt/", ts, r.st.Ints[m.stepsKey])
+}
+
+// step applies the update and clears the gradients for the next iteration.
+func (m member) step() error {
+	if err := m.opt.Step(); err != nil {
+		return err
+	}
+	return m.opt.ZeroGrad()
+}
+
 func (r *runner) runLoop(l loop) error {
 	start := 0
 	if r.st.Loop == l.name && r.resumeTs != nil {
@@ -156,18 +193,16 @@ func (r *runner) pretrain() error {
 	epochIters := (r.train.Len() + c.BatchSize - 1) / c.BatchSize
 	names := []string{"erm", "biased"}
 	l := loop{name: "pretrain", stage: StagePretrain, iters: c.Pretrain.Iters}
+	members := make([]member, len(nets))
+	for i, n := range nets {
+		members[i] = member{prefix: names[i] + "/", stepsKey: names[i] + "_steps", net: n, opt: opts[i]}
+	}
 	l.state = func() (map[string]rundir.Tensor, error) {
 		ts := map[string]rundir.Tensor{}
-		for i, n := range nets {
-			if err := netState(names[i]+"/net/", n, ts); err != nil {
+		for _, m := range members {
+			if err := r.save(m, ts); err != nil {
 				return nil, err
 			}
-			st, err := opts[i].State(names[i] + "/opt/")
-			if err != nil {
-				return nil, err
-			}
-			prefixed("", st, ts)
-			r.st.Ints[names[i]+"_steps"] = opts[i].Steps
 		}
 		if ensemble {
 			ts["ensemble/score"] = rundir.F32Tensor(append([]float32(nil), ensScore...), len(ensScore))
@@ -175,11 +210,8 @@ func (r *runner) pretrain() error {
 		return ts, nil
 	}
 	l.restore = func(ts map[string]rundir.Tensor) error {
-		for i, n := range nets {
-			if _, err := n.Load(unprefix(names[i]+"/net/", ts), false); err != nil {
-				return err
-			}
-			if err := opts[i].Restore(names[i]+"/opt/", ts, r.st.Ints[names[i]+"_steps"]); err != nil {
+		for _, m := range members {
+			if err := r.load(m, ts); err != nil {
 				return err
 			}
 		}
@@ -200,11 +232,8 @@ func (r *runner) pretrain() error {
 		if err := s.Err(); err != nil {
 			return 0, err
 		}
-		for _, o := range opts {
-			if err := o.Step(); err != nil {
-				return 0, err
-			}
-			if err := o.ZeroGrad(); err != nil {
+		for _, m := range members {
+			if err := m.step(); err != nil {
 				return 0, err
 			}
 		}
@@ -288,25 +317,12 @@ func (r *runner) trainMiner() error {
 	defer o.Close()
 	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: "pretrain-miner"}
 	l := loop{name: "pretrain-miner", stage: StagePretrain, iters: c.MiningModel.Iters}
+	m := member{stepsKey: "miner_steps", net: n, opt: o}
 	l.state = func() (map[string]rundir.Tensor, error) {
 		ts := map[string]rundir.Tensor{}
-		if err := netState("net/", n, ts); err != nil {
-			return nil, err
-		}
-		st, err := o.State("opt/")
-		if err != nil {
-			return nil, err
-		}
-		prefixed("", st, ts)
-		r.st.Ints["miner_steps"] = o.Steps
-		return ts, nil
+		return ts, r.save(m, ts)
 	}
-	l.restore = func(ts map[string]rundir.Tensor) error {
-		if _, err := n.Load(unprefix("net/", ts), false); err != nil {
-			return err
-		}
-		return o.Restore("opt/", ts, r.st.Ints["miner_steps"])
-	}
+	l.restore = func(ts map[string]rundir.Tensor) error { return r.load(m, ts) }
 	l.step = func(it int) (float64, error) {
 		s := torch.NewScope()
 		defer s.Close()
@@ -316,10 +332,7 @@ func (r *runner) trainMiner() error {
 		if err := s.Err(); err != nil {
 			return 0, err
 		}
-		if err := o.Step(); err != nil {
-			return 0, err
-		}
-		if err := o.ZeroGrad(); err != nil {
+		if err := m.step(); err != nil {
 			return 0, err
 		}
 		if (it+1)%c.EvalEvery == 0 || it+1 == c.MiningModel.Iters {
@@ -494,9 +507,10 @@ func (r *runner) prune(_ *model.Net) error {
 	}
 	ws := sampler.NewWeighted(sampler.Weights(r.flags, up), c.BatchSize, c.Seed, "prune")
 	l := loop{name: "prune", stage: StagePrune, iters: c.Prune.Iters}
+	m := member{stepsKey: "prune_steps", net: n, opt: o}
 	l.state = func() (map[string]rundir.Tensor, error) {
 		ts := map[string]rundir.Tensor{}
-		if err := netState("net/", n, ts); err != nil {
+		if err := r.save(m, ts); err != nil {
 			return nil, err
 		}
 		sc, err := n.ExportScores()
@@ -504,22 +518,13 @@ func (r *runner) prune(_ *model.Net) error {
 			return nil, err
 		}
 		prefixed("scores/", sc, ts)
-		st, err := o.State("opt/")
-		if err != nil {
-			return nil, err
-		}
-		prefixed("", st, ts)
-		r.st.Ints["prune_steps"] = o.Steps
 		return ts, nil
 	}
 	l.restore = func(ts map[string]rundir.Tensor) error {
-		if _, err := n.Load(unprefix("net/", ts), false); err != nil {
+		if err := r.load(m, ts); err != nil {
 			return err
 		}
-		if err := n.LoadScores(unprefix("scores/", ts)); err != nil {
-			return err
-		}
-		return o.Restore("opt/", ts, r.st.Ints["prune_steps"])
+		return n.LoadScores(unprefix("scores/", ts))
 	}
 	asCoded := c.AsCoded()
 	l.step = func(it int) (float64, error) {
@@ -560,10 +565,7 @@ func (r *runner) prune(_ *model.Net) error {
 		if err := s.Err(); err != nil {
 			return 0, err
 		}
-		if err := o.Step(); err != nil {
-			return 0, err
-		}
-		if err := o.ZeroGrad(); err != nil {
+		if err := m.step(); err != nil {
 			return 0, err
 		}
 		if (it+1)%c.EvalEvery == 0 || it+1 == c.Prune.Iters || it == 0 {
@@ -626,28 +628,20 @@ func (r *runner) finetune() error {
 	ws := sampler.NewWeighted(sampler.Weights(r.flags, c.LambdaUp), c.BatchSize, c.Seed, "finetune")
 	best := map[string]rundir.Tensor(nil)
 	l := loop{name: "finetune", stage: StageFinetune, iters: c.Finetune.Iters}
+	m := member{stepsKey: "finetune_steps", net: n, opt: o}
 	l.state = func() (map[string]rundir.Tensor, error) {
 		ts := map[string]rundir.Tensor{}
-		if err := netState("net/", n, ts); err != nil {
+		if err := r.save(m, ts); err != nil {
 			return nil, err
 		}
-		st, err := o.State("opt/")
-		if err != nil {
-			return nil, err
-		}
-		prefixed("", st, ts)
 		prefixed("best/", best, ts)
-		r.st.Ints["finetune_steps"] = o.Steps
 		return ts, nil
 	}
 	l.restore = func(ts map[string]rundir.Tensor) error {
-		if _, err := n.Load(unprefix("net/", ts), false); err != nil {
-			return err
-		}
 		if b := unprefix("best/", ts); len(b) > 0 {
 			best = b
 		}
-		return o.Restore("opt/", ts, r.st.Ints["finetune_steps"])
+		return r.load(m, ts)
 	}
 	asCoded := c.AsCoded()
 	l.step = func(it int) (float64, error) {
@@ -671,10 +665,7 @@ func (r *runner) finetune() error {
 		if err := s.Err(); err != nil {
 			return 0, err
 		}
-		if err := o.Step(); err != nil {
-			return 0, err
-		}
-		if err := o.ZeroGrad(); err != nil {
+		if err := m.step(); err != nil {
 			return 0, err
 		}
 		if (it+1)%c.EvalEvery == 0 || it+1 == c.Finetune.Iters {
