@@ -57,6 +57,23 @@ func (r *runner) load(m member, ts map[string]rundir.Tensor) error {
 	return m.opt.Restore(m.prefix+"opt/", ts, r.st.Ints[m.stepsKey])
 }
 
+// descend takes one optimizer step on total, unless total is NaN or infinite: its value then
+// comes back untouched, for runLoop to stop the run with a message.
+func (m member) descend(s *torch.Scope, total *torch.Tensor) (float64, error) {
+	tv := s.Item(total)
+	if err := s.Err(); err != nil {
+		return 0, err
+	}
+	if isBad(tv) {
+		return tv, nil
+	}
+	s.Backward(total)
+	if err := s.Err(); err != nil {
+		return 0, err
+	}
+	return tv, m.step()
+}
+
 // step applies the update and clears the gradients for the next iteration.
 func (m member) step() error {
 	if err := m.opt.Step(); err != nil {
@@ -554,19 +571,9 @@ func (r *runner) prune(_ *model.Net) error {
 		}
 		con := loss.SupCon(s, feat, labels, r.batchFlags(idx), c.Temperature, asCoded)
 		total := s.Add(s.Add(ce, s.MulScalar(sparse, c.LambdaSparse)), s.MulScalar(con, c.LambdaCon))
-		tv := s.Item(total)
-		if err := s.Err(); err != nil {
-			return 0, err
-		}
-		if isBad(tv) {
-			return tv, nil
-		}
-		s.Backward(total)
-		if err := s.Err(); err != nil {
-			return 0, err
-		}
-		if err := m.step(); err != nil {
-			return 0, err
+		tv, err := m.descend(s, total)
+		if err != nil || isBad(tv) {
+			return tv, err
 		}
 		if (it+1)%c.EvalEvery == 0 || it+1 == c.Prune.Iters || it == 0 {
 			kept, per, err := n.Kept()
@@ -654,19 +661,9 @@ func (r *runner) finetune() error {
 		ce := loss.CE(s, logits, y)
 		con := loss.SupCon(s, feat, labels, r.batchFlags(idx), c.Temperature, asCoded)
 		total := s.Add(ce, s.MulScalar(con, c.LambdaCon))
-		tv := s.Item(total)
-		if err := s.Err(); err != nil {
-			return 0, err
-		}
-		if isBad(tv) {
-			return tv, nil
-		}
-		s.Backward(total)
-		if err := s.Err(); err != nil {
-			return 0, err
-		}
-		if err := m.step(); err != nil {
-			return 0, err
+		tv, err := m.descend(s, total)
+		if err != nil || isBad(tv) {
+			return tv, err
 		}
 		if (it+1)%c.EvalEvery == 0 || it+1 == c.Finetune.Iters {
 			a, err := r.evaluate(n, r.valid, model.FixedMask)
