@@ -128,12 +128,31 @@ func (n *Network) Folded() map[string]Tensor {
 // Kept counts the kept (non-zero mask) entries of each masked weight.
 func (n *Network) Kept() (kept, total int) {
 	for _, m := range n.Masks {
-		for _, v := range m.U8 {
-			if v != 0 {
-				kept++
-			}
-		}
+		kept += countKept(m)
 		total += len(m.U8)
 	}
 	return kept, total
+}
+
+// KeptRatios is the kept share of a set of binary masks, overall and per mask.
+func KeptRatios(masks map[string]Tensor) (overall float64, per map[string]float64) {
+	per = make(map[string]float64, len(masks))
+	kept, total := 0, 0
+	for name, m := range masks {
+		k := countKept(m)
+		per[name] = float64(k) / float64(len(m.U8))
+		kept += k
+		total += len(m.U8)
+	}
+	return float64(kept) / float64(total), per
+}
+
+func countKept(m Tensor) int {
+	k := 0
+	for _, v := range m.U8 {
+		if v != 0 {
+			k++
+		}
+	}
+	return k
 }

@@ -58,6 +58,10 @@ func TestNetworkRoundTripAndFold(t *testing.T) {
 	if total != 248720 || kept != total/2 {
 		t.Fatalf("kept %d of %d", kept, total)
 	}
+	overall, per := KeptRatios(n.Masks)
+	if overall != 0.5 || len(per) != 4 || per["fc.weight"] != 0.5 {
+		t.Fatalf("KeptRatios = %v, %v; want 0.5 overall and per layer", overall, per)
+	}
 }
 
 func TestOpenRejectsBadRuns(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/dcwp-go/dcwp/rundir"
 )
@@ -26,13 +27,20 @@ type ckState struct {
 	Floats       map[string]float64 `json:"floats,omitempty"`
 }
 
-func (s *ckState) done(stage string) bool {
-	for _, d := range s.Done {
-		if d == stage {
-			return true
-		}
+func (s *ckState) done(stage string) bool { return slices.Contains(s.Done, stage) }
+
+// fillMaps gives every map a value, so a state read from an older checkpoint (whose maps
+// were empty and left out of JSON) can be written to.
+func (s *ckState) fillMaps() {
+	if s.StageSeconds == nil {
+		s.StageSeconds = map[string]float64{}
 	}
-	return false
+	if s.Ints == nil {
+		s.Ints = map[string]int{}
+	}
+	if s.Floats == nil {
+		s.Floats = map[string]float64{}
+	}
 }
 
 func ckPath(out string) string { return filepath.Join(out, rundir.CheckpointDir, checkpointFile) }

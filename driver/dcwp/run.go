@@ -117,7 +117,7 @@ func (r *runner) setup() error {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return fmt.Errorf("run directory: %w", err)
 	}
-	r.st = ckState{StageSeconds: map[string]float64{}, Ints: map[string]int{}, Floats: map[string]float64{}}
+	r.st.fillMaps()
 	if o.Resume {
 		st, ts, ok, err := readCheckpoint(o.Out)
 		if err != nil {
@@ -125,15 +125,7 @@ func (r *runner) setup() error {
 		}
 		if ok {
 			r.st, r.resumeTs = st, ts
-			if r.st.StageSeconds == nil {
-				r.st.StageSeconds = map[string]float64{}
-			}
-			if r.st.Ints == nil {
-				r.st.Ints = map[string]int{}
-			}
-			if r.st.Floats == nil {
-				r.st.Floats = map[string]float64{}
-			}
+			r.st.fillMaps()
 			r.logf("resuming %s: done %v; %s at iteration %d", o.Out, r.st.Done, r.st.Loop, r.st.Iter)
 		} else {
 			r.logf("resuming %s: no checkpoint, starting from the beginning", o.Out)
@@ -159,9 +151,7 @@ func (r *runner) setup() error {
 				}
 			}
 			r.st.Done, r.st.StageSeconds = keep, st.StageSeconds
-			if r.st.StageSeconds == nil {
-				r.st.StageSeconds = map[string]float64{}
-			}
+			r.st.fillMaps()
 			r.logf("%s: rerunning %v on the existing run (done before: %v)", o.Out, cfg.Stages, keep)
 		default:
 			os.Remove(r.path(rundir.MetricsFile))
@@ -401,25 +391,12 @@ func (r *runner) finish(vanilla *model.Net, last string) (*rundir.Summary, error
 	if r.flags != nil {
 		r.summary.Mined = MinedScore(r.flags, r.conflict())
 	}
+	var ms map[string]rundir.Tensor
 	if stageIndex(last) >= stageIndex(StagePrune) {
-		ms, _, err := rundir.ReadTensors(r.path(rundir.MaskFile))
-		if err != nil {
+		if ms, _, err = rundir.ReadTensors(r.path(rundir.MaskFile)); err != nil {
 			return nil, err
 		}
-		kept, total := 0, 0
-		r.summary.KeptPerLayer = map[string]float64{}
-		for name, m := range ms {
-			k := 0
-			for _, v := range m.U8 {
-				if v != 0 {
-					k++
-				}
-			}
-			r.summary.KeptPerLayer[name] = float64(k) / float64(len(m.U8))
-			kept += k
-			total += len(m.U8)
-		}
-		r.summary.KeptRatio = float64(kept) / float64(total)
+		r.summary.KeptRatio, r.summary.KeptPerLayer = rundir.KeptRatios(ms)
 	}
 	if stageIndex(last) >= stageIndex(StageFinetune) {
 		n, err := r.loadNet(rundir.DCWPFile)
@@ -427,10 +404,6 @@ func (r *runner) finish(vanilla *model.Net, last string) (*rundir.Summary, error
 			return nil, err
 		}
 		defer n.Close()
-		ms, _, err := rundir.ReadTensors(r.path(rundir.MaskFile))
-		if err != nil {
-			return nil, err
-		}
 		if err := n.SetMasks(ms); err != nil {
 			return nil, err
 		}
