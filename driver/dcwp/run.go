@@ -230,13 +230,7 @@ func (r *runner) run() (*rundir.Summary, error) {
 		stages = []string{StagePretrain}
 	}
 	r.summary.StageSeconds = r.st.StageSeconds
-	var vanilla *model.Net
 	var err error
-	defer func() {
-		if vanilla != nil {
-			vanilla.Close()
-		}
-	}()
 	last := stages[len(stages)-1]
 	for _, stage := range AllStages {
 		run := slices.Contains(stages, stage) && !r.st.done(stage)
@@ -249,9 +243,6 @@ func (r *runner) run() (*rundir.Summary, error) {
 			if run {
 				err = r.pretrain()
 			}
-			if err == nil {
-				vanilla, err = r.loadNet(rundir.VanillaFile)
-			}
 		case StageMine:
 			if run {
 				err = r.mine()
@@ -260,7 +251,7 @@ func (r *runner) run() (*rundir.Summary, error) {
 			}
 		case StagePrune:
 			if run {
-				err = r.prune(vanilla)
+				err = r.prune()
 			}
 		case StageFinetune:
 			if run {
@@ -277,7 +268,7 @@ func (r *runner) run() (*rundir.Summary, error) {
 		}
 		r.curStage = ""
 	}
-	return r.finish(vanilla, last)
+	return r.finish(last)
 }
 
 func stageIndex(s string) int { return slices.Index(AllStages, s) }
@@ -379,8 +370,12 @@ func (r *runner) evaluate(n *model.Net, sp *dataset.Split, mask model.MaskMode) 
 }
 
 // finish evaluates the networks, writes summary.json and the plots.
-func (r *runner) finish(vanilla *model.Net, last string) (*rundir.Summary, error) {
-	var err error
+func (r *runner) finish(last string) (*rundir.Summary, error) {
+	vanilla, err := r.loadNet(rundir.VanillaFile)
+	if err != nil {
+		return nil, err
+	}
+	defer vanilla.Close()
 	r.logf("evaluating the vanilla network on valid and test")
 	if r.summary.Vanilla.Valid, err = r.evaluate(vanilla, r.valid, model.NoMask); err != nil {
 		return nil, err

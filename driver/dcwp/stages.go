@@ -502,7 +502,7 @@ func (r *runner) batchFlags(idx []int) []bool {
 	return out
 }
 
-func (r *runner) prune(_ *model.Net) error {
+func (r *runner) prune() error {
 	c := r.c
 	n, err := r.loadNet(rundir.VanillaFile)
 	if err != nil {
@@ -605,7 +605,7 @@ func (r *runner) prune(_ *model.Net) error {
 	if err := rundir.WriteTensors(r.path(rundir.MaskFile), masks, nil); err != nil {
 		return err
 	}
-	kept, _, _ := n.Kept()
+	kept, _ := rundir.KeptRatios(masks)
 	r.logf("pruning done: kept %.2f%% of %d masked weights", 100*kept, r.arch.MaskedCount())
 	return nil
 }
