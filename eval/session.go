@@ -127,19 +127,11 @@ func OpenSession(model string, o SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	so, err := ortgo.NewSessionOptions()
+	so, err := ort.SessionOptions(o.Threads)
 	if err != nil {
-		return nil, fmt.Errorf("onnx runtime: session options: %w", err)
+		return nil, fmt.Errorf("%w: --threads %d: %v", ErrUsage, o.Threads, err)
 	}
 	defer so.Destroy()
-	if o.Threads > 0 {
-		if err := so.SetIntraOpNumThreads(o.Threads); err != nil {
-			return nil, fmt.Errorf("%w: --threads %d: %v", ErrUsage, o.Threads, err)
-		}
-		if err := so.SetInterOpNumThreads(1); err != nil {
-			return nil, fmt.Errorf("%w: --threads %d: %v", ErrUsage, o.Threads, err)
-		}
-	}
 	if prov == ProviderCUDA {
 		if err := appendCUDA(so, lib, o.DeviceID); err != nil {
 			return nil, err

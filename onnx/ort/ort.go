@@ -23,24 +23,36 @@ func New(model []byte, input, output string, threads int) (*Session, error) {
 	if _, err := Init(""); err != nil {
 		return nil, err
 	}
-	opts, err := ortgo.NewSessionOptions()
+	opts, err := SessionOptions(threads)
 	if err != nil {
 		return nil, err
 	}
 	defer opts.Destroy()
-	if threads > 0 {
-		if err := opts.SetIntraOpNumThreads(threads); err != nil {
-			return nil, err
-		}
-		if err := opts.SetInterOpNumThreads(1); err != nil {
-			return nil, err
-		}
-	}
 	s, err := ortgo.NewDynamicAdvancedSessionWithONNXData(model, []string{input}, []string{output}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("ONNX Runtime could not load the model: %w", err)
 	}
 	return &Session{s: s, in: input, out: output}, nil
+}
+
+// SessionOptions makes session options; threads > 0 fixes intra-op threads (and one inter-op
+// thread), 0 leaves the runtime's defaults. The caller destroys them.
+func SessionOptions(threads int) (*ortgo.SessionOptions, error) {
+	opts, err := ortgo.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("onnx runtime: session options: %w", err)
+	}
+	if threads > 0 {
+		err = opts.SetIntraOpNumThreads(threads)
+		if err == nil {
+			err = opts.SetInterOpNumThreads(1)
+		}
+		if err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("onnx runtime: %d threads: %w", threads, err)
+		}
+	}
+	return opts, nil
 }
 
 // Run feeds x of the given shape and returns the output values and shape.
