@@ -20,7 +20,7 @@ import (
 	"github.com/dcwp-go/dcwp/version"
 )
 
-// stageFlags lists the per-stage optimizer flags: prefix → settings in the config.
+// stageNames lists the stages that get per-stage optimizer flags (stageFlagList).
 var stageNames = []struct{ prefix, usage string }{
 	{"pretrain", "pre-training (stage 1)"},
 	{"mining", "separate mining-model run (cmnist)"},
