@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -78,16 +80,33 @@ func tinyConfig(t testing.TB, data, variant string) rundir.Config {
 
 var testData string
 
-func TestMain(m *testing.M) {
-	if dir := os.Getenv("DCWP_TEST_CHILD_OUT"); dir != "" { // the process the resume test kills
-		cfg := tinyConfig(&testing.T{}, os.Getenv("DCWP_TEST_CHILD_DATA"), "clean")
-		_, err := Run(Options{Config: cfg, Out: dir, AfterIter: func(loop string, it int) {
-			if loop == StagePrune {
-				time.Sleep(40 * time.Millisecond)
+// childRun trains in a separate process. The resume test kills it during pruning; with
+// DCWP_TEST_CHILD_FSIZE it caps the size of any file it writes from pruning iteration 12 on,
+// as a disk that fills up between two checkpoints would.
+func childRun(dir string) {
+	cfg := tinyConfig(&testing.T{}, os.Getenv("DCWP_TEST_CHILD_DATA"), "clean")
+	limit, _ := strconv.ParseUint(os.Getenv("DCWP_TEST_CHILD_FSIZE"), 10, 64)
+	_, err := Run(Options{Config: cfg, Out: dir, AfterIter: func(loop string, it int) {
+		switch {
+		case loop == StagePrune && limit > 0 && it == 12:
+			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
+				fmt.Fprintln(os.Stderr, "setrlimit:", err)
+				os.Exit(4)
 			}
-		}})
-		fmt.Fprintln(os.Stderr, "child finished:", err)
-		os.Exit(3)
+		case loop == StagePrune && limit == 0:
+			time.Sleep(40 * time.Millisecond)
+		}
+	}})
+	fmt.Fprintln(os.Stderr, "child finished:", err)
+	if err != nil {
+		os.Exit(1)
+	}
+	os.Exit(3)
+}
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("DCWP_TEST_CHILD_OUT"); dir != "" { // the process the resume and disk-full tests run
+		childRun(dir)
 	}
 	dir, _ := os.MkdirTemp("", "dcwp-test-data")
 	writeData(&testing.T{}, dir)
@@ -251,4 +270,48 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatalf("metrics.jsonl differs after resume:\n%s\n---\n%s", ma, mb)
 	}
 	t.Logf("killed at prune iteration %d; resumed run matches", killedAt)
+}
+
+// TestDiskFullKeepsCheckpoint lets writes fail in a real training process between two
+// checkpoints (RLIMIT_FSIZE: the kernel refuses to grow any file past the limit, as a full
+// disk would), and requires a clear error, the earlier checkpoint intact, no temporary files
+// left, and a resumed run that ends with the uninterrupted run's weights.
+func TestDiskFullKeepsCheckpoint(t *testing.T) {
+	ref := t.TempDir()
+	if _, err := Run(Options{Config: tinyConfig(t, testData, "clean"), Out: ref}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var stderr bytes.Buffer
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "DCWP_TEST_CHILD_OUT="+out, "DCWP_TEST_CHILD_DATA="+testData,
+		"DCWP_TEST_CHILD_FSIZE=65536") // smaller than a checkpoint, larger than metrics.jsonl
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("child: %v, want exit status 1; stderr:\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"stage prune, iteration 15: checkpoint (the previous one is intact)", "state.safetensors", "file too large"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Fatalf("child's error lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	st, _, ok, err := readCheckpoint(out)
+	if err != nil || !ok || st.Loop != StagePrune || st.Iter != 10 {
+		t.Fatalf("checkpoint after the failed write: %+v ok=%v err=%v, want prune iteration 10", st, ok, err)
+	}
+	left, _ := filepath.Glob(filepath.Join(out, rundir.CheckpointDir, ".*tmp*"))
+	if len(left) > 0 {
+		t.Fatalf("temporary files left behind: %v", left)
+	}
+	if _, err := Run(Options{Config: tinyConfig(t, testData, "clean"), Out: out, Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{rundir.ScoresFile, rundir.MaskFile, rundir.DCWPFile} {
+		a, _, errA := rundir.ReadTensors(filepath.Join(ref, f))
+		b, _, errB := rundir.ReadTensors(filepath.Join(out, f))
+		if errA != nil || errB != nil || len(a) == 0 || !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s differs after a failed checkpoint write and resume", f)
+		}
+	}
 }

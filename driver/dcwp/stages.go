@@ -119,7 +119,7 @@ func (r *runner) runLoop(l loop) error {
 			r.st.Loop, r.st.Iter = l.name, it+1
 			if err := r.saveState(ts); err != nil {
 				p.finish()
-				return err
+				return fmt.Errorf("stage %s, iteration %d: %w", l.name, it+1, err)
 			}
 			lastCk = it + 1
 			if r.o.StopLoop == l.name && it+1 >= r.o.StopAfter {
