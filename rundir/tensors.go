@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/nlpodyssey/safetensors"
 )
@@ -87,6 +88,33 @@ func ReadTensors(path string) (map[string]Tensor, map[string]string, error) {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return out, md.Metadata(), nil
+}
+
+// ReadWeights loads start weights a user gives: a PyTorch state_dict saved with safetensors
+// (torchvision names). The int64 BatchNorm counters PyTorch saves with the weights
+// (num_batches_tracked) are skipped, since no computation reads them.
+func ReadWeights(path string) (map[string]Tensor, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := safetensors.Deserialize(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
+	}
+	out := make(map[string]Tensor, st.Len())
+	for _, nt := range st.Tensors() {
+		if nt.TensorView.DType() == safetensors.I64 && strings.HasSuffix(nt.Name, "num_batches_tracked") {
+			continue
+		}
+		if nt.TensorView.DType() != safetensors.F32 {
+			return nil, fmt.Errorf("%s: tensor %s is %s; start weights must be float32 (convert with .float() before saving)", path, nt.Name, nt.TensorView.DType())
+		}
+		if out[nt.Name], err = fromView(nt.TensorView); err != nil {
+			return nil, fmt.Errorf("%s: tensor %s: %w", path, nt.Name, err)
+		}
+	}
+	return out, nil
 }
 
 func fromView(v safetensors.TensorView) (Tensor, error) {

@@ -377,7 +377,7 @@ func (r *runner) loadPretrained(n *model.Net) error {
 	if r.c.Pretrained == "" {
 		return nil
 	}
-	ts, _, err := rundir.ReadTensors(r.c.Pretrained)
+	ts, err := rundir.ReadWeights(r.c.Pretrained)
 	if err != nil {
 		return fmt.Errorf("--pretrained: %w", err)
 	}

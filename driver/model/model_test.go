@@ -2,10 +2,13 @@ package model
 
 import (
 	"math"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/driver/torch"
+	"github.com/dcwp-go/dcwp/rundir"
 )
 
 func tiny() *arch.Arch {
@@ -169,5 +172,50 @@ func TestForwardShapes(t *testing.T) {
 				t.Fatalf("features %v, want [N, D]", sh)
 			}
 		})
+	}
+}
+
+// TestTorchvisionResNet18 loads a state_dict saved from torchvision's own ResNet-18 (what
+// --pretrained takes) and requires torchvision's eval-mode features and logits: parameter
+// names, layer order, padding and BatchNorm statistics must all agree.
+func TestTorchvisionResNet18(t *testing.T) {
+	dir := t.TempDir()
+	weights, io := filepath.Join(dir, "resnet18.safetensors"), filepath.Join(dir, "io.safetensors")
+	out, err := exec.Command("/usr/bin/python3", "testdata/torchvision_resnet18.py", weights, io).CombinedOutput()
+	if err != nil {
+		t.Fatalf("torchvision (python3-torchvision, installed by tools/setup.sh): %v\n%s", err, out)
+	}
+	ts, err := rundir.ReadWeights(weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := rundir.ReadTensors(io)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(arch.ResNet18(arch.Options{Input: [3]int{3, 64, 64}, Classes: 1000}), torch.CPUDevice, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if skipped, err := n.Load(ts, false); err != nil || len(skipped) > 0 {
+		t.Fatalf("load: skipped %v, %v", skipped, err)
+	}
+	s := torch.NewNoGradScope()
+	defer s.Close()
+	logits, feat := n.Run(s, s.FromFloat32(want["x"].F32, []int64{2, 3, 64, 64}, torch.CPUDevice), Forward{})
+	for name, got := range map[string][]float32{"features": s.Float32s(feat), "logits": s.Float32s(logits)} {
+		if err := s.Err(); err != nil {
+			t.Fatal(err)
+		}
+		w := want[name].F32
+		if len(got) != len(w) {
+			t.Fatalf("%s: %d values, torchvision %d", name, len(got), len(w))
+		}
+		for i := range w {
+			if math.Abs(float64(got[i]-w[i])) > 1e-4*(1+math.Abs(float64(w[i]))) {
+				t.Fatalf("%s[%d] = %v, torchvision %v", name, i, got[i], w[i])
+			}
+		}
 	}
 }
