@@ -65,6 +65,10 @@ func Encode(w io.Writer, tensors map[string]*Tensor) error {
 		if err != nil {
 			return fmt.Errorf("torch: encode %q: %w", name, err)
 		}
+		if len(info.Shape) == 0 {
+			// nlpodyssey/safetensors counts a 0-d tensor as 0 elements and refuses its data.
+			return fmt.Errorf("torch: encode %q: 0-d tensors are not supported; reshape to [1]", name)
+		}
 		shape := make([]uint64, len(info.Shape))
 		for i, d := range info.Shape {
 			shape[i] = uint64(d)
