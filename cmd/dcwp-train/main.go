@@ -101,7 +101,7 @@ func flags() []cli.Flag {
 
 // config resolves preset + flags.
 func config(c *cli.Context) (rundir.Config, error) {
-	cfg, err := dcwp.Preset(c.String("preset"), c.String("dataset"), c.String("conflict-pct"), c.String("model"))
+	cfg, err := dcwp.Preset(c.String("preset"), c.String("dataset"), c.String("conflict-pct"), c.String("model"), c.String("variant"))
 	if err != nil {
 		return cfg, err
 	}

@@ -54,14 +54,22 @@ func lambdaUp(dataset, pct string) float64 {
 	return 10
 }
 
-// Preset returns the settings of a preset for a dataset, conflict pct and model
-// (model "" picks the preset's default model for the dataset).
-func Preset(preset, dataset, pct, model string) (rundir.Config, error) {
+// mlpLambdaCon is λ_con of the clean variant on the mlp. The reference's 0.05 was never
+// exercised on the mlp: there its input is divided by 255 twice, mining fails and nothing
+// debiases. Chosen on the validation split (Colored MNIST 1 %, seed 0, conflicting accuracy
+// after fine-tuning; test unseen): λ_con 0.05, 0.1, 0.2, 0.5, 1 gave 73.7, 74.2, 76.1, 76.2,
+// 76.4 %. The contrastive term is what moves the mlp's features off colour; at 0.05 it is
+// drowned by the cross-entropy of the up-weighted samples.
+const mlpLambdaCon = 1.0
+
+// Preset returns the settings of a preset for a dataset, conflict pct, model and variant
+// (model "" picks the preset's default model for the dataset; variant "" is clean).
+func Preset(preset, dataset, pct, model, variant string) (rundir.Config, error) {
 	if !slices.Contains(Datasets, dataset) {
 		return rundir.Config{}, fmt.Errorf("unknown dataset %q (want one of %v)", dataset, Datasets)
 	}
 	c := rundir.Config{
-		Dataset: dataset, ConflictPct: pct, Model: model, Preset: preset, Variant: "clean", Mode: "dcwp",
+		Dataset: dataset, ConflictPct: pct, Model: model, Preset: preset, Variant: variant, Mode: "dcwp",
 		Stages: slices.Clone(AllStages), Device: "cpu",
 		BiasLoss: "gce", Q: 0.7, Miner: "wrong", SelectWithGCE: true, EnsembleThreshold: 0.8,
 		LambdaUp: lambdaUp(dataset, pct), LambdaCon: 0.05, Temperature: 0.07, MaskTau: 1, ScoreInit: 1.5,
@@ -100,6 +108,9 @@ func Preset(preset, dataset, pct, model string) (rundir.Config, error) {
 	if c.Model == "" {
 		c.Model = "resnet18"
 	}
+	if c.Variant == "" {
+		c.Variant = "clean"
+	}
 	switch preset {
 	case "paper":
 	case "quick":
@@ -108,6 +119,9 @@ func Preset(preset, dataset, pct, model string) (rundir.Config, error) {
 		}
 	default:
 		return c, fmt.Errorf("unknown preset %q (want one of %v)", preset, Presets)
+	}
+	if c.Model == "mlp" && !c.AsCoded() {
+		c.LambdaCon = mlpLambdaCon
 	}
 	return c, nil
 }

@@ -64,7 +64,7 @@ func writeData(t testing.TB, root string) {
 }
 
 func tinyConfig(t testing.TB, data, variant string) rundir.Config {
-	c, err := Preset("quick", "cmnist", "1", "mlp")
+	c, err := Preset("quick", "cmnist", "1", "mlp", variant)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,4 +321,26 @@ func sameFile(t *testing.T, dirA, dirB, name string) bool {
 		t.Fatalf("%v; %v", errA, errB)
 	}
 	return len(a) > 0 && bytes.Equal(a, b)
+}
+
+func TestPresetLambdaCon(t *testing.T) {
+	cases := []struct {
+		preset, model, variant string
+		want                   float64
+	}{
+		{"paper", "cnn", "clean", 0.05},
+		{"paper", "", "", 0.05}, // cnn is Colored MNIST's default model
+		{"paper", "mlp", "clean", mlpLambdaCon},
+		{"paper", "mlp", "as-coded", 0.05},
+		{"quick", "", "", mlpLambdaCon},
+	}
+	for _, c := range cases {
+		cfg, err := Preset(c.preset, "cmnist", "1", c.model, c.variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.LambdaCon != c.want || cfg.Variant == "" {
+			t.Errorf("%s %q %q: λ_con %v variant %q, want λ_con %v", c.preset, c.model, c.variant, cfg.LambdaCon, cfg.Variant, c.want)
+		}
+	}
 }

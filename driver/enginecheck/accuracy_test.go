@@ -16,7 +16,7 @@ func TestEvalCountsWhatTheTrainerCounted(t *testing.T) {
 	root, test := colouredTest(t)
 	for _, model := range []string{"mlp", "cnn"} {
 		t.Run(model, func(t *testing.T) {
-			cfg, err := dcwp.Preset("quick", "cmnist", "1", model)
+			cfg, err := dcwp.Preset("quick", "cmnist", "1", model, "")
 			if err != nil {
 				t.Fatal(err)
 			}
