@@ -67,13 +67,9 @@ func (t Tensor) view() (safetensors.TensorView, error) {
 
 // ReadTensors loads a safetensors file holding F32 and U8 tensors.
 func ReadTensors(path string) (map[string]Tensor, map[string]string, error) {
-	b, err := os.ReadFile(path)
+	b, st, err := readSafetensors(path)
 	if err != nil {
 		return nil, nil, err
-	}
-	st, err := safetensors.Deserialize(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
 	}
 	out := make(map[string]Tensor, st.Len())
 	for _, nt := range st.Tensors() {
@@ -94,13 +90,9 @@ func ReadTensors(path string) (map[string]Tensor, map[string]string, error) {
 // (torchvision names). The int64 BatchNorm counters PyTorch saves with the weights
 // (num_batches_tracked) are skipped, since no computation reads them.
 func ReadWeights(path string) (map[string]Tensor, error) {
-	b, err := os.ReadFile(path)
+	_, st, err := readSafetensors(path)
 	if err != nil {
 		return nil, err
-	}
-	st, err := safetensors.Deserialize(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
 	}
 	out := make(map[string]Tensor, st.Len())
 	for _, nt := range st.Tensors() {
@@ -115,6 +107,18 @@ func ReadWeights(path string) (map[string]Tensor, error) {
 		}
 	}
 	return out, nil
+}
+
+func readSafetensors(path string) ([]byte, safetensors.SafeTensors, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, safetensors.SafeTensors{}, err
+	}
+	st, err := safetensors.Deserialize(b)
+	if err != nil {
+		return nil, st, fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
+	}
+	return b, st, nil
 }
 
 func fromView(v safetensors.TensorView) (Tensor, error) {
