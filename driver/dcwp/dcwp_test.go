@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -78,6 +79,14 @@ func tinyConfig(t testing.TB, data, variant string) rundir.Config {
 }
 
 var testData string
+
+// uninterrupted runs the child's configuration once, without interruption, for the resume
+// and disk-full tests to compare against; its directory sits inside testData.
+var uninterrupted = sync.OnceValues(func() (string, error) {
+	out := filepath.Join(testData, "uninterrupted-run")
+	_, err := Run(Options{Config: tinyConfig(&testing.T{}, testData, "clean"), Out: out})
+	return out, err
+})
 
 // childRun trains in a separate process. The resume test kills it during pruning; with
 // DCWP_TEST_CHILD_FSIZE it caps the size of any file it writes from pruning iteration 12 on,
@@ -225,8 +234,8 @@ func TestBadInput(t *testing.T) {
 // TestResumeAfterKill kills a real training process with SIGKILL during pruning, resumes it,
 // and requires exactly the weights of an uninterrupted run.
 func TestResumeAfterKill(t *testing.T) {
-	ref := t.TempDir()
-	if _, err := Run(Options{Config: tinyConfig(t, testData, "clean"), Out: ref}); err != nil {
+	ref, err := uninterrupted()
+	if err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
@@ -274,8 +283,8 @@ func TestResumeAfterKill(t *testing.T) {
 // disk would), and requires a clear error, the earlier checkpoint intact, no temporary files
 // left, and a resumed run that ends with the uninterrupted run's weights.
 func TestDiskFullKeepsCheckpoint(t *testing.T) {
-	ref := t.TempDir()
-	if _, err := Run(Options{Config: tinyConfig(t, testData, "clean"), Out: ref}); err != nil {
+	ref, err := uninterrupted()
+	if err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
@@ -284,7 +293,7 @@ func TestDiskFullKeepsCheckpoint(t *testing.T) {
 	cmd.Env = append(os.Environ(), "DCWP_TEST_CHILD_OUT="+out, "DCWP_TEST_CHILD_DATA="+testData,
 		"DCWP_TEST_CHILD_FSIZE=65536") // smaller than a checkpoint, larger than metrics.jsonl
 	cmd.Stderr = &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("child: %v, want exit status 1; stderr:\n%s", err, stderr.String())
 	}
