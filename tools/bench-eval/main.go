@@ -136,14 +136,20 @@ func run(dense, sparse, compact, runDir, archName string, keep, deadRows float64
 func network(runDir string, spec fixture.Spec) (rundir.Config, *rundir.Network, error) {
 	if runDir == "" {
 		n, err := fixture.Network(spec)
+		if err != nil {
+			return rundir.Config{}, nil, err
+		}
 		fmt.Printf("fixture %s, keep %.2f, dead rows %.2f\n", spec.Model, spec.Keep, spec.DeadRows)
-		return spec.Config(), n, err
+		return spec.Config(), n, nil
 	}
 	r, err := rundir.Open(runDir)
 	if err != nil {
 		return rundir.Config{}, nil, err
 	}
 	n, err := r.Network(rundir.DCWP)
+	if err != nil {
+		return rundir.Config{}, nil, err
+	}
 	fmt.Printf("run %s (%s)\n", runDir, r.Config.Model)
-	return r.Config, n, err
+	return r.Config, n, nil
 }
