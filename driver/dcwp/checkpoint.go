@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/dcwp-go/dcwp/rundir"
 )
@@ -91,8 +92,8 @@ func prefixed(prefix string, m map[string]rundir.Tensor, into map[string]rundir.
 func unprefix(prefix string, m map[string]rundir.Tensor) map[string]rundir.Tensor {
 	out := map[string]rundir.Tensor{}
 	for k, v := range m {
-		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
-			out[k[len(prefix):]] = v
+		if rest, ok := strings.CutPrefix(k, prefix); ok && rest != "" {
+			out[rest] = v
 		}
 	}
 	return out

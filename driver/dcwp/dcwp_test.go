@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dcwp-go/dcwp/plot"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -183,7 +184,28 @@ func TestRunModes(t *testing.T) {
 			if r.Config.Variant != cfg.Variant {
 				t.Fatalf("config variant %q", r.Config.Variant)
 			}
+			checkValidLogged(t, out, cfg.Stages)
 		})
+	}
+}
+
+// checkValidLogged fails unless metrics.jsonl holds a validation accuracy for each trained stage.
+func checkValidLogged(t *testing.T, run string, stages []string) {
+	t.Helper()
+	ms, err := plot.ReadMetrics(filepath.Join(run, rundir.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if m.Valid != nil {
+			seen[m.Stage] = true
+		}
+	}
+	for _, st := range stages {
+		if st != StageMine && !seen[st] {
+			t.Errorf("metrics.jsonl has no validation accuracy for stage %s", st)
+		}
 	}
 }
 

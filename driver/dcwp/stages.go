@@ -582,6 +582,11 @@ func (r *runner) prune() error {
 			}
 			m := rundir.Metric{Stage: "prune", Iter: it + 1, LR: lr, Kept: &kept, KeptPer: per, Loss: map[string]float64{
 				"ce": s.Item(ce), "sparse": s.Item(sparse), "supcon": s.Item(con), "total": tv}}
+			if it > 0 {
+				if m.Valid, err = r.validateSubnet(n); err != nil {
+					return 0, err
+				}
+			}
 			if err := r.metric(m); err != nil {
 				return 0, err
 			}
@@ -608,6 +613,16 @@ func (r *runner) prune() error {
 	kept, _ := rundir.KeptRatios(masks)
 	r.logf("pruning done: kept %.2f%% of %d masked weights", 100*kept, r.arch.MaskedCount())
 	return nil
+}
+
+// validateSubnet scores the subnetwork the current Θ selects, 1[Θ ≥ 0] without noise, as the
+// reference does while pruning, so the validation curve shows what pruning alone achieves.
+func (r *runner) validateSubnet(n *model.Net) (*rundir.Accuracy, error) {
+	if _, err := n.FixMasks(); err != nil {
+		return nil, err
+	}
+	a, err := r.evaluate(n, r.valid, model.FixedMask)
+	return &a, err
 }
 
 func (r *runner) finetune() error {

@@ -173,6 +173,10 @@ func (n *Net) InitScores(init float64) error {
 
 // FixMasks sets Masks = 1[Θ ≥ 0] from the current scores, and returns them as bytes.
 func (n *Net) FixMasks() (map[string]rundir.Tensor, error) {
+	// Pruning fixes masks at every validation; free the ones it replaces.
+	for _, t := range n.Masks {
+		t.Close()
+	}
 	n.Masks = map[string]*torch.Tensor{}
 	out := map[string]rundir.Tensor{}
 	for _, p := range n.Arch.MaskedParams() {
