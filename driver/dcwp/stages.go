@@ -582,7 +582,7 @@ func (r *runner) prune() error {
 			}
 			m := rundir.Metric{Stage: "prune", Iter: it + 1, LR: lr, Kept: &kept, KeptPer: per, Loss: map[string]float64{
 				"ce": s.Item(ce), "sparse": s.Item(sparse), "supcon": s.Item(con), "total": tv}}
-			if it > 0 {
+			if it > 0 { // at iteration 1 the subnetwork is still the whole vanilla network
 				if m.Valid, err = r.validateSubnet(n); err != nil {
 					return 0, err
 				}
