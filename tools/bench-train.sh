@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Whole `--preset paper` dcwp-train runs on Colored MNIST 1 % (default: mlp and cnn), one after
-# the other, and their costs: wall time per stage and peak memory, from each run's summary.json,
-# written to bench/train-<model>.json and printed as a table.
+# Whole `--preset paper` runs on Colored MNIST 1 % (default: mlp and cnn), each side by side with
+# its reference: dcwp-train and the same four stages in plain PyTorch (tools/bench-train/ref_train.py,
+# Debian's python3-torch), started together with the same thread count so both see the same
+# machine load. Wall time per stage, peak memory and accuracies of both, and their ratios
+# (reference ÷ dcwp-train for time, dcwp-train ÷ reference for memory), go to
+# bench/train-<model>.json (OUT=DIR for another folder) and a table. BIN=PATH takes another
+# dcwp-train binary.
 #
-#   tools/bench-train.sh [DATA_ROOT] [RUNS_DIR]     (MODELS="mlp cnn", SEED=0, THREADS=<all CPUs>)
+#   tools/bench-train.sh [DATA_ROOT] [RUNS_DIR]     (MODELS="mlp cnn", SEED=0, THREADS=1 per side)
+#
+# ARGS passes flags both sides take (--mining-iters, --pretrain-iters, --prune-iters,
+# --finetune-iters, --eval-every, --checkpoint-every), e.g. for a short trial of the bench itself.
+#
+# THREADS defaults to 1 so that the two sides fit a 2-core machine without taking cores from
+# each other; give each side THREADS cores (2×THREADS in all) for a fair comparison.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -11,36 +21,39 @@ data="${1:-data}"
 runs="${2:-runs/bench}"
 models="${MODELS:-mlp cnn}"
 seed="${SEED:-0}"
-bin=build/bin/dcwp-train
+threads="${THREADS:-1}"
+python=/usr/bin/python3 # Debian's, with python3-torch; the first python3 on PATH may lack it
+bin="${BIN:-build/bin/dcwp-train}"
 [ -x "$bin" ] || go build -o "$bin" ./cmd/dcwp-train
+report="${OUT:-bench}"
 [ -d "$data/cmnist/1pct" ] || "$bin" data cmnist --out "$data" --pct 1
-mkdir -p "$runs" bench
+mkdir -p "$runs" "$report"
+
+# timed NAME CMD...: runs CMD, then writes its wall seconds to $runs/NAME.wall.
+timed() {
+  local name=$1 t0 t1
+  shift
+  t0=$(date +%s.%N)
+  "$@"
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >"$runs/$name.wall"
+}
+
 for m in $models; do
   out="$runs/paper-$m-1pct"
   rm -rf "$out"
-  echo "bench-train: $m (log: $out.log)"
-  t0=$(date +%s.%N)
-  "$bin" --dataset cmnist --data "$data" --conflict-pct 1 --model "$m" --preset paper --seed "$seed" \
-    ${THREADS:+--threads "$THREADS"} --no-progress --out "$out" >"$out.out" 2>"$out.log"
-  t1=$(date +%s.%N)
-  python3 - "$out/summary.json" "$m" "$t0" "$t1" "bench/train-$m.json" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-m, t0, t1, dst = sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-res = {
-    "model": m, "dataset": "cmnist", "conflict_pct": "1", "preset": "paper",
-    "wall_seconds": round(t1 - t0, 1),
-    "stage_seconds": {k: round(v, 1) for k, v in s["stage_seconds"].items()},
-    "peak_memory_mb": round(s.get("peak_memory_mb", 0), 1),
-    "vanilla_test": s["vanilla"]["test"]["accuracy"],
-    "vanilla_conflicting": s["vanilla"]["test"]["conflicting_accuracy"],
-    "dcwp_test": s["dcwp"]["test"]["accuracy"],
-    "dcwp_conflicting": s["dcwp"]["test"]["conflicting_accuracy"],
-    "kept_ratio": s["kept_ratio"],
-}
-json.dump(res, open(dst, "w"), indent=2)
-st = res["stage_seconds"]
-print(f"{m:5s} wall {res['wall_seconds']:8.1f}s  " + "  ".join(f"{k} {st.get(k, 0):.1f}s" for k in ("pretrain", "mine", "prune", "finetune"))
-      + f"  peak {res['peak_memory_mb']:.0f} MB  test {100*res['vanilla_test']:.2f}% -> {100*res['dcwp_test']:.2f}%")
-PY
+  echo "bench-train: $m, dcwp-train and the PyTorch reference side by side, $threads thread(s) each"
+  echo "  logs: $out.log, $runs/ref-$m.log"
+  timed "go-$m" "$bin" --dataset cmnist --data "$data" --conflict-pct 1 --model "$m" --preset paper \
+    --seed "$seed" --threads "$threads" --no-progress ${ARGS:-} --out "$out" >"$out.out" 2>"$out.log" &
+  go_pid=$!
+  timed "ref-$m" "$python" tools/bench-train/ref_train.py --data "$data" --pct 1 --model "$m" \
+    --seed "$seed" --threads "$threads" ${ARGS:-} >"$runs/ref-$m.json" 2>"$runs/ref-$m.log" &
+  ref_pid=$!
+  status=0
+  wait "$go_pid" || { echo "bench-train: dcwp-train failed, see $out.log" >&2; status=1; }
+  wait "$ref_pid" || { echo "bench-train: the reference failed, see $runs/ref-$m.log" >&2; status=1; }
+  [ "$status" -eq 0 ] || exit 1
+  "$python" tools/bench-train/report.py "$m" "$threads" "$out/summary.json" "$(cat "$runs/go-$m.wall")" \
+    "$runs/ref-$m.json" "$(cat "$runs/ref-$m.wall")" "$report/train-$m.json"
 done

@@ -3,10 +3,6 @@ package dcwp
 import (
 	"bytes"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,53 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dcwp-go/dcwp/internal/fixture"
 	"github.com/dcwp-go/dcwp/plot"
 	"github.com/dcwp-go/dcwp/rundir"
 )
-
-var palette = [10]color.NRGBA{{250, 80, 43, 255}, {252, 233, 90, 255}, {171, 117, 148, 255}, {200, 212, 153, 255},
-	{22, 198, 250, 255}, {82, 245, 114, 255}, {6, 60, 193, 255}, {141, 26, 194, 255}, {53, 100, 5, 255}, {212, 52, 68, 255}}
-
-// writeData writes a tiny Colored-MNIST-like dataset: the label is a 6×6 square's position,
-// the bias its colour.
-func writeData(t testing.TB, root string) {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(1, 2))
-	idx := 0
-	write := func(dir string, label, bias int) {
-		img := image.NewNRGBA(image.Rect(0, 0, 28, 28))
-		for i := range img.Pix {
-			if i%4 == 3 {
-				img.Pix[i] = 255
-			}
-		}
-		x0, y0 := (label%5)*5+1, (label/5)*12+3+rng.IntN(3)
-		for y := y0; y < y0+6; y++ {
-			for x := x0; x < x0+5; x++ {
-				img.Set(x, y, palette[bias])
-			}
-		}
-		d := filepath.Join(root, "cmnist", dir, fmt.Sprint(label))
-		os.MkdirAll(d, 0o755)
-		var b bytes.Buffer
-		png.Encode(&b, img)
-		if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("%d_%d_%d.png", idx, label, bias)), b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		idx++
-	}
-	for i := 0; i < 150; i++ {
-		write("1pct/align", i%10, i%10)
-	}
-	for i := 0; i < 12; i++ {
-		write("1pct/conflict", i%10, (i%10+1+i%3)%10)
-	}
-	for _, split := range []string{"1pct/valid", "test"} {
-		for i := 0; i < 40; i++ {
-			write(split, i%10, (i*7/10+i)%10)
-		}
-	}
-}
 
 func tinyConfig(t testing.TB, data, variant string) rundir.Config {
 	c, err := Preset("quick", "cmnist", "1", "mlp", variant)
@@ -118,7 +71,10 @@ func TestMain(m *testing.M) {
 		childRun(dir)
 	}
 	dir, _ := os.MkdirTemp("", "dcwp-test-data")
-	writeData(&testing.T{}, dir)
+	if err := fixture.CMNIST(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	testData = dir
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -1,0 +1,109 @@
+// Package benchtrain holds the test of bench-train: tools/bench-train.sh, its PyTorch reference
+// (ref_train.py) and its report (report.py), run end to end on a tiny dataset with a few
+// iterations per stage, so the benchmark cannot rot between the hour-long runs it is for.
+package benchtrain
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dcwp-go/dcwp/internal/fixture"
+)
+
+type side struct {
+	WallSeconds  float64            `json:"wall_seconds"`
+	StageSeconds map[string]float64 `json:"stage_seconds"`
+	PeakMemoryMB float64            `json:"peak_memory_mb"`
+	VanillaTest  map[string]float64 `json:"vanilla_test"`
+	DCWPTest     map[string]float64 `json:"dcwp_test"`
+	Mined        map[string]float64 `json:"mined"`
+	KeptRatio    float64            `json:"kept_ratio"`
+}
+
+type report struct {
+	Model       string             `json:"model"`
+	Threads     int                `json:"threads_per_side"`
+	DCWPTrain   side               `json:"dcwp_train"`
+	Reference   side               `json:"reference"`
+	Speedup     map[string]float64 `json:"speedup"`
+	MemoryRatio float64            `json:"memory_ratio"`
+}
+
+func TestBenchTrainSideBySide(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "dcwp-train")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/dcwp-train")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := filepath.Join(tmp, "data")
+	if err := fixture.CMNIST(data); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, "bench")
+	cmd := exec.Command("bash", filepath.Join(root, "tools", "bench-train.sh"), data, filepath.Join(tmp, "runs"))
+	cmd.Env = append(os.Environ(), "MODELS=mlp cnn", "BIN="+bin, "OUT="+out,
+		"ARGS=--mining-iters 6 --pretrain-iters 12 --prune-iters 6 --finetune-iters 6 --eval-every 3 --checkpoint-every 4")
+	printed, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench-train: %v\n%s", err, printed)
+	}
+	for _, m := range []string{"mlp", "cnn"} {
+		var r report
+		b, err := os.ReadFile(filepath.Join(out, "train-"+m+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatalf("train-%s.json: %v", m, err)
+		}
+		if r.Model != m || r.Threads != 1 {
+			t.Errorf("%s: model %q, threads %d", m, r.Model, r.Threads)
+		}
+		for name, s := range map[string]side{"dcwp-train": r.DCWPTrain, "reference": r.Reference} {
+			checkSide(t, m+" "+name, s)
+		}
+		for _, k := range []string{"wall", "pretrain", "mine", "prune", "finetune"} {
+			if r.Speedup[k] <= 0 {
+				t.Errorf("%s: speedup %s = %v", m, k, r.Speedup[k])
+			}
+		}
+		if r.MemoryRatio <= 0 {
+			t.Errorf("%s: memory ratio %v", m, r.MemoryRatio)
+		}
+	}
+	if !strings.Contains(string(printed), "speedup") {
+		t.Errorf("no ratio table printed:\n%s", printed)
+	}
+}
+
+func checkSide(t *testing.T, name string, s side) {
+	t.Helper()
+	if s.WallSeconds <= 0 || s.PeakMemoryMB <= 0 {
+		t.Errorf("%s: wall %v s, peak %v MB", name, s.WallSeconds, s.PeakMemoryMB)
+	}
+	for _, st := range []string{"pretrain", "mine", "prune", "finetune"} {
+		if _, ok := s.StageSeconds[st]; !ok {
+			t.Errorf("%s: no time for stage %s", name, st)
+		}
+	}
+	for _, acc := range []map[string]float64{s.VanillaTest, s.DCWPTest} {
+		for _, k := range []string{"accuracy", "aligned_accuracy", "conflicting_accuracy", "worst_group_accuracy"} {
+			if v, ok := acc[k]; !ok || v < 0 || v > 1 {
+				t.Errorf("%s: %s = %v (present %v)", name, k, v, ok)
+			}
+		}
+	}
+	if s.KeptRatio <= 0 || s.KeptRatio > 1 {
+		t.Errorf("%s: kept ratio %v", name, s.KeptRatio)
+	}
+	if r := s.Mined["recall"]; r < 0 || r > 1 {
+		t.Errorf("%s: mined recall %v", name, r)
+	}
+}

@@ -1,0 +1,60 @@
+"""bench-train's report: dcwp-train's summary.json beside ref_train.py's figures, with ratios.
+
+usage: report.py MODEL THREADS GO_SUMMARY GO_WALL REF_JSON REF_WALL OUT_JSON
+"""
+import json
+import sys
+
+STAGES = ("pretrain", "mine", "prune", "finetune")
+ACC = ("accuracy", "aligned_accuracy", "conflicting_accuracy", "worst_group_accuracy")
+
+
+def side(summary, wall):
+    return {
+        "wall_seconds": round(wall, 3),
+        "stage_seconds": {k: round(summary["stage_seconds"].get(k, 0), 3) for k in STAGES},
+        "peak_memory_mb": round(summary.get("peak_memory_mb", 0), 1),
+        "vanilla_test": {k: summary["vanilla"]["test"][k] for k in ACC},
+        "dcwp_test": {k: summary["dcwp"]["test"][k] for k in ACC},
+        "mined": {k: summary["mined"][k] for k in ("precision", "recall")},
+        "kept_ratio": summary["kept_ratio"],
+    }
+
+
+def ratio(a, b):
+    return round(a / b, 3) if b else None
+
+
+def times(v):
+    return f"{v:8.2f}x" if v is not None else f"{'-':>9s}"
+
+
+def main():
+    model, threads, go_summary, go_wall, ref_json, ref_wall, out = sys.argv[1:]
+    go = side(json.load(open(go_summary)), float(go_wall))
+    ref = side(json.load(open(ref_json)), float(ref_wall))
+    res = {
+        "model": model, "dataset": "cmnist", "conflict_pct": "1", "preset": "paper",
+        "threads_per_side": int(threads),
+        "dcwp_train": go, "reference": ref,
+        "speedup": {  # reference time ÷ dcwp-train time: above 1, dcwp-train is faster
+            "wall": ratio(ref["wall_seconds"], go["wall_seconds"]),
+            **{k: ratio(ref["stage_seconds"][k], go["stage_seconds"][k]) for k in STAGES},
+        },
+        "memory_ratio": ratio(go["peak_memory_mb"], ref["peak_memory_mb"]),  # below 1: dcwp-train uses less
+    }
+    with open(out, "w") as f:
+        json.dump(res, f, indent=2)
+    print(f"{'':14s} {'wall':>8s} " + " ".join(f"{k:>9s}" for k in STAGES) + f" {'peak MB':>8s}  vanilla -> DCWP conflicting")
+    for name, s in (("dcwp-train", go), ("reference", ref)):
+        st = s["stage_seconds"]
+        print(f"{name:14s} {s['wall_seconds']:7.1f}s " + " ".join(f"{st[k]:8.1f}s" for k in STAGES)
+              + f" {s['peak_memory_mb']:8.0f}  {100 * s['vanilla_test']['conflicting_accuracy']:.2f}% -> "
+              + f"{100 * s['dcwp_test']['conflicting_accuracy']:.2f}%")
+    sp = res["speedup"]
+    print(f"{'speedup':14s}{times(sp['wall'])} " + " ".join(times(sp[k]) for k in STAGES)
+          + f" {res['memory_ratio']:8.2f}  (memory: dcwp-train / reference)")
+
+
+if __name__ == "__main__":
+    main()
