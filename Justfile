@@ -50,6 +50,6 @@ bench-export: setup
 bench-eval *args: setup
     go run ./tools/bench-eval {{args}}
 
-# whole --preset paper runs for mlp and cnn: wall time per stage, peak memory -> bench/train-<model>.json
+# whole --preset paper runs for mlp and cnn, each beside a plain-PyTorch reference of the same stages: time per stage, peak memory, speedups -> bench/train-<model>.json
 bench-train: setup
     bash tools/bench-train.sh {{data}} {{runs}}/bench
