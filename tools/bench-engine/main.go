@@ -36,9 +36,11 @@ type config struct {
 	batch           int64
 	python, out     string
 	steps           map[string]int
+	models          []string
 }
 
-var models = []string{"mlp", "masked mlp", "cnn"}
+// allModels are the models bench-engine knows, in the order it times them.
+var allModels = []string{"mlp", "masked mlp", "cnn"}
 
 func main() {
 	c := config{steps: map[string]int{}}
@@ -52,9 +54,9 @@ func main() {
 	flag.StringVar(&c.out, "out", "bench/engine.json", "result file")
 	mlpSteps := flag.Int("mlp-steps", 50, "steps per round, MLP models")
 	cnnSteps := flag.Int("cnn-steps", 4, "steps per round, CNN")
-	only := flag.String("models", strings.Join(models, ","), "comma-separated subset of "+strings.Join(models, ", "))
+	only := flag.String("models", strings.Join(allModels, ","), "comma-separated subset of "+strings.Join(allModels, ", "))
 	flag.Parse()
-	models = strings.Split(*only, ",")
+	c.models = strings.Split(*only, ",")
 	c.steps["mlp"], c.steps["masked mlp"], c.steps["cnn"] = *mlpSteps, *mlpSteps, *cnnSteps
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-engine:", err)
@@ -79,7 +81,7 @@ func run(c config) error {
 	defer ref.close()
 	fmt.Printf("device %s, %d thread(s), batch %d, libtorch %s\n", dev, c.threads, c.batch, torch.Version())
 	var rows []row
-	for _, name := range models {
+	for _, name := range c.models {
 		r, err := compare(name, dev, c, ref)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
