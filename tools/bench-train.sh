@@ -39,6 +39,21 @@ timed() {
   awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >"$runs/$name.wall"
 }
 
+# progress GO_LOG REF_LOG: while the sides run, the last line of each running side's log every
+# $every seconds (an hour-long run should say how far it is), polling each second so that
+# short runs end at once.
+every="${PROGRESS_EVERY:-60}"
+progress() {
+  local n=0
+  while kill -0 "$go_pid" 2>/dev/null || kill -0 "$ref_pid" 2>/dev/null; do
+    sleep 1
+    n=$((n + 1))
+    [ $((n % every)) -eq 0 ] || continue
+    kill -0 "$go_pid" 2>/dev/null && echo "  dcwp-train: $(tail -n 1 "$1" 2>/dev/null)"
+    kill -0 "$ref_pid" 2>/dev/null && echo "  reference:  $(tail -n 1 "$2" 2>/dev/null)"
+  done
+}
+
 for m in $models; do
   out="$runs/paper-$m-1pct"
   rm -rf "$out"
@@ -50,6 +65,7 @@ for m in $models; do
   timed "ref-$m" "$python" tools/bench-train/ref_train.py --data "$data" --pct 1 --model "$m" \
     --seed "$seed" --threads "$threads" ${ARGS:-} >"$runs/ref-$m.json" 2>"$runs/ref-$m.log" &
   ref_pid=$!
+  progress "$out.log" "$runs/ref-$m.log"
   status=0
   wait "$go_pid" || { echo "bench-train: dcwp-train failed, see $out.log" >&2; status=1; }
   wait "$ref_pid" || { echo "bench-train: the reference failed, see $runs/ref-$m.log" >&2; status=1; }

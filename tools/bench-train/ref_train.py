@@ -314,6 +314,7 @@ def finetune(a, net, vanilla_state, flags):
 
 def run(a):
     build = {"mlp": MLP, "cnn": CNN}[a.model]
+    print(f"reference: decoding the PNGs of {a.data}/cmnist ({a.pct}pct, test)", file=sys.stderr, flush=True)
     t = time.perf_counter()
     a.train, a.valid, test = load_data(a.data, a.pct)
     load_s = time.perf_counter() - t
