@@ -31,7 +31,7 @@ CLASSES = 10
 
 def load_split(folder):
     """Images and (label, bias) of one split folder: <folder>/<sub>/<index>_<label>_<bias>.png."""
-    files = sorted(p for p in Path(folder).rglob("*.png"))
+    files = sorted(Path(folder).rglob("*.png"))
     if not files:
         sys.exit(f"ref_train: no PNG files under {folder}")
     xs = np.empty((len(files), 3, 28, 28), dtype=np.uint8)
@@ -40,7 +40,10 @@ def load_split(folder):
     for i, p in enumerate(files):
         parts = p.stem.split("_")
         ys[i], bs[i] = int(parts[-2]), int(parts[-1])
-        xs[i] = np.asarray(Image.open(p).convert("RGB")).transpose(2, 0, 1)
+        img = np.asarray(Image.open(p).convert("RGB")).transpose(2, 0, 1)
+        if img.shape != xs.shape[1:]:
+            sys.exit(f"ref_train: {p}: image is {img.shape[2]}×{img.shape[1]}, want 28×28")
+        xs[i] = img
     return torch.from_numpy(xs), torch.from_numpy(ys), torch.from_numpy(bs)
 
 
@@ -223,9 +226,15 @@ def checkpoint(ckdir, state):
     os.replace(tmp, os.path.join(ckdir, "state.pt"))
 
 
-def train_loop(a, name, net, opt, sched, batches, loss_fn, iters, evals):
-    """One stage's loop: step, checkpoint every a.checkpoint_every, evaluate at the given cadence,
-    and a progress line on stderr every tenth of the way."""
+def due(it, every, iters):
+    """Whether iteration it (0-based) is on the cadence every, or the last of iters."""
+    return (it + 1) % every == 0 or it + 1 == iters
+
+
+def train_loop(a, name, net, opt, sched, batches, loss_fn, iters, evals, eval_mask=None):
+    """One stage's loop: step, checkpoint every a.checkpoint_every, validate where evals(it) says
+    (with the mask mode eval_mask, when given), and a progress line on stderr every tenth of the
+    way."""
     start = time.perf_counter()
     for it in range(iters):
         loss = loss_fn(batches.next())
@@ -237,6 +246,8 @@ def train_loop(a, name, net, opt, sched, batches, loss_fn, iters, evals):
         if (it + 1) % a.checkpoint_every == 0 and it + 1 < iters:
             checkpoint(a.ckdir, {"net": net.state_dict(), "opt": opt.state_dict(), "iter": it + 1})
         if evals(it):
+            if eval_mask is not None:
+                set_mask_mode(net, eval_mask)
             evaluate(net, a.valid, a.dev)
         if (it + 1) % max(iters // 10, 1) == 0:
             rate = (it + 1) / (time.perf_counter() - start)
@@ -258,9 +269,8 @@ def pretrain(a, build):
     opt = torch.optim.Adam(weights(erm), lr=1e-2, betas=(0.9, 0.99))
     sh = Shuffle(n, a.batch)
     loss = lambda idx: F.cross_entropy(erm(pixels(x, idx, a.dev))[0], y[idx].to(a.dev))
-    every = 10 * a.eval_every
     train_loop(a, "pretrain", erm, opt, None, sh, loss, a.pretrain_iters,
-               lambda it: (it + 1) % every == 0 or it + 1 == a.pretrain_iters)
+               lambda it: due(it, 10 * a.eval_every, a.pretrain_iters))
     return miner, erm
 
 
@@ -280,13 +290,9 @@ def prune(a, net, flags):
         sparse = sum(s.abs().sum() for s in scores(net))
         return F.cross_entropy(logits, yy) + a.lambda_sparse * sparse + a.lambda_con * supcon(feat, yy, fl[idx], 0.07)
 
-    def evals(it):  # validation of the subnetwork 1[Θ ≥ 0], as dcwp-train logs it
-        every = (it + 1) % a.eval_every == 0 or it + 1 == a.prune_iters
-        if every and it > 0:
-            set_mask_mode(net, "fixed")
-        return every and it > 0
-
-    train_loop(a, "prune", net, opt, None, Weighted(flags, a.lambda_up, a.batch), loss, a.prune_iters, evals)
+    # validation of the subnetwork 1[Θ ≥ 0], as dcwp-train logs it; the next step samples again
+    evals = lambda it: it > 0 and due(it, a.eval_every, a.prune_iters)
+    train_loop(a, "prune", net, opt, None, Weighted(flags, a.lambda_up, a.batch), loss, a.prune_iters, evals, "fixed")
     for s in scores(net):
         s.requires_grad_(False)
     set_mask_mode(net, "fixed")
@@ -308,7 +314,7 @@ def finetune(a, net, vanilla_state, flags):
         yy = y[idx].to(a.dev)
         return F.cross_entropy(logits, yy) + a.lambda_con * supcon(feat, yy, fl[idx], 0.07)
 
-    evals = lambda it: (it + 1) % a.eval_every == 0 or it + 1 == a.finetune_iters
+    evals = lambda it: due(it, a.eval_every, a.finetune_iters)
     train_loop(a, "finetune", net, opt, sched, Weighted(flags, a.lambda_up, a.batch), loss, a.finetune_iters, evals)
 
 

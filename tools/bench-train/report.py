@@ -3,6 +3,7 @@
 usage: report.py MODEL THREADS GO_SUMMARY GO_WALL REF_JSON REF_WALL OUT_JSON
 """
 import json
+import os
 import sys
 
 STAGES = ("pretrain", "mine", "prune", "finetune")
@@ -43,8 +44,10 @@ def main():
         },
         "memory_ratio": ratio(go["peak_memory_mb"], ref["peak_memory_mb"]),  # below 1: dcwp-train uses less
     }
-    with open(out, "w") as f:
+    tmp = out + ".tmp"  # a reader never sees half a report
+    with open(tmp, "w") as f:
         json.dump(res, f, indent=2)
+    os.replace(tmp, out)
     print(f"{'':14s} {'wall':>8s} " + " ".join(f"{k:>9s}" for k in STAGES) + f" {'peak MB':>8s}  vanilla -> DCWP conflicting")
     for name, s in (("dcwp-train", go), ("reference", ref)):
         st = s["stage_seconds"]
