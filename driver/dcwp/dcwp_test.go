@@ -256,6 +256,30 @@ func TestResumeAfterKill(t *testing.T) {
 	t.Logf("killed at prune iteration %d; resumed run matches", killedAt)
 }
 
+// TestRerunReplacesStages reruns pruning and fine-tuning on a copy of a finished run: the
+// rerun stages must replace their earlier rows in metrics.jsonl, not add to them, and end
+// with the same files as the first run.
+func TestRerunReplacesStages(t *testing.T) {
+	ref, err := uninterrupted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if err := os.CopyFS(out, os.DirFS(ref)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyConfig(t, testData, "clean")
+	cfg.Stages = []string{StagePrune, StageFinetune}
+	if _, err := Run(Options{Config: cfg, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{rundir.MetricsFile, rundir.ScoresFile, rundir.MaskFile, rundir.DCWPFile} {
+		if !sameFile(t, ref, out, f) {
+			t.Errorf("%s differs after rerunning %v", f, cfg.Stages)
+		}
+	}
+}
+
 // TestDiskFullKeepsCheckpoint lets writes fail in a real training process between two
 // checkpoints (RLIMIT_FSIZE: the kernel refuses to grow any file past the limit, as a full
 // disk would), and requires a clear error, the earlier checkpoint intact, no temporary files

@@ -1,6 +1,8 @@
 package dcwp
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -152,6 +154,15 @@ func (r *runner) setup() error {
 			}
 			r.st.Done, r.st.StageSeconds = keep, st.StageSeconds
 			r.st.fillMaps()
+			// A rerun replaces those stages: their old times and curves would add to the new ones.
+			for s := range r.st.StageSeconds {
+				if stageIndex(s) >= first {
+					delete(r.st.StageSeconds, s)
+				}
+			}
+			if err := dropMetrics(r.path(rundir.MetricsFile), first); err != nil {
+				return err
+			}
 			r.logf("%s: rerunning %v on the existing run (done before: %v)", o.Out, cfg.Stages, keep)
 		default:
 			os.Remove(r.path(rundir.MetricsFile))
@@ -180,6 +191,34 @@ func truncateMetrics(path string, size int64) error {
 		return os.Truncate(path, size)
 	}
 	return nil
+}
+
+// dropMetrics removes the rows that stages first, first+1, … wrote to metrics.jsonl.
+func dropMetrics(path string, first int) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	var kept [][]byte
+	for n, line := range bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n")) {
+		var row struct{ Stage string }
+		if err := json.Unmarshal(line, &row); err != nil {
+			return fmt.Errorf("%s line %d: %w", path, n+1, err)
+		}
+		if stageIndex(metricStage(row.Stage)) < first {
+			kept = append(kept, line)
+		}
+	}
+	return rundir.WriteAtomic(path, func(w *bufio.Writer) error {
+		for _, line := range kept {
+			w.Write(line)
+			w.WriteByte('\n')
+		}
+		return nil
+	})
 }
 
 func (r *runner) loadData() error {

@@ -162,7 +162,7 @@ func trainStep(s *torch.Scope, n *model.Net, x, y *torch.Tensor, lossName string
 
 func (r *runner) pretrain() error {
 	c := r.c
-	if c.MiningModel != nil && !r.st.done("pretrain-miner") {
+	if c.MiningModel != nil && !r.st.done(minerLoop) {
 		if err := r.trainMiner(); err != nil {
 			return err
 		}
@@ -332,8 +332,8 @@ func (r *runner) trainMiner() error {
 		return err
 	}
 	defer o.Close()
-	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: "pretrain-miner"}
-	l := loop{name: "pretrain-miner", stage: StagePretrain, iters: c.MiningModel.Iters}
+	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: minerLoop}
+	l := loop{name: minerLoop, stage: StagePretrain, iters: c.MiningModel.Iters}
 	m := member{stepsKey: "miner_steps", net: n, opt: o}
 	l.state = func() (map[string]rundir.Tensor, error) {
 		ts := map[string]rundir.Tensor{}
@@ -343,7 +343,7 @@ func (r *runner) trainMiner() error {
 	l.step = func(it int) (float64, error) {
 		s := torch.NewScope()
 		defer s.Close()
-		x, y, _ := r.batch(s, r.train, sh.Indices(it), true, "pretrain-miner", it)
+		x, y, _ := r.batch(s, r.train, sh.Indices(it), true, minerLoop, it)
 		lr := o.LR()
 		v := trainStep(s, n, x, y, lossName, c.Q)
 		if err := s.Err(); err != nil {
@@ -353,7 +353,7 @@ func (r *runner) trainMiner() error {
 			return 0, err
 		}
 		if (it+1)%c.EvalEvery == 0 || it+1 == c.MiningModel.Iters {
-			if err := r.metric(rundir.Metric{Stage: "pretrain-miner", Iter: it + 1, Loss: map[string]float64{lossName: v}, LR: lr}); err != nil {
+			if err := r.metric(rundir.Metric{Stage: minerLoop, Iter: it + 1, Loss: map[string]float64{lossName: v}, LR: lr}); err != nil {
 				return 0, err
 			}
 		}
@@ -369,7 +369,7 @@ func (r *runner) trainMiner() error {
 	if err := rundir.WriteTensors(r.path(rundir.BiasedFile), ts, map[string]string{"network": "miner", "loss": lossName}); err != nil {
 		return err
 	}
-	return r.markDone("pretrain-miner")
+	return r.markDone(minerLoop)
 }
 
 // loadPretrained starts a network from the user's --pretrained file (resnet18).
@@ -500,6 +500,18 @@ func (r *runner) batchFlags(idx []int) []bool {
 		out[k] = r.flags[i]
 	}
 	return out
+}
+
+// minerLoop names the cmnist mining model's pre-training run: a loop of its own within
+// StagePretrain, with its own checkpoint state and metrics rows.
+const minerLoop = "pretrain-miner"
+
+// metricStage is the pipeline stage whose run wrote a metrics.jsonl row of the given stage.
+func metricStage(row string) string {
+	if row == minerLoop {
+		return StagePretrain
+	}
+	return row
 }
 
 func (r *runner) prune() error {
