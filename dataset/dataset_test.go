@@ -321,6 +321,21 @@ func TestBatch(t *testing.T) {
 			if tc.ds == "cmnist" && !slices.Equal(x[:per], x[2*per:]) {
 				t.Fatal("cmnist has no train transform")
 			}
+			px, rshape, ok := s.RawBatch(idx, tc.train)
+			identity := tc.ds == "cmnist" || (!tc.train && (tc.ds == "cifar10c" || tc.ds == "bffhq"))
+			if ok != identity {
+				t.Fatalf("RawBatch ok %v, want %v", ok, identity)
+			}
+			if ok {
+				if rshape != shape || len(px) != len(x) {
+					t.Fatalf("RawBatch shape %v len %d, Batch %v len %d", rshape, len(px), shape, len(x))
+				}
+				for j, v := range px {
+					if float32(v)/255 != x[j] {
+						t.Fatalf("RawBatch[%d]=%d, Batch %v", j, v, x[j])
+					}
+				}
+			}
 			// BatchInto reuses the buffer.
 			buf := make([]float32, 0, len(x))
 			y, _ := s.BatchInto(buf, idx, false, nil)

@@ -93,6 +93,27 @@ func (s *Split) BatchInto(dst []float32, idx []int, train bool, rng *rand.Rand) 
 	return dst, shape
 }
 
+// RawBatch is what Batch would return before the /255 scaling, for a transform that leaves
+// the stored pixels as they are (cmnist; cifar10c and 128×128 bffhq at eval time). ok is
+// false for any other, and Batch must be used. It lets a caller scale on its own device
+// and move a quarter of the bytes. Indices out of range panic.
+func (s *Split) RawBatch(idx []int, train bool) (px []uint8, shape [4]int, ok bool) {
+	identity := s.Dataset == CMNIST ||
+		(!train && (s.Dataset == CIFAR10C || (s.Dataset == BFFHQ && s.H == 128 && s.W == 128)))
+	if !identity {
+		return nil, shape, false
+	}
+	per := s.C * s.H * s.W
+	px = make([]uint8, 0, len(idx)*per)
+	for _, i := range idx {
+		if i < 0 || i >= s.Len() {
+			panic(fmt.Sprintf("dataset: RawBatch index %d out of range [0,%d)", i, s.Len()))
+		}
+		px = append(px, s.Image(i)...)
+	}
+	return px, [4]int{len(idx), s.C, s.H, s.W}, true
+}
+
 // u8f maps a byte to float32(v)/255 exactly as ToTensor's div(255) does.
 var u8f = func() (t [256]float32) {
 	for i := range t {

@@ -3,9 +3,11 @@ package dcwp
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dcwp-go/dcwp/dataset"
+	"github.com/dcwp-go/dcwp/driver/torch"
 	"github.com/dcwp-go/dcwp/internal/fixture"
 	"github.com/dcwp-go/dcwp/plot"
 	"github.com/dcwp-go/dcwp/rundir"
@@ -353,5 +357,34 @@ func TestPresetLambdaCon(t *testing.T) {
 		if cfg.LambdaCon != c.want || cfg.Variant == "" {
 			t.Errorf("%s %q %q: λ_con %v variant %q, want λ_con %v", c.preset, c.model, c.variant, cfg.LambdaCon, cfg.Variant, c.want)
 		}
+	}
+}
+
+// TestPixelsMatchBatch requires libtorch's scaling of the stored bytes to give exactly the
+// floats dataset.Batch gives, for every byte value, and the float path where a transform
+// resamples.
+func TestPixelsMatchBatch(t *testing.T) {
+	img := make([]uint8, 3*32*32)
+	for i := range img {
+		img[i] = uint8(i * 7)
+	}
+	cases := []struct {
+		ds    string
+		train bool
+	}{{dataset.CMNIST, true}, {dataset.CIFAR10C, false}, {dataset.CIFAR10C, true}}
+	for _, c := range cases {
+		sp := &dataset.Split{Dataset: c.ds, C: 3, H: 32, W: 32, Classes: 10,
+			Images: slices.Concat(img, img), Labels: []int32{0, 1}, Bias: []int32{0, 1}}
+		s := torch.NewScope()
+		idx := []int{1, 0}
+		got := s.Float32s(pixels(s, sp, idx, c.train, rand.New(rand.NewPCG(4, 5)), torch.CPUDevice))
+		if err := s.Err(); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := sp.Batch(idx, c.train, rand.New(rand.NewPCG(4, 5)))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s train=%v: pixels differs from Batch", c.ds, c.train)
+		}
+		s.Close()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -359,9 +360,7 @@ func (r *runner) loadNet(file string) (*model.Net, error) {
 
 // batch turns sample indices into an input tensor, a label tensor and the host labels.
 func (r *runner) batch(s *torch.Scope, sp *dataset.Split, idx []int, train bool, stream string, it int) (x, y *torch.Tensor, labels []int32) {
-	var rng = rngFor(r.c.Seed, stream+"/aug", it)
-	data, shape := sp.Batch(idx, train, rng)
-	x = s.FromFloat32(data, []int64{int64(shape[0]), int64(shape[1]), int64(shape[2]), int64(shape[3])}, r.dev)
+	x = pixels(s, sp, idx, train, rngFor(r.c.Seed, stream+"/aug", it), r.dev)
 	labels = make([]int32, len(idx))
 	y64 := make([]int64, len(idx))
 	for k, i := range idx {
@@ -370,6 +369,21 @@ func (r *runner) batch(s *torch.Scope, sp *dataset.Split, idx []int, train bool,
 	}
 	y = s.FromInt64(y64, []int64{int64(len(idx))}, r.dev)
 	return x, y, labels
+}
+
+// pixels is the network input for the samples idx: sp.Batch's values, scaled by libtorch
+// where the transform leaves the stored bytes as they are. Scaling there, with the same
+// division ToTensor does, gives the same floats as Batch at a fraction of the cost.
+func pixels(s *torch.Scope, sp *dataset.Split, idx []int, train bool, rng *rand.Rand, dev torch.Device) *torch.Tensor {
+	if px, shape, ok := sp.RawBatch(idx, train); ok {
+		return s.DivScalar(s.ToFloat(s.FromUint8(px, dims(shape), dev)), 255)
+	}
+	data, shape := sp.Batch(idx, train, rng)
+	return s.FromFloat32(data, dims(shape), dev)
+}
+
+func dims(shape [4]int) []int64 {
+	return []int64{int64(shape[0]), int64(shape[1]), int64(shape[2]), int64(shape[3])}
 }
 
 // predict runs n over a split in eval mode and returns predictions and p(label).

@@ -153,6 +153,14 @@ func (s *Scope) FromInt64(data []int64, shape []int64, dev Device) *Tensor {
 	return s.adopt(FromInt64(data, shape, dev))
 }
 
+// FromUint8 is the scope-owned form of the package-level constructor.
+func (s *Scope) FromUint8(data []uint8, shape []int64, dev Device) *Tensor {
+	if s.err != nil {
+		return nil
+	}
+	return s.adopt(FromUint8(data, shape, dev))
+}
+
 // FromBool is the scope-owned form of the package-level constructor.
 func (s *Scope) FromBool(data []bool, shape []int64, dev Device) *Tensor {
 	if s.err != nil {

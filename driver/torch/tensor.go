@@ -169,6 +169,11 @@ func FromInt64(data []int64, shape []int64, dev Device) (*Tensor, error) {
 	return fromData(ptr(data), len(data), Int64, shape, dev)
 }
 
+// FromUint8 copies data into a new uint8 tensor.
+func FromUint8(data []uint8, shape []int64, dev Device) (*Tensor, error) {
+	return fromData(ptr(data), len(data), Uint8, shape, dev)
+}
+
 // FromBool copies data into a new bool tensor.
 func FromBool(data []bool, shape []int64, dev Device) (*Tensor, error) {
 	return fromData(ptr(data), len(data), Bool, shape, dev)
