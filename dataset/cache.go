@@ -92,7 +92,9 @@ func (src *source) key(ds string) ([32]byte, error) {
 
 // readCache returns (nil, nil) when there is no cache or it is for other
 // content (stale), the part when it is valid, and an error when it is corrupt.
-func readCache(path string, key [32]byte, labels, bias []int32) (*part, error) {
+// spare is how many more images of the same size the caller will append to the part's
+// buffer: room for them is allocated now, so that joining parts needs no second copy.
+func readCache(path string, key [32]byte, labels, bias []int32, spare int) (*part, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -126,7 +128,7 @@ func readCache(path string, key [32]byte, labels, bias []int32) (*part, error) {
 	if st.Size() != cacheHeader+body+4 {
 		return nil, fmt.Errorf("%w: size %d, want %d", ErrCacheCorrupt, st.Size(), cacheHeader+body+4)
 	}
-	buf := make([]byte, body+4)
+	buf := make([]byte, body+4, body+max(4, int64(spare)*int64(c*hh*w)))
 	if _, err := io.ReadFull(f, buf); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCacheCorrupt, err)
 	}
@@ -140,7 +142,8 @@ func readCache(path string, key [32]byte, labels, bias []int32) (*part, error) {
 			return nil, nil
 		}
 	}
-	return &part{c: c, h: hh, w: w, images: buf[8*n : body : body]}, nil
+	// The images' capacity runs over the checked CRC into the spare room.
+	return &part{c: c, h: hh, w: w, images: buf[8*n : body : cap(buf)]}, nil
 }
 
 // writeCache writes the cache atomically (temp file + rename).

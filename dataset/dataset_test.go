@@ -145,11 +145,14 @@ func TestLoadLayouts(t *testing.T) {
 				if tc.ds == "celeba" || tc.ds == "celebA" {
 					continue // JPEG is lossy
 				}
-				// PNG pixels are exact: check sample 0 pixel (c=1,y=2,x=3) against the file's index.
-				var n int
-				fmt.Sscanf(filepath.Base(s.Paths[0]), "%d_", &n)
-				if got := s.Image(0)[1*s.H*s.W+2*s.W+3]; got != pix(n, 1, 2, 3) {
-					t.Fatalf("pixel %d want %d", got, pix(n, 1, 2, 3))
+				// PNG pixels are exact: check each sample's pixel (c=1,y=2,x=3) against its
+				// file's index, so that every joined part of a split is checked.
+				for i, path := range s.Paths {
+					var n int
+					fmt.Sscanf(filepath.Base(path), "%d_", &n)
+					if got := s.Image(i)[1*s.H*s.W+2*s.W+3]; got != pix(n, 1, 2, 3) {
+						t.Fatalf("pass %d sample %d: pixel %d want %d", pass, i, got, pix(n, 1, 2, 3))
+					}
 				}
 			}
 		})

@@ -94,7 +94,13 @@ func (l Loader) Load(root, name, pct, split string) (*Split, error) {
 	parts := make([]*part, len(srcs))
 	total := 0
 	for k, src := range srcs {
-		p, err := src.load(ds, l)
+		spare := 0
+		if k == 0 {
+			for _, later := range srcs[1:] {
+				spare += len(later.labels)
+			}
+		}
+		p, err := src.load(ds, l, spare)
 		if err != nil {
 			return nil, fmt.Errorf("dataset %s %s: %w", ds, sp, err)
 		}
@@ -110,15 +116,13 @@ func (l Loader) Load(root, name, pct, split string) (*Split, error) {
 		s.Bias = append(s.Bias, src.bias...)
 		s.Paths = append(s.Paths, src.paths...)
 	}
-	if len(parts) == 1 {
-		s.Images = parts[0].images
-	} else {
-		s.Images = make([]uint8, 0, total)
-		for k, p := range parts {
-			s.Images = append(s.Images, p.images...)
-			parts[k] = nil
-		}
+	// The first part has room for the others (load's spare): the split's images are never
+	// held twice, which for a 55,000-image train split would be the run's peak memory.
+	s.Images = parts[0].images
+	for _, p := range parts[1:] {
+		s.Images = append(s.Images, p.images...)
 	}
+	s.Images = s.Images[:total:total]
 	return s, nil
 }
 
@@ -138,7 +142,7 @@ func (l Loader) LoadDir(dir, name string) (*Split, error) {
 		return nil, err
 	}
 	src.cachePath = ""
-	p, err := src.load(ds, l)
+	p, err := src.load(ds, l, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -340,8 +344,9 @@ func dirExists(p string) bool {
 	return err == nil && st.IsDir()
 }
 
-// load returns the decoded images of src, from the cache when valid.
-func (src *source) load(ds string, l Loader) (*part, error) {
+// load returns the decoded images of src, from the cache when valid, with room for spare
+// more images of the same size.
+func (src *source) load(ds string, l Loader, spare int) (*part, error) {
 	var key [32]byte
 	useCache := src.cachePath != "" && !l.NoCache
 	if useCache {
@@ -350,13 +355,13 @@ func (src *source) load(ds string, l Loader) (*part, error) {
 			return nil, err
 		}
 		key = k
-		if p, err := readCache(src.cachePath, key, src.labels, src.bias); err == nil && p != nil {
+		if p, err := readCache(src.cachePath, key, src.labels, src.bias, spare); err == nil && p != nil {
 			return p, nil
 		} else if err != nil {
 			l.warnf("dataset: ignoring cache %s: %v", src.cachePath, err)
 		}
 	}
-	p, err := decodeAll(src.paths)
+	p, err := decodeAll(src.paths, spare)
 	if err != nil {
 		return nil, err
 	}
@@ -369,13 +374,13 @@ func (src *source) load(ds string, l Loader) (*part, error) {
 }
 
 // decodeAll decodes every file into one CHW uint8 buffer, in parallel.
-func decodeAll(paths []string) (*part, error) {
+func decodeAll(paths []string, spare int) (*part, error) {
 	first, c, h, w, err := decodeFile(paths[0], nil)
 	if err != nil {
 		return nil, err
 	}
 	n := c * h * w
-	images := make([]uint8, len(paths)*n)
+	images := make([]uint8, len(paths)*n, (len(paths)+spare)*n)
 	copy(images, first)
 	workers := min(runtime.GOMAXPROCS(0), len(paths))
 	errs := make([]error, len(paths))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -213,7 +214,16 @@ func train(c *cli.Context) error {
 	return nil
 }
 
+// gcPercent is the GC target unless GOGC says otherwise. The live heap is the decoded
+// dataset (pointer-free bytes, cheap to mark) and each batch leaves a little garbage: Go's
+// default of 100 % lets that garbage grow to the dataset's size (about 110 MB more peak
+// memory on Colored MNIST), at no measurable gain in speed.
+const gcPercent = 25
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	app := &cli.App{
 		Name:    "dcwp-train",
 		Usage:   "find a debiased pruned subnetwork with DCWP and write a run directory",
