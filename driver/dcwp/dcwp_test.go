@@ -388,3 +388,40 @@ func TestPixelsMatchBatch(t *testing.T) {
 		s.Close()
 	}
 }
+
+func TestDropMetrics(t *testing.T) {
+	rows := `{"stage":"pretrain-miner","iter":1}
+{"stage":"pretrain","iter":1}
+{"stage":"prune","iter":1}
+{"stage":"finetune","iter":1}
+`
+	cases := []struct {
+		name, in, first, want, err string
+	}{
+		{"from prune", rows, StagePrune, `{"stage":"pretrain-miner","iter":1}
+{"stage":"pretrain","iter":1}
+`, ""},
+		{"from finetune", rows, StageFinetune, strings.TrimSuffix(rows, `{"stage":"finetune","iter":1}`+"\n"), ""},
+		{"empty file", "", StagePrune, "", ""},
+		{"corrupt row", rows + "{oops\n", StagePrune, rows + "{oops\n", "line 5"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), rundir.MetricsFile)
+			if err := os.WriteFile(path, []byte(c.in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := dropMetrics(path, stageIndex(c.first))
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("error %v, want one naming %s and %q", err, path, c.err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(path); string(got) != c.want {
+				t.Fatalf("kept\n%s\nwant\n%s", got, c.want)
+			}
+		})
+	}
+}

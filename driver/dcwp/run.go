@@ -204,7 +204,10 @@ func dropMetrics(path string, first int) error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	var kept [][]byte
-	for n, line := range bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n")) {
+	for n, line := range bytes.Split(data, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
 		var row struct{ Stage string }
 		if err := json.Unmarshal(line, &row); err != nil {
 			return fmt.Errorf("%s line %d: %w", path, n+1, err)
