@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,7 +93,6 @@ func (l Loader) Load(root, name, pct, split string) (*Split, error) {
 		}
 	}
 	parts := make([]*part, len(srcs))
-	total := 0
 	for k, src := range srcs {
 		spare := 0
 		if k == 0 {
@@ -111,7 +111,6 @@ func (l Loader) Load(root, name, pct, split string) (*Split, error) {
 				ds, sp, src.dir, p.c, p.h, p.w, srcs[0].dir, s.C, s.H, s.W, ErrImageSize)
 		}
 		parts[k] = p
-		total += len(p.images)
 		s.Labels = append(s.Labels, src.labels...)
 		s.Bias = append(s.Bias, src.bias...)
 		s.Paths = append(s.Paths, src.paths...)
@@ -122,7 +121,7 @@ func (l Loader) Load(root, name, pct, split string) (*Split, error) {
 	for _, p := range parts[1:] {
 		s.Images = append(s.Images, p.images...)
 	}
-	s.Images = s.Images[:total:total]
+	s.Images = slices.Clip(s.Images)
 	return s, nil
 }
 

@@ -98,9 +98,7 @@ func (s *Split) BatchInto(dst []float32, idx []int, train bool, rng *rand.Rand) 
 // false for any other, and Batch must be used. It lets a caller scale on its own device
 // and move a quarter of the bytes. Indices out of range panic.
 func (s *Split) RawBatch(idx []int, train bool) (px []uint8, shape [4]int, ok bool) {
-	identity := s.Dataset == CMNIST ||
-		(!train && (s.Dataset == CIFAR10C || (s.Dataset == BFFHQ && s.H == 128 && s.W == 128)))
-	if !identity {
+	if !s.keepsPixels(train) {
 		return nil, shape, false
 	}
 	per := s.C * s.H * s.W
@@ -122,14 +120,22 @@ var u8f = func() (t [256]float32) {
 	return
 }()
 
+// keepsPixels reports whether the train- or eval-time transform leaves the stored pixels as
+// they are: the one place that says so, for transform and RawBatch alike.
+func (s *Split) keepsPixels(train bool) bool {
+	return s.Dataset == CMNIST ||
+		(!train && (s.Dataset == CIFAR10C || (s.Dataset == BFFHQ && s.H == 128 && s.W == 128)))
+}
+
 func (s *Split) transform(out []float32, i int, train bool, r *rand.Rand) {
 	img := s.Image(i)
+	if s.keepsPixels(train) {
+		toFloat(out, img, s.C, s.H, s.W, false)
+		return
+	}
 	switch s.Dataset {
-	case CIFAR10C:
-		if train {
-			cropPadFlip(out, img, s.C, s.H, s.W, 4, r.IntN(9)-4, r.IntN(9)-4, r.Float64() < 0.5)
-			return
-		}
+	case CIFAR10C: // train: eval keeps the pixels
+		cropPadFlip(out, img, s.C, s.H, s.W, 4, r.IntN(9)-4, r.IntN(9)-4, r.Float64() < 0.5)
 	case BFFHQ:
 		flip := train && r.Float64() < 0.5
 		if s.H != 128 || s.W != 128 {
@@ -152,9 +158,7 @@ func (s *Split) transform(out []float32, i int, train bool, r *rand.Rand) {
 		top := roundHalfEven(float64(rh-224) / 2)
 		left := roundHalfEven(float64(rw-224) / 2)
 		cropToFloat(out, res, s.C, rh, rw, top, left, 224, 224)
-		return
 	}
-	toFloat(out, img, s.C, s.H, s.W, false)
 }
 
 func toFloat(out []float32, img []uint8, c, h, w int, flip bool) {
