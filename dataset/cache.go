@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -12,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 )
 
 // Binary cache of a decoded image folder.
@@ -147,7 +150,7 @@ func readCache(path string, key [32]byte, labels, bias []int32, spare int) (*par
 }
 
 // writeCache writes the cache atomically (temp file + rename).
-func writeCache(path string, key [32]byte, p *part, labels, bias []int32) (err error) {
+func writeCache(path string, key [32]byte, p *part, labels, bias []int32) error {
 	n := len(labels)
 	var hdr [cacheHeader]byte
 	copy(hdr[:8], cacheMagic[:])
@@ -168,26 +171,12 @@ func writeCache(path string, key [32]byte, p *part, labels, bias []int32) (err e
 	var tail [4]byte
 	binary.LittleEndian.PutUint32(tail[:], crc)
 
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+	return atomicfile.Write(path, func(w *bufio.Writer) error {
+		for _, b := range [][]byte{hdr[:], lb, p.images, tail[:]} {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
 		}
-	}()
-	for _, b := range [][]byte{hdr[:], lb, p.images, tail[:]} {
-		if _, err = f.Write(b); err != nil {
-			return err
-		}
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+		return nil
+	})
 }

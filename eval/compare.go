@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/dcwp-go/dcwp/dataset"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/onnx"
-	"github.com/dcwp-go/dcwp/rundir"
 )
 
 // CompareOptions configures Compare.
@@ -369,4 +369,4 @@ func (r *CompareReport) WriteText(w io.Writer) {
 }
 
 // WriteJSON writes the report as indented JSON, atomically.
-func (r *CompareReport) WriteJSON(path string) error { return rundir.WriteJSON(path, r) }
+func (r *CompareReport) WriteJSON(path string) error { return atomicfile.WriteJSON(path, r) }

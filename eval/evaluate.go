@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/dcwp-go/dcwp/dataset"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/metrics"
-	"github.com/dcwp-go/dcwp/rundir"
 )
 
 // Options configures Evaluate.
@@ -38,7 +38,7 @@ type Options struct {
 
 // Report is what Evaluate measures. Field names in JSON are stable; the
 // accuracy fields (accuracy, aligned_accuracy, conflicting_accuracy,
-// worst_group_accuracy, samples, correct, groups) are rundir.Accuracy's.
+// worst_group_accuracy, samples, correct, groups) are metrics.Accuracy's.
 type Report struct {
 	Model      string  `json:"model"`
 	Dataset    string  `json:"dataset"`
@@ -47,7 +47,7 @@ type Report struct {
 	InputShape []int64 `json:"input_shape"`
 	Classes    int     `json:"classes"`
 
-	rundir.Accuracy
+	metrics.Accuracy
 
 	ParamsTotal   int64 `json:"params_total"`
 	ParamsNonzero int64 `json:"params_nonzero"`
@@ -140,7 +140,7 @@ func Evaluate(o Options) (*Report, error) {
 			}
 			first = p
 			r.Classes = p.Classes
-			r.Accuracy = metrics.Accuracy(p.Preds, split.Labels, split.Bias, split.Classes)
+			r.Accuracy = metrics.Score(p.Preds, split.Labels, split.Bias, split.Classes)
 		} else {
 			for i := range p.Preds {
 				if p.Preds[i] != first.Preds[i] {
@@ -247,5 +247,5 @@ func ThreadsString(n int) string {
 
 // WriteJSON writes the report as indented JSON, atomically.
 func (r *Report) WriteJSON(path string) error {
-	return rundir.WriteJSON(path, r)
+	return atomicfile.WriteJSON(path, r)
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/onnx/onnxpb"
 	"github.com/dcwp-go/dcwp/rundir"
@@ -300,7 +301,7 @@ func WriteFile(path string, m *onnxpb.ModelProto) (int64, error) {
 			return 0, fmt.Errorf("write %s: %s is not a directory", path, dir)
 		}
 	}
-	err = rundir.WriteAtomic(path, func(w *bufio.Writer) error {
+	err = atomicfile.Write(path, func(w *bufio.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/dcwp-go/dcwp/arch"
-	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 // layer is one step of the exported graph before it is written: the arch node with its
@@ -43,7 +43,7 @@ func (l *layer) taps() int {
 
 // buildIR turns an arch and its folded parameters into layers. Every conv directly followed
 // by a BatchNorm that nothing else reads gets that BatchNorm folded in (eval mode).
-func buildIR(a *arch.Arch, params map[string]rundir.Tensor) ([]*layer, error) {
+func buildIR(a *arch.Arch, params map[string]tensor.Tensor) ([]*layer, error) {
 	readers := map[string]int{}
 	for _, n := range a.Nodes {
 		for _, in := range n.Inputs {

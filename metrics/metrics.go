@@ -4,9 +4,18 @@
 // report identical figures for identical predictions.
 package metrics
 
-import "github.com/dcwp-go/dcwp/rundir"
+// Accuracy is the evaluation of one network on one split, as fractions.
+type Accuracy struct {
+	Accuracy            float64     `json:"accuracy"`
+	AlignedAccuracy     float64     `json:"aligned_accuracy"`
+	ConflictingAccuracy float64     `json:"conflicting_accuracy"`
+	WorstGroupAccuracy  float64     `json:"worst_group_accuracy"`
+	Samples             int         `json:"samples"`
+	Correct             int         `json:"correct"`
+	Groups              [][]float64 `json:"groups,omitempty"` // [label][bias] accuracy, NaN-free: -1 for empty cells
+}
 
-// Accuracy scores predictions against labels and groups them by (label, bias).
+// Score scores predictions against labels and groups them by (label, bias).
 //
 //   - Accuracy: correct / samples over all samples.
 //   - Groups[label][bias]: accuracy of the cell, -1 for an empty cell.
@@ -18,16 +27,16 @@ import "github.com/dcwp-go/dcwp/rundir"
 // bias lies outside [0, classes) count towards Accuracy but not towards any
 // cell. Aggregates with no contributing cell are 0. pred, label and bias must
 // have the same length; the function panics otherwise (a programming error).
-func Accuracy(pred, label, bias []int32, classes int) rundir.Accuracy {
+func Score(pred, label, bias []int32, classes int) Accuracy {
 	if len(pred) != len(label) || len(label) != len(bias) {
-		panic("metrics.Accuracy: pred, label and bias differ in length")
+		panic("metrics.Score: pred, label and bias differ in length")
 	}
 	if classes < 0 {
 		classes = 0
 	}
 	correct := make([]int, classes*classes)
 	count := make([]int, classes*classes)
-	var a rundir.Accuracy
+	var a Accuracy
 	a.Samples = len(pred)
 	for i := range pred {
 		ok := pred[i] == label[i]

@@ -45,7 +45,7 @@ func TestAccuracy(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a := Accuracy(c.pred, c.label, c.bias, c.classes)
+			a := Score(c.pred, c.label, c.bias, c.classes)
 			for _, f := range []struct {
 				name      string
 				got, want float64

@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -129,7 +130,7 @@ func (f figure) save(path string) error {
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
-	return rundir.WriteAtomic(path, func(bw *bufio.Writer) error {
+	return atomicfile.Write(path, func(bw *bufio.Writer) error {
 		_, err := w.WriteTo(bw)
 		return err
 	})

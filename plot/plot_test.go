@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -17,7 +18,7 @@ func TestMetricsDrawsEachFigure(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		ms = append(ms,
 			rundir.Metric{Stage: "prune", Iter: i * 10, Loss: map[string]float64{"ce": 1 / float64(i+1), "supcon": 2}, Kept: &kept, KeptPer: map[string]float64{"fc1.weight": 0.7}},
-			rundir.Metric{Stage: "finetune", Iter: i * 100, Valid: &rundir.Accuracy{Accuracy: 0.5, AlignedAccuracy: 0.9, ConflictingAccuracy: 0.4}})
+			rundir.Metric{Stage: "finetune", Iter: i * 100, Valid: &metrics.Accuracy{Accuracy: 0.5, AlignedAccuracy: 0.9, ConflictingAccuracy: 0.4}})
 	}
 	dir := t.TempDir()
 	files, err := Metrics(ms, dir)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 // Run is an opened run directory.
@@ -30,7 +32,7 @@ func Open(dir string) (*Run, error) {
 		return nil, fmt.Errorf("run directory %s: not a directory", dir)
 	}
 	r := &Run{Dir: dir}
-	if err := ReadJSON(r.Path(ConfigFile), &r.Config); err != nil {
+	if err := atomicfile.ReadJSON(r.Path(ConfigFile), &r.Config); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("run directory %s: no %s (not a dcwp-train run, or it never started)", dir, ConfigFile)
 		}
@@ -49,8 +51,8 @@ func Open(dir string) (*Run, error) {
 type Network struct {
 	Which  string
 	Arch   *arch.Arch
-	Params map[string]Tensor
-	Masks  map[string]Tensor // nil for the vanilla network
+	Params map[string]tensor.Tensor
+	Masks  map[string]tensor.Tensor // nil for the vanilla network
 }
 
 // Network loads the vanilla or the DCWP network, checking every tensor against the arch.
@@ -77,9 +79,9 @@ func (r *Run) Network(which string) (*Network, error) {
 	return n, nil
 }
 
-func (r *Run) readChecked(file string, want []arch.Param, mask bool) (map[string]Tensor, error) {
+func (r *Run) readChecked(file string, want []arch.Param, mask bool) (map[string]tensor.Tensor, error) {
 	path := r.Path(file)
-	got, _, err := ReadTensors(path)
+	got, _, err := tensor.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("run directory %s: %s is missing (did the run finish this stage?)", r.Dir, file)
@@ -106,8 +108,8 @@ func (r *Run) readChecked(file string, want []arch.Param, mask bool) (map[string
 
 // Folded returns the parameters with each masked weight multiplied by its binary mask:
 // the network as it computes. For the vanilla network it returns the parameters as they are.
-func (n *Network) Folded() map[string]Tensor {
-	out := make(map[string]Tensor, len(n.Params))
+func (n *Network) Folded() map[string]tensor.Tensor {
+	out := make(map[string]tensor.Tensor, len(n.Params))
 	for name, t := range n.Params {
 		m, ok := n.Masks[name]
 		if !ok {
@@ -120,7 +122,7 @@ func (n *Network) Folded() map[string]Tensor {
 				w[i] = v
 			}
 		}
-		out[name] = F32Tensor(w, t.Shape...)
+		out[name] = tensor.F32(w, t.Shape...)
 	}
 	return out
 }
@@ -135,7 +137,7 @@ func (n *Network) Kept() (kept, total int) {
 }
 
 // KeptRatios is the kept share of a set of binary masks, overall and per mask.
-func KeptRatios(masks map[string]Tensor) (overall float64, per map[string]float64) {
+func KeptRatios(masks map[string]tensor.Tensor) (overall float64, per map[string]float64) {
 	per = make(map[string]float64, len(masks))
 	kept, total := 0, 0
 	for name, m := range masks {
@@ -147,7 +149,7 @@ func KeptRatios(masks map[string]Tensor) (overall float64, per map[string]float6
 	return float64(kept) / float64(total), per
 }
 
-func countKept(m Tensor) int {
+func countKept(m tensor.Tensor) int {
 	k := 0
 	for _, v := range m.U8 {
 		if v != 0 {

@@ -7,33 +7,35 @@ import (
 	"testing"
 
 	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 // writeRun makes a minimal mlp run whose weights are 0.5 and whose mask keeps even indices.
 func writeRun(t *testing.T, dir string) {
 	t.Helper()
 	cfg := Config{Dataset: "cmnist", Model: "mlp", Variant: "clean", ConflictPct: "1"}
-	if err := WriteJSON(filepath.Join(dir, ConfigFile), cfg); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(dir, ConfigFile), cfg); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := arch.ForRun("mlp", "cmnist", false)
-	params, masks := map[string]Tensor{}, map[string]Tensor{}
+	params, masks := map[string]tensor.Tensor{}, map[string]tensor.Tensor{}
 	for _, p := range a.Params() {
 		w := make([]float32, p.Numel())
 		for i := range w {
 			w[i] = 0.5
 		}
-		params[p.Name] = F32Tensor(w, p.Shape...)
+		params[p.Name] = tensor.F32(w, p.Shape...)
 		if p.Masked {
 			m := make([]uint8, p.Numel())
 			for i := range m {
 				m[i] = uint8(1 - i%2)
 			}
-			masks[p.Name] = U8Tensor(m, p.Shape...)
+			masks[p.Name] = tensor.U8(m, p.Shape...)
 		}
 	}
-	for file, ts := range map[string]map[string]Tensor{VanillaFile: params, DCWPFile: params, MaskFile: masks} {
-		if err := WriteTensors(filepath.Join(dir, file), ts, nil); err != nil {
+	for file, ts := range map[string]map[string]tensor.Tensor{VanillaFile: params, DCWPFile: params, MaskFile: masks} {
+		if err := tensor.WriteFile(filepath.Join(dir, file), ts, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -75,10 +77,10 @@ func TestOpenRejectsBadRuns(t *testing.T) {
 		{"no config", func(dir string) { os.Remove(filepath.Join(dir, ConfigFile)) }, Vanilla, "no config.json"},
 		{"bad json", func(dir string) { os.WriteFile(filepath.Join(dir, ConfigFile), []byte("{"), 0o644) }, Vanilla, "not valid JSON"},
 		{"unknown model", func(dir string) {
-			WriteJSON(filepath.Join(dir, ConfigFile), Config{Dataset: "cmnist", Model: "vgg"})
+			atomicfile.WriteJSON(filepath.Join(dir, ConfigFile), Config{Dataset: "cmnist", Model: "vgg"})
 		}, Vanilla, `unknown model "vgg"`},
 		{"model mismatch", func(dir string) {
-			WriteJSON(filepath.Join(dir, ConfigFile), Config{Dataset: "cmnist", Model: "cnn"})
+			atomicfile.WriteJSON(filepath.Join(dir, ConfigFile), Config{Dataset: "cmnist", Model: "cnn"})
 		}, Vanilla, "does not match model cnn"},
 		{"missing mask", func(dir string) { os.Remove(filepath.Join(dir, MaskFile)) }, DCWP, "mask.safetensors is missing"},
 		{"truncated", func(dir string) {

@@ -1,20 +1,11 @@
 package rundir
 
-// Accuracy is the evaluation of one network on one split, as fractions.
-type Accuracy struct {
-	Accuracy            float64     `json:"accuracy"`
-	AlignedAccuracy     float64     `json:"aligned_accuracy"`
-	ConflictingAccuracy float64     `json:"conflicting_accuracy"`
-	WorstGroupAccuracy  float64     `json:"worst_group_accuracy"`
-	Samples             int         `json:"samples"`
-	Correct             int         `json:"correct"`
-	Groups              [][]float64 `json:"groups,omitempty"` // [label][bias] accuracy, NaN-free: -1 for empty cells
-}
+import "github.com/dcwp-go/dcwp/metrics"
 
 // Eval holds a network's accuracy on validation and test.
 type Eval struct {
-	Valid Accuracy `json:"valid"`
-	Test  Accuracy `json:"test"`
+	Valid metrics.Accuracy `json:"valid"`
+	Test  metrics.Accuracy `json:"test"`
 }
 
 // Mined scores the mined bias-conflicting flags against the true conflict labels.
@@ -43,6 +34,6 @@ type Metric struct {
 	Loss    map[string]float64 `json:"loss,omitempty"`     // loss terms: ce, sparse, supcon, total, ...
 	Kept    *float64           `json:"kept,omitempty"`     // overall kept ratio
 	KeptPer map[string]float64 `json:"kept_per,omitempty"` // per masked layer
-	Valid   *Accuracy          `json:"valid,omitempty"`
+	Valid   *metrics.Accuracy  `json:"valid,omitempty"`
 	LR      float64            `json:"lr,omitempty"`
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/eval"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/version"
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
@@ -323,7 +324,7 @@ func benchAction(c *cli.Context) error {
 		fmt.Fprintf(w, "%-40s %12d %7d %6d %10.3f %10.3f %14.1f\n", r.Model, r.ParamsNonzero, r.Batch, r.Runs, r.LatencyMsP50, r.LatencyMsP95, r.ThroughputSPS)
 	}
 	if p := c.String("json"); p != "" {
-		return writeJSON(p, res)
+		return atomicfile.WriteJSON(p, res)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/dcwp-go/dcwp/exporter"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/version"
@@ -138,7 +139,7 @@ func action(c *cli.Context) error {
 		return err
 	}
 	st.File, st.FileBytes = out, size
-	if err := rundir.WriteJSON(pj, st); err != nil {
+	if err := atomicfile.WriteJSON(pj, st); err != nil {
 		return err
 	}
 	printStats(c.App.Writer, st, pj)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/exporter"
 	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/rundir"
 )
@@ -49,7 +50,7 @@ func TestExportWritesModelAndParams(t *testing.T) {
 				t.Errorf("opset %d metadata %v", sum.Opset, sum.Metadata)
 			}
 			var st exporter.Stats
-			if err := rundir.ReadJSON(out+".params.json", &st); err != nil {
+			if err := atomicfile.ReadJSON(out+".params.json", &st); err != nil {
 				t.Fatal(err)
 			}
 			fi, _ := os.Stat(out)
@@ -111,7 +112,7 @@ func TestExportErrors(t *testing.T) {
 		{"checkpoint does not match config", func(run, o string) []string {
 			cfg := spec.Config()
 			cfg.Model = "cnn"
-			rundir.WriteJSON(filepath.Join(run, rundir.ConfigFile), cfg)
+			atomicfile.WriteJSON(filepath.Join(run, rundir.ConfigFile), cfg)
 			return []string{"--run", run, "--out", o + "/m.onnx"}
 		}, 1, "does not match model cnn"},
 		{"output dir missing", func(run, o string) []string { return []string{"--run", run, "--out", o + "/no/such/m.onnx"} }, 1, "does not exist"},

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 // checkpointFile holds the whole resumable state: tensors plus, in the safetensors metadata,
@@ -46,7 +47,7 @@ func (s *ckState) fillMaps() {
 
 func ckPath(out string) string { return filepath.Join(out, rundir.CheckpointDir, checkpointFile) }
 
-func writeCheckpoint(out string, st ckState, ts map[string]rundir.Tensor) error {
+func writeCheckpoint(out string, st ckState, ts map[string]tensor.Tensor) error {
 	if err := os.MkdirAll(filepath.Join(out, rundir.CheckpointDir), 0o755); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -55,20 +56,20 @@ func writeCheckpoint(out string, st ckState, ts map[string]rundir.Tensor) error 
 		return err
 	}
 	if ts == nil {
-		ts = map[string]rundir.Tensor{}
+		ts = map[string]tensor.Tensor{}
 	}
 	if len(ts) == 0 { // safetensors needs no tensors, but keep one so readers never see an empty file
-		ts = map[string]rundir.Tensor{"_": rundir.U8Tensor([]uint8{0}, 1)}
+		ts = map[string]tensor.Tensor{"_": tensor.U8([]uint8{0}, 1)}
 	}
-	if err := rundir.WriteTensors(ckPath(out), ts, map[string]string{"state": string(b)}); err != nil {
+	if err := tensor.WriteFile(ckPath(out), ts, map[string]string{"state": string(b)}); err != nil {
 		return fmt.Errorf("checkpoint (the previous one is intact): %w", err)
 	}
 	return nil
 }
 
 // readCheckpoint returns the saved state, or ok=false when the run has none.
-func readCheckpoint(out string) (st ckState, ts map[string]rundir.Tensor, ok bool, err error) {
-	ts, meta, err := rundir.ReadTensors(ckPath(out))
+func readCheckpoint(out string) (st ckState, ts map[string]tensor.Tensor, ok bool, err error) {
+	ts, meta, err := tensor.ReadFile(ckPath(out))
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil, false, nil
 	}
@@ -82,15 +83,15 @@ func readCheckpoint(out string) (st ckState, ts map[string]rundir.Tensor, ok boo
 }
 
 // prefixed returns the tensors of m under prefix+name.
-func prefixed(prefix string, m map[string]rundir.Tensor, into map[string]rundir.Tensor) {
+func prefixed(prefix string, m map[string]tensor.Tensor, into map[string]tensor.Tensor) {
 	for k, v := range m {
 		into[prefix+k] = v
 	}
 }
 
 // unprefix selects the tensors under prefix, stripping it.
-func unprefix(prefix string, m map[string]rundir.Tensor) map[string]rundir.Tensor {
-	out := map[string]rundir.Tensor{}
+func unprefix(prefix string, m map[string]tensor.Tensor) map[string]tensor.Tensor {
+	out := map[string]tensor.Tensor{}
 	for k, v := range m {
 		if rest, ok := strings.CutPrefix(k, prefix); ok && rest != "" {
 			out[rest] = v

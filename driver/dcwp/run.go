@@ -21,9 +21,11 @@ import (
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/driver/torch"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/plot"
 	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 // Options of one dcwp-train run.
@@ -54,7 +56,7 @@ type runner struct {
 	valid    *dataset.Split
 	test     *dataset.Split
 	st       ckState
-	resumeTs map[string]rundir.Tensor // tensors of the checkpoint being resumed (for st.Loop)
+	resumeTs map[string]tensor.Tensor // tensors of the checkpoint being resumed (for st.Loop)
 	metricsF *os.File
 	summary  rundir.Summary
 	flags    []bool    // mined flags, train order
@@ -91,7 +93,7 @@ func (r *runner) setup() error {
 	cfg := o.Config
 	if o.Resume {
 		var saved rundir.Config
-		if err := rundir.ReadJSON(r.path(rundir.ConfigFile), &saved); err != nil {
+		if err := atomicfile.ReadJSON(r.path(rundir.ConfigFile), &saved); err != nil {
 			return fmt.Errorf("--resume: %w", err)
 		}
 		// device and threads may change on resume; every other setting is the run's own.
@@ -168,7 +170,7 @@ func (r *runner) setup() error {
 		default:
 			os.Remove(r.path(rundir.MetricsFile))
 		}
-		if err := rundir.WriteJSON(r.path(rundir.ConfigFile), cfg); err != nil {
+		if err := atomicfile.WriteJSON(r.path(rundir.ConfigFile), cfg); err != nil {
 			return err
 		}
 	}
@@ -216,7 +218,7 @@ func dropMetrics(path string, first int) error {
 			kept = append(kept, line)
 		}
 	}
-	return rundir.WriteAtomic(path, func(w *bufio.Writer) error {
+	return atomicfile.Write(path, func(w *bufio.Writer) error {
 		for _, line := range kept {
 			w.Write(line)
 			w.WriteByte('\n')
@@ -317,7 +319,7 @@ func (r *runner) run() (*rundir.Summary, error) {
 func stageIndex(s string) int { return slices.Index(AllStages, s) }
 
 // saveState writes the checkpoint with the given loop tensors.
-func (r *runner) saveState(ts map[string]rundir.Tensor) error {
+func (r *runner) saveState(ts map[string]tensor.Tensor) error {
 	if err := r.metricsF.Sync(); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
@@ -343,7 +345,7 @@ func (r *runner) newNet(role string) (*model.Net, error) {
 }
 
 func (r *runner) loadNet(file string) (*model.Net, error) {
-	ts, _, err := rundir.ReadTensors(r.path(file))
+	ts, _, err := tensor.ReadFile(r.path(file))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s is missing in %s: run the stage that writes it (--stages)", file, r.o.Out)
@@ -417,12 +419,12 @@ func (r *runner) predict(n *model.Net, sp *dataset.Split, mask model.MaskMode) (
 	return pred, py, nil
 }
 
-func (r *runner) evaluate(n *model.Net, sp *dataset.Split, mask model.MaskMode) (rundir.Accuracy, error) {
+func (r *runner) evaluate(n *model.Net, sp *dataset.Split, mask model.MaskMode) (metrics.Accuracy, error) {
 	pred, _, err := r.predict(n, sp, mask)
 	if err != nil {
-		return rundir.Accuracy{}, err
+		return metrics.Accuracy{}, err
 	}
-	return metrics.Accuracy(pred, sp.Labels, sp.Bias, r.arch.Classes), nil
+	return metrics.Score(pred, sp.Labels, sp.Bias, r.arch.Classes), nil
 }
 
 // finish evaluates the networks, writes summary.json and the plots.
@@ -442,9 +444,9 @@ func (r *runner) finish(last string) (*rundir.Summary, error) {
 	if r.flags != nil {
 		r.summary.Mined = MinedScore(r.flags, r.conflict())
 	}
-	var ms map[string]rundir.Tensor
+	var ms map[string]tensor.Tensor
 	if stageIndex(last) >= stageIndex(StagePrune) {
-		if ms, _, err = rundir.ReadTensors(r.path(rundir.MaskFile)); err != nil {
+		if ms, _, err = tensor.ReadFile(r.path(rundir.MaskFile)); err != nil {
 			return nil, err
 		}
 		r.summary.KeptRatio, r.summary.KeptPerLayer = rundir.KeptRatios(ms)
@@ -476,7 +478,7 @@ func (r *runner) finish(last string) (*rundir.Summary, error) {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		r.summary.PeakMemoryMB = float64(ru.Maxrss) / 1024 // Linux reports KiB
 	}
-	if err := rundir.WriteJSON(r.path(rundir.SummaryFile), r.summary); err != nil {
+	if err := atomicfile.WriteJSON(r.path(rundir.SummaryFile), r.summary); err != nil {
 		return nil, err
 	}
 	if err := r.plots(); err != nil {

@@ -11,7 +11,9 @@ import (
 	"github.com/dcwp-go/dcwp/driver/optim"
 	"github.com/dcwp-go/dcwp/driver/sampler"
 	"github.com/dcwp-go/dcwp/driver/torch"
+	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 const ensembleFile = "ensemble.safetensors" // under checkpoint/: the ensemble miner's scores
@@ -23,8 +25,8 @@ type loop struct {
 	name    string
 	stage   string
 	iters   int
-	state   func() (map[string]rundir.Tensor, error)
-	restore func(ts map[string]rundir.Tensor) error
+	state   func() (map[string]tensor.Tensor, error)
+	restore func(ts map[string]tensor.Tensor) error
 	step    func(it int) (float64, error)
 }
 
@@ -37,7 +39,7 @@ type member struct {
 	opt      *optim.Optimizer
 }
 
-func (r *runner) save(m member, ts map[string]rundir.Tensor) error {
+func (r *runner) save(m member, ts map[string]tensor.Tensor) error {
 	if err := netState(m.prefix+"net/", m.net, ts); err != nil {
 		return err
 	}
@@ -50,7 +52,7 @@ func (r *runner) save(m member, ts map[string]rundir.Tensor) error {
 	return nil
 }
 
-func (r *runner) load(m member, ts map[string]rundir.Tensor) error {
+func (r *runner) load(m member, ts map[string]tensor.Tensor) error {
 	if _, err := m.net.Load(unprefix(m.prefix+"net/", ts), false); err != nil {
 		return err
 	}
@@ -138,7 +140,7 @@ func (r *runner) markDone(name string) error {
 	return r.saveState(nil)
 }
 
-func netState(prefix string, n *model.Net, into map[string]rundir.Tensor) error {
+func netState(prefix string, n *model.Net, into map[string]tensor.Tensor) error {
 	ts, err := n.Export()
 	if err != nil {
 		return err
@@ -214,19 +216,19 @@ func (r *runner) pretrain() error {
 	for i, n := range nets {
 		members[i] = member{prefix: names[i] + "/", stepsKey: names[i] + "_steps", net: n, opt: opts[i]}
 	}
-	l.state = func() (map[string]rundir.Tensor, error) {
-		ts := map[string]rundir.Tensor{}
+	l.state = func() (map[string]tensor.Tensor, error) {
+		ts := map[string]tensor.Tensor{}
 		for _, m := range members {
 			if err := r.save(m, ts); err != nil {
 				return nil, err
 			}
 		}
 		if ensemble {
-			ts["ensemble/score"] = rundir.F32Tensor(append([]float32(nil), ensScore...), len(ensScore))
+			ts["ensemble/score"] = tensor.F32(append([]float32(nil), ensScore...), len(ensScore))
 		}
 		return ts, nil
 	}
-	l.restore = func(ts map[string]rundir.Tensor) error {
+	l.restore = func(ts map[string]tensor.Tensor) error {
 		for _, m := range members {
 			if err := r.load(m, ts); err != nil {
 				return err
@@ -290,21 +292,21 @@ func (r *runner) pretrain() error {
 	if err != nil {
 		return err
 	}
-	if err := rundir.WriteTensors(r.path(rundir.VanillaFile), ts, map[string]string{"network": "vanilla"}); err != nil {
+	if err := tensor.WriteFile(r.path(rundir.VanillaFile), ts, map[string]string{"network": "vanilla"}); err != nil {
 		return err
 	}
 	if biased != nil {
 		if ts, err = biased.Export(); err != nil {
 			return err
 		}
-		if err := rundir.WriteTensors(r.path(rundir.BiasedFile), ts, map[string]string{"network": "biased", "loss": c.BiasLoss}); err != nil {
+		if err := tensor.WriteFile(r.path(rundir.BiasedFile), ts, map[string]string{"network": "biased", "loss": c.BiasLoss}); err != nil {
 			return err
 		}
 	}
 	if ensemble {
-		ts := map[string]rundir.Tensor{"score": rundir.F32Tensor(ensScore, len(ensScore))}
+		ts := map[string]tensor.Tensor{"score": tensor.F32(ensScore, len(ensScore))}
 		meta := map[string]string{"count": fmt.Sprint(r.st.Ints["ensemble_count"])}
-		if err := rundir.WriteTensors(r.path(rundir.CheckpointDir+"/"+ensembleFile), ts, meta); err != nil {
+		if err := tensor.WriteFile(r.path(rundir.CheckpointDir+"/"+ensembleFile), ts, meta); err != nil {
 			return err
 		}
 	}
@@ -335,11 +337,11 @@ func (r *runner) trainMiner() error {
 	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: minerLoop}
 	l := loop{name: minerLoop, stage: StagePretrain, iters: c.MiningModel.Iters}
 	m := member{stepsKey: "miner_steps", net: n, opt: o}
-	l.state = func() (map[string]rundir.Tensor, error) {
-		ts := map[string]rundir.Tensor{}
+	l.state = func() (map[string]tensor.Tensor, error) {
+		ts := map[string]tensor.Tensor{}
 		return ts, r.save(m, ts)
 	}
-	l.restore = func(ts map[string]rundir.Tensor) error { return r.load(m, ts) }
+	l.restore = func(ts map[string]tensor.Tensor) error { return r.load(m, ts) }
 	l.step = func(it int) (float64, error) {
 		s := torch.NewScope()
 		defer s.Close()
@@ -366,7 +368,7 @@ func (r *runner) trainMiner() error {
 	if err != nil {
 		return err
 	}
-	if err := rundir.WriteTensors(r.path(rundir.BiasedFile), ts, map[string]string{"network": "miner", "loss": lossName}); err != nil {
+	if err := tensor.WriteFile(r.path(rundir.BiasedFile), ts, map[string]string{"network": "miner", "loss": lossName}); err != nil {
 		return err
 	}
 	return r.markDone(minerLoop)
@@ -377,7 +379,7 @@ func (r *runner) loadPretrained(n *model.Net) error {
 	if r.c.Pretrained == "" {
 		return nil
 	}
-	ts, err := rundir.ReadWeights(r.c.Pretrained)
+	ts, err := tensor.ReadWeights(r.c.Pretrained)
 	if err != nil {
 		return fmt.Errorf("--pretrained: %w", err)
 	}
@@ -426,7 +428,7 @@ func (r *runner) mine() error {
 			flags[i] = p != r.train.Labels[i]
 		}
 	case "ensemble":
-		ts, meta, err := rundir.ReadTensors(r.path(rundir.CheckpointDir + "/" + ensembleFile))
+		ts, meta, err := tensor.ReadFile(r.path(rundir.CheckpointDir + "/" + ensembleFile))
 		var score []float32
 		count := 0
 		if err == nil {
@@ -465,8 +467,8 @@ func (r *runner) mine() error {
 			c8[i] = 1
 		}
 	}
-	ts := map[string]rundir.Tensor{"flags": rundir.U8Tensor(f8, len(f8)), "conflict": rundir.U8Tensor(c8, len(c8))}
-	if err := rundir.WriteTensors(r.path(rundir.MinedFile), ts, map[string]string{"miner": c.Miner}); err != nil {
+	ts := map[string]tensor.Tensor{"flags": tensor.U8(f8, len(f8)), "conflict": tensor.U8(c8, len(c8))}
+	if err := tensor.WriteFile(r.path(rundir.MinedFile), ts, map[string]string{"miner": c.Miner}); err != nil {
 		return err
 	}
 	m := MinedScore(flags, conflict)
@@ -476,7 +478,7 @@ func (r *runner) mine() error {
 }
 
 func (r *runner) loadMined() error {
-	ts, _, err := rundir.ReadTensors(r.path(rundir.MinedFile))
+	ts, _, err := tensor.ReadFile(r.path(rundir.MinedFile))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%s is missing in %s: run the mine stage (--stages)", rundir.MinedFile, r.o.Out)
@@ -537,8 +539,8 @@ func (r *runner) prune() error {
 	ws := sampler.NewWeighted(sampler.Weights(r.flags, up), c.BatchSize, c.Seed, "prune")
 	l := loop{name: "prune", stage: StagePrune, iters: c.Prune.Iters}
 	m := member{stepsKey: "prune_steps", net: n, opt: o}
-	l.state = func() (map[string]rundir.Tensor, error) {
-		ts := map[string]rundir.Tensor{}
+	l.state = func() (map[string]tensor.Tensor, error) {
+		ts := map[string]tensor.Tensor{}
 		if err := r.save(m, ts); err != nil {
 			return nil, err
 		}
@@ -549,7 +551,7 @@ func (r *runner) prune() error {
 		prefixed("scores/", sc, ts)
 		return ts, nil
 	}
-	l.restore = func(ts map[string]rundir.Tensor) error {
+	l.restore = func(ts map[string]tensor.Tensor) error {
 		if err := r.load(m, ts); err != nil {
 			return err
 		}
@@ -612,14 +614,14 @@ func (r *runner) prune() error {
 	if err != nil {
 		return err
 	}
-	if err := rundir.WriteTensors(r.path(rundir.ScoresFile), sc, nil); err != nil {
+	if err := tensor.WriteFile(r.path(rundir.ScoresFile), sc, nil); err != nil {
 		return err
 	}
 	masks, err := n.FixMasks()
 	if err != nil {
 		return err
 	}
-	if err := rundir.WriteTensors(r.path(rundir.MaskFile), masks, nil); err != nil {
+	if err := tensor.WriteFile(r.path(rundir.MaskFile), masks, nil); err != nil {
 		return err
 	}
 	kept, _ := rundir.KeptRatios(masks)
@@ -629,7 +631,7 @@ func (r *runner) prune() error {
 
 // validateSubnet scores the subnetwork the current Θ selects, 1[Θ ≥ 0] without noise, as the
 // reference does while pruning, so the validation curve shows what pruning alone achieves.
-func (r *runner) validateSubnet(n *model.Net) (*rundir.Accuracy, error) {
+func (r *runner) validateSubnet(n *model.Net) (*metrics.Accuracy, error) {
 	if _, err := n.FixMasks(); err != nil {
 		return nil, err
 	}
@@ -644,7 +646,7 @@ func (r *runner) finetune() error {
 		return err
 	}
 	defer n.Close()
-	ms, _, err := rundir.ReadTensors(r.path(rundir.MaskFile))
+	ms, _, err := tensor.ReadFile(r.path(rundir.MaskFile))
 	if err != nil {
 		return fmt.Errorf("fine-tuning needs the pruning stage's mask: %w", err)
 	}
@@ -660,18 +662,18 @@ func (r *runner) finetune() error {
 	}
 	defer o.Close()
 	ws := sampler.NewWeighted(sampler.Weights(r.flags, c.LambdaUp), c.BatchSize, c.Seed, "finetune")
-	best := map[string]rundir.Tensor(nil)
+	best := map[string]tensor.Tensor(nil)
 	l := loop{name: "finetune", stage: StageFinetune, iters: c.Finetune.Iters}
 	m := member{stepsKey: "finetune_steps", net: n, opt: o}
-	l.state = func() (map[string]rundir.Tensor, error) {
-		ts := map[string]rundir.Tensor{}
+	l.state = func() (map[string]tensor.Tensor, error) {
+		ts := map[string]tensor.Tensor{}
 		if err := r.save(m, ts); err != nil {
 			return nil, err
 		}
 		prefixed("best/", best, ts)
 		return ts, nil
 	}
-	l.restore = func(ts map[string]rundir.Tensor) error {
+	l.restore = func(ts map[string]tensor.Tensor) error {
 		if b := unprefix("best/", ts); len(b) > 0 {
 			best = b
 		}
@@ -722,5 +724,5 @@ func (r *runner) finetune() error {
 		}
 		r.st.Ints["selected_iter"] = c.Finetune.Iters
 	}
-	return rundir.WriteTensors(r.path(rundir.DCWPFile), out, map[string]string{"network": "dcwp"})
+	return tensor.WriteFile(r.path(rundir.DCWPFile), out, map[string]string{"network": "dcwp"})
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/dcwp-go/dcwp/driver/dcwp"
 	"github.com/dcwp-go/dcwp/eval"
 	"github.com/dcwp-go/dcwp/exporter"
+	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -36,7 +37,7 @@ func TestEvalCountsWhatTheTrainerCounted(t *testing.T) {
 			for _, c := range []struct {
 				which  string
 				format exporter.Format
-				want   rundir.Accuracy
+				want   metrics.Accuracy
 			}{
 				{rundir.Vanilla, exporter.Dense, sum.Vanilla.Test},
 				{rundir.DCWP, exporter.Dense, sum.DCWP.Test},

@@ -10,7 +10,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/driver/torch"
-	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 // MaskMode selects how masked weights are used in a forward pass.
@@ -172,13 +172,13 @@ func (n *Net) InitScores(init float64) error {
 }
 
 // FixMasks sets Masks = 1[Θ ≥ 0] from the current scores, and returns them as bytes.
-func (n *Net) FixMasks() (map[string]rundir.Tensor, error) {
+func (n *Net) FixMasks() (map[string]tensor.Tensor, error) {
 	// Pruning fixes masks at every validation; free the ones it replaces.
 	for _, t := range n.Masks {
 		t.Close()
 	}
 	n.Masks = map[string]*torch.Tensor{}
-	out := map[string]rundir.Tensor{}
+	out := map[string]tensor.Tensor{}
 	for _, p := range n.Arch.MaskedParams() {
 		sc, err := n.Scores[p.Name].Float32s()
 		if err != nil {
@@ -196,13 +196,13 @@ func (n *Net) FixMasks() (map[string]rundir.Tensor, error) {
 			return nil, err
 		}
 		n.Masks[p.Name] = t
-		out[p.Name] = rundir.U8Tensor(u, p.Shape...)
+		out[p.Name] = tensor.U8(u, p.Shape...)
 	}
 	return out, nil
 }
 
 // SetMasks installs fixed masks given as bytes (from mask.safetensors or a checkpoint).
-func (n *Net) SetMasks(ms map[string]rundir.Tensor) error {
+func (n *Net) SetMasks(ms map[string]tensor.Tensor) error {
 	n.Masks = map[string]*torch.Tensor{}
 	for _, p := range n.Arch.MaskedParams() {
 		m, ok := ms[p.Name]
@@ -306,24 +306,24 @@ func (n *Net) weight(s *torch.Scope, name string, f Forward) *torch.Tensor {
 }
 
 // Export copies every parameter to the host as rundir tensors.
-func (n *Net) Export() (map[string]rundir.Tensor, error) {
+func (n *Net) Export() (map[string]tensor.Tensor, error) {
 	return export(n.Arch.Params(), n.Params)
 }
 
 // ExportScores copies Θ to the host.
-func (n *Net) ExportScores() (map[string]rundir.Tensor, error) {
+func (n *Net) ExportScores() (map[string]tensor.Tensor, error) {
 	return export(n.Arch.MaskedParams(), n.Scores)
 }
 
 // export copies ts[p.Name] for each of params to the host, shaped as p.
-func export(params []arch.Param, ts map[string]*torch.Tensor) (map[string]rundir.Tensor, error) {
-	out := map[string]rundir.Tensor{}
+func export(params []arch.Param, ts map[string]*torch.Tensor) (map[string]tensor.Tensor, error) {
+	out := map[string]tensor.Tensor{}
 	for _, p := range params {
 		v, err := ts[p.Name].Float32s()
 		if err != nil {
 			return nil, err
 		}
-		out[p.Name] = rundir.F32Tensor(v, p.Shape...)
+		out[p.Name] = tensor.F32(v, p.Shape...)
 	}
 	return out, nil
 }
@@ -331,7 +331,7 @@ func export(params []arch.Param, ts map[string]*torch.Tensor) (map[string]rundir
 // Load overwrites parameters from host tensors. With partial, parameters that are absent or
 // of another shape keep their values and are returned as skipped (a pretrained file whose head
 // has another class count); otherwise they are an error.
-func (n *Net) Load(ts map[string]rundir.Tensor, partial bool) (skipped []string, err error) {
+func (n *Net) Load(ts map[string]tensor.Tensor, partial bool) (skipped []string, err error) {
 	for _, p := range n.Arch.Params() {
 		t, ok := ts[p.Name]
 		if !ok || fmt.Sprint(t.Shape) != fmt.Sprint(p.Shape) || t.F32 == nil {
@@ -349,7 +349,7 @@ func (n *Net) Load(ts map[string]rundir.Tensor, partial bool) (skipped []string,
 }
 
 // LoadScores overwrites Θ from host tensors (InitScores must have run).
-func (n *Net) LoadScores(ts map[string]rundir.Tensor) error {
+func (n *Net) LoadScores(ts map[string]tensor.Tensor) error {
 	for _, p := range n.Arch.MaskedParams() {
 		t, ok := ts[p.Name]
 		if !ok || t.Numel() != p.Numel() || t.F32 == nil {

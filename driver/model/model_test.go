@@ -8,7 +8,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/driver/torch"
-	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 func tiny() *arch.Arch {
@@ -185,11 +185,11 @@ func TestTorchvisionResNet18(t *testing.T) {
 	if err != nil {
 		t.Fatalf("torchvision (python3-torchvision, installed by tools/setup.sh): %v\n%s", err, out)
 	}
-	ts, err := rundir.ReadWeights(weights)
+	ts, err := tensor.ReadWeights(weights)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _, err := rundir.ReadTensors(io)
+	want, _, err := tensor.ReadFile(io)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/driver/torch"
 	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 // Settings of one optimizer.
@@ -173,8 +174,8 @@ func (o *Optimizer) Step() error {
 }
 
 // State copies the optimizer state to the host, keyed by prefix + kind + "/" + param name.
-func (o *Optimizer) State(prefix string) (map[string]rundir.Tensor, error) {
-	out := map[string]rundir.Tensor{}
+func (o *Optimizer) State(prefix string) (map[string]tensor.Tensor, error) {
+	out := map[string]tensor.Tensor{}
 	put := func(kind string, ts []*torch.Tensor) error {
 		for i, t := range ts {
 			v, err := t.Float32s()
@@ -185,7 +186,7 @@ func (o *Optimizer) State(prefix string) (map[string]rundir.Tensor, error) {
 			for k, d := range o.shapes[i] {
 				sh[k] = int(d)
 			}
-			out[prefix+kind+"/"+o.Names[i]] = rundir.F32Tensor(v, sh...)
+			out[prefix+kind+"/"+o.Names[i]] = tensor.F32(v, sh...)
 		}
 		return nil
 	}
@@ -199,7 +200,7 @@ func (o *Optimizer) State(prefix string) (map[string]rundir.Tensor, error) {
 }
 
 // Restore loads what State saved and sets the step count.
-func (o *Optimizer) Restore(prefix string, ts map[string]rundir.Tensor, steps int) error {
+func (o *Optimizer) Restore(prefix string, ts map[string]tensor.Tensor, steps int) error {
 	get := func(kind string, dst []*torch.Tensor) error {
 		for i, t := range dst {
 			h, ok := ts[prefix+kind+"/"+o.Names[i]]

@@ -10,7 +10,7 @@ import (
 
 // Named tensors are encoded as safetensors (the format of the run directory) from host
 // copies, so the bytes do not depend on the device. The engine does no file handling:
-// callers write the bytes atomically (rundir.WriteAtomic).
+// callers write the bytes atomically (atomicfile.Write).
 
 var stDTypes = map[DType]safetensors.DType{Float32: safetensors.F32, Float64: safetensors.F64,
 	Int64: safetensors.I64, Int32: safetensors.I32, Bool: safetensors.BOOL, Uint8: safetensors.U8}

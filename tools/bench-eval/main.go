@@ -22,6 +22,7 @@ import (
 	"github.com/dcwp-go/dcwp/eval"
 	"github.com/dcwp-go/dcwp/exporter"
 	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -124,7 +125,7 @@ func run(dense, sparse, compact, runDir, archName string, keep, deadRows float64
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			return err
 		}
-		if err := rundir.WriteJSON(out, rows); err != nil {
+		if err := atomicfile.WriteJSON(out, rows); err != nil {
 			return err
 		}
 		fmt.Printf("wrote %s\n", out)

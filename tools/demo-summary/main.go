@@ -13,6 +13,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/eval"
 	"github.com/dcwp-go/dcwp/exporter"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -42,7 +43,7 @@ func run(dir string) error {
 		return err
 	}
 	var s rundir.Summary
-	if err := rundir.ReadJSON(filepath.Join(dir, rundir.SummaryFile), &s); err != nil {
+	if err := atomicfile.ReadJSON(filepath.Join(dir, rundir.SummaryFile), &s); err != nil {
 		return err
 	}
 	fmt.Fprintf(&sb, "\nkept %.2f %% of the masked weights; mined %d samples (precision %.3f, recall %.3f)\n",
@@ -52,7 +53,7 @@ func run(dir string) error {
 	report := filepath.Join(dir, "report.md")
 	fmt.Fprintf(&sb, "this table:    %s\n", report)
 	fmt.Print(sb.String())
-	return rundir.WriteAtomic(report, func(w *bufio.Writer) error {
+	return atomicfile.Write(report, func(w *bufio.Writer) error {
 		_, err := io.WriteString(w, sb.String())
 		return err
 	})
@@ -64,11 +65,11 @@ func table(w io.Writer, dir string) error {
 	for _, r := range rows {
 		base := filepath.Join(dir, "export", r.name+".onnx")
 		var rep eval.Report
-		if err := rundir.ReadJSON(base+".eval.json", &rep); err != nil {
+		if err := atomicfile.ReadJSON(base+".eval.json", &rep); err != nil {
 			return err
 		}
 		var st exporter.Stats
-		if err := rundir.ReadJSON(base+".params.json", &st); err != nil {
+		if err := atomicfile.ReadJSON(base+".params.json", &st); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "| %s | %.2f %% | %.2f %% | %.2f %% | %.2f %% | %d / %d | %.1f KiB | %.0f |\n",

@@ -1,4 +1,4 @@
-package rundir
+package tensor
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/nlpodyssey/safetensors"
 )
 
@@ -29,14 +30,14 @@ func (t Tensor) Numel() int {
 	return n
 }
 
-// F32Tensor wraps float32 data.
-func F32Tensor(data []float32, shape ...int) Tensor { return Tensor{Shape: shape, F32: data} }
+// F32 wraps float32 data.
+func F32(data []float32, shape ...int) Tensor { return Tensor{Shape: shape, F32: data} }
 
-// U8Tensor wraps byte data.
-func U8Tensor(data []uint8, shape ...int) Tensor { return Tensor{Shape: shape, U8: data} }
+// U8 wraps byte data.
+func U8(data []uint8, shape ...int) Tensor { return Tensor{Shape: shape, U8: data} }
 
-// WriteTensors saves tensors in safetensors format (readable by PyTorch's safetensors), atomically.
-func WriteTensors(path string, tensors map[string]Tensor, meta map[string]string) error {
+// WriteFile saves tensors in safetensors format (readable by PyTorch's safetensors), atomically.
+func WriteFile(path string, tensors map[string]Tensor, meta map[string]string) error {
 	views := make(map[string]safetensors.TensorView, len(tensors))
 	for name, t := range tensors {
 		v, err := t.view()
@@ -45,7 +46,7 @@ func WriteTensors(path string, tensors map[string]Tensor, meta map[string]string
 		}
 		views[name] = v
 	}
-	return WriteAtomic(path, func(w *bufio.Writer) error {
+	return atomicfile.Write(path, func(w *bufio.Writer) error {
 		return safetensors.SerializeToWriter(views, meta, w)
 	})
 }
@@ -65,8 +66,8 @@ func (t Tensor) view() (safetensors.TensorView, error) {
 	return safetensors.NewTensorView(safetensors.F32, shape, buf)
 }
 
-// ReadTensors loads a safetensors file holding F32 and U8 tensors.
-func ReadTensors(path string) (map[string]Tensor, map[string]string, error) {
+// ReadFile loads a safetensors file holding F32 and U8 tensors.
+func ReadFile(path string) (map[string]Tensor, map[string]string, error) {
 	b, st, err := readSafetensors(path)
 	if err != nil {
 		return nil, nil, err

@@ -1,0 +1,90 @@
+// Package atomicfile writes files so that a reader, a crash, a full disk or a
+// kill sees either the old file or the whole new one, never a partial file.
+//
+// Every file the project writes (run directories, exports, reports, dataset
+// caches) goes through here, so the rules live in one place: a temporary
+// sibling named ".<name>.tmp-*", synced, then renamed over the target; the
+// permissions are those os.WriteFile would give (0666 less the umask).
+package atomicfile
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// TempPrefix starts the name of every temporary sibling, after a dot and the
+// target's base name, so stale ones can be recognised and removed.
+const TempPrefix = ".tmp-"
+
+// Write writes path through a temporary sibling that is synced and renamed
+// into place. Errors name path.
+func Write(path string, write func(w *bufio.Writer) error) (err error) {
+	tmp, err := createTemp(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			err = fmt.Errorf("write %s: %w", path, err)
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err = write(bw); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// createTemp opens a new sibling of path with O_EXCL and mode 0666, so the
+// kernel applies the umask as it does for os.WriteFile (os.CreateTemp would
+// give 0600 whatever the umask).
+func createTemp(path string) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	for range 100 {
+		name := filepath.Join(dir, "."+base+TempPrefix+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, errors.New("no unused temporary name")
+}
+
+// WriteJSON writes v as indented JSON, atomically.
+func WriteJSON(path string, v any) error {
+	return Write(path, func(w *bufio.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	})
+}
+
+// ReadJSON decodes a JSON file into v, naming the file in any error.
+func ReadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: not valid JSON: %w", path, err)
+	}
+	return nil
+}
