@@ -84,9 +84,6 @@ func (a *Arch) Node(name string) (Node, bool) {
 	return Node{}, false
 }
 
-// Masked reports whether an op's weight carries a pruning score: every Conv and Linear weight.
-func (o Op) Masked() bool { return o == OpLinear || o == OpConv }
-
 // Kind tells what role a parameter plays.
 type Kind string
 
@@ -130,25 +127,11 @@ func (a *Arch) Params() []Param {
 }
 
 func (n Node) params() []Param {
-	p := func(suffix string, k Kind, masked bool, shape ...int) Param {
-		return Param{Name: n.Name + "." + suffix, Node: n.Name, Kind: k, Shape: shape, Masked: masked}
+	s, err := n.Op.Spec()
+	if err != nil || s.Params == nil {
+		return nil
 	}
-	var ps []Param
-	switch n.Op {
-	case OpLinear:
-		ps = append(ps, p("weight", Weight, true, n.Out, n.In))
-	case OpConv:
-		ps = append(ps, p("weight", Weight, true, n.Out, n.In, n.Kernel, n.Kernel))
-	case OpBatchNorm:
-		return []Param{
-			p("weight", BNWeight, false, n.In), p("bias", BNBias, false, n.In),
-			p("running_mean", RunningMean, false, n.In), p("running_var", RunningVar, false, n.In),
-		}
-	}
-	if n.Bias && n.Op.Masked() {
-		ps = append(ps, p("bias", Bias, false, n.Out))
-	}
-	return ps
+	return s.Params(n)
 }
 
 // MaskedParams lists the weights that carry pruning scores.

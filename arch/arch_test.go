@@ -1,6 +1,9 @@
 package arch
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestMaskedCountsMatchSpec(t *testing.T) {
 	cases := []struct {
@@ -72,5 +75,73 @@ func TestResNetShapes(t *testing.T) {
 	s, _ := a.Shapes()
 	if got := s["layer4.1.relu2"]; got[0] != 512 || got[1] != 7 || got[2] != 7 {
 		t.Fatalf("layer4 output %v, want [512 7 7]", got)
+	}
+}
+
+// TestEveryOpHasAShapeRule builds the probe of every op (its shape rule and parameters in
+// use) and checks the op's description is whole; an unknown op is rejected, not ignored.
+func TestEveryOpHasAShapeRule(t *testing.T) {
+	for _, op := range Ops() {
+		t.Run(string(op), func(t *testing.T) {
+			s, err := op.Spec()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Inputs < 1 || s.Shape == nil || len(s.Example) == 0 {
+				t.Fatalf("incomplete description %+v", s)
+			}
+			a, err := Probe(op)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, ok := a.Node(string(op))
+			if !ok || n.Op != op || len(n.Inputs) != s.Inputs {
+				t.Fatalf("probe has no node %s reading %d inputs: %+v", op, s.Inputs, a.Nodes)
+			}
+			for _, p := range n.params() {
+				if p.Masked != (p.Kind == Weight) || p.Masked && !op.Masked() {
+					t.Errorf("%s: masked %v, kind %s, op masked %v", p.Name, p.Masked, p.Kind, op.Masked())
+				}
+			}
+		})
+	}
+	bad := &Arch{Name: "x", Input: [3]int{1, 2, 2}, Classes: 2, Feature: "f",
+		Nodes: []Node{{Name: "f", Op: "softmax", Inputs: []string{Input}}}}
+	if _, err := bad.Shapes(); err == nil {
+		t.Error("Shapes accepted an unknown op")
+	}
+	if _, err := Probe("softmax"); err == nil {
+		t.Error("Probe accepted an unknown op")
+	}
+}
+
+func TestShapeRules(t *testing.T) {
+	cases := []struct {
+		name string
+		n    Node
+		ins  [][]int
+		want []int // nil: an error
+	}{
+		{"conv stride 2 pad 1", Node{Op: OpConv, In: 3, Out: 8, Kernel: 4, Stride: 2, Pad: 1}, [][]int{{3, 28, 28}}, []int{8, 14, 14}},
+		{"conv channel mismatch", Node{Op: OpConv, In: 4, Out: 8, Kernel: 3, Stride: 1}, [][]int{{3, 8, 8}}, nil},
+		{"maxpool keeps channels", Node{Op: OpMaxPool, Kernel: 3, Stride: 2, Pad: 1}, [][]int{{64, 112, 112}}, []int{64, 56, 56}},
+		{"linear on image", Node{Op: OpLinear, In: 12, Out: 2}, [][]int{{3, 2, 2}}, nil},
+		{"flatten", Node{Op: OpFlatten}, [][]int{{3, 2, 2}}, []int{12}},
+		{"gap", Node{Op: OpGlobalAvgPool}, [][]int{{5, 3, 3}}, []int{5}},
+		{"add mismatch", Node{Op: OpAdd}, [][]int{{5, 3, 3}, {5, 3, 2}}, nil},
+		{"add one input", Node{Op: OpAdd}, [][]int{{5, 3, 3}}, nil},
+		{"batchnorm channels", Node{Op: OpBatchNorm, In: 4}, [][]int{{5, 3, 3}}, nil},
+	}
+	for _, c := range cases {
+		got, err := c.n.OutShape(c.ins)
+		if c.want == nil {
+			if err == nil {
+				t.Errorf("%s: got %v, want an error", c.name, got)
+			}
+			continue
+		}
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: got %v, %v; want %v", c.name, got, err, c.want)
+		}
 	}
 }
