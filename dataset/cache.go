@@ -56,6 +56,36 @@ func (l Loader) warnf(format string, args ...any) {
 	log.Printf(format, args...)
 }
 
+// load returns the decoded images of src, from the cache when valid, with room for spare
+// more images of the same size. A cache that cannot be read or written is only warned
+// about: decoding the images is always a correct (if slower) answer.
+func (src *source) load(ds string, l Loader, spare int) (*part, error) {
+	var key [32]byte
+	useCache := src.cachePath != "" && !l.NoCache
+	if useCache {
+		k, err := src.key(ds)
+		if err != nil {
+			return nil, err
+		}
+		key = k
+		if p, err := readCache(src.cachePath, key, src.labels, src.bias, spare); err == nil && p != nil {
+			return p, nil
+		} else if err != nil {
+			l.warnf("dataset: ignoring cache %s: %v", src.cachePath, err)
+		}
+	}
+	p, err := decodeAll(src.paths, spare)
+	if err != nil {
+		return nil, err
+	}
+	if useCache {
+		if err := writeCache(src.cachePath, key, p, src.labels, src.bias); err != nil {
+			l.warnf("dataset: could not write cache %s: %v", src.cachePath, err)
+		}
+	}
+	return p, nil
+}
+
 // ErrCacheCorrupt: the cache file failed its checksum or is truncated.
 var ErrCacheCorrupt = errors.New("cache file corrupt")
 

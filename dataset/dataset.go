@@ -20,8 +20,6 @@ package dataset
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 )
 
 // Dataset names accepted by Load.
@@ -113,63 +111,35 @@ func (s *Split) Subset(idx []int) *Split {
 }
 
 // InputShape is C,H,W of what Batch returns (the shape after the eval transform;
-// the train transform yields the same shape).
+// the train transform yields the same shape). A Split whose Dataset is not a
+// canonical name (one not made by Load, LoadDir or Subset) is a programming
+// error and panics.
 func (s *Split) InputShape() [3]int {
 	switch s.Dataset {
+	case CMNIST, CIFAR10C:
+		return [3]int{s.C, s.H, s.W}
 	case BFFHQ:
 		return [3]int{s.C, 128, 128}
 	case CelebA:
 		return [3]int{s.C, 224, 224}
+	default:
+		panic(fmt.Sprintf("dataset: Split of %q: Dataset must be one of %v", s.Dataset, Names()))
 	}
-	return [3]int{s.C, s.H, s.W}
 }
 
-// NumClasses returns the number of classes (and of bias values) of a dataset.
+// NumClasses returns the number of classes (and of bias values) of a dataset,
+// named as Canonical accepts.
 func NumClasses(name string) (int, error) {
-	switch canonical(name) {
+	ds, err := Canonical(name)
+	if err != nil {
+		return 0, err
+	}
+	switch ds {
 	case CMNIST, CIFAR10C:
 		return 10, nil
 	case BFFHQ, CelebA:
 		return 2, nil
+	default:
+		return 0, fmt.Errorf("dataset %s: internal: no class count", ds)
 	}
-	return 0, fmt.Errorf("dataset %q: %w (want cmnist, cifar10c, bffhq or celeba)", name, ErrUnknown)
-}
-
-func canonical(name string) string {
-	n := strings.ToLower(strings.TrimSpace(name))
-	switch n {
-	case "cmnist", "colored_mnist", "coloredmnist":
-		return CMNIST
-	case "cifar10c", "cifar10_c", "cifar-10-c", "corrupted_cifar10":
-		return CIFAR10C
-	case "bffhq":
-		return BFFHQ
-	case "celeba":
-		return CelebA
-	}
-	return n
-}
-
-func canonicalSplit(split string) string {
-	switch strings.ToLower(strings.TrimSpace(split)) {
-	case "train":
-		return Train
-	case "valid", "val", "validation":
-		return Valid
-	case "test":
-		return Test
-	}
-	return split
-}
-
-// PctDir turns a conflict pct ("0.5", "1", "1.0", "2pct") into its folder name
-// ("0.5pct", "1pct", ...).
-func PctDir(pct string) (string, error) {
-	p := strings.TrimSuffix(strings.TrimSpace(pct), "pct")
-	p = strings.TrimSuffix(p, "%")
-	v, err := strconv.ParseFloat(p, 64)
-	if err != nil || v <= 0 || v >= 100 {
-		return "", fmt.Errorf("conflict pct %q: %w (want e.g. 0.5, 1, 2, 5)", pct, ErrUnknown)
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64) + "pct", nil
 }

@@ -1,0 +1,158 @@
+package dataset
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// celebAColumns are the metadata columns the loader reads: the image, its split
+// code, the target (Blond_Hair) and the bias (Male).
+var celebAColumns = [4]string{"image_id", "split", "Blond_Hair", "Male"}
+
+// celebASource reads the metadata CSV and selects the rows of one split.
+func celebASource(root, split string) (*source, error) {
+	want, err := celebASplitCode(split)
+	if err != nil {
+		return nil, err
+	}
+	base := celebABase(root)
+	csvPath := filepath.Join(base, CelebACSV)
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return nil, fmt.Errorf("dataset celeba: metadata %s: %w", csvPath, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("dataset celeba: metadata %s: %w", csvPath, err)
+	}
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	col, err := celebAHeader(r)
+	if err != nil {
+		return nil, fmt.Errorf("dataset celeba: metadata %s: %w", csvPath, err)
+	}
+	imgDir := filepath.Join(base, CelebAImageDir)
+	src := &source{dir: imgDir, cachePath: filepath.Join(base, ".dcwp-cache-"+split+".bin"),
+		keyExtra: fmt.Sprintf("csv %s %d %d", csvPath, st.Size(), st.ModTime().UnixNano())}
+	if err := src.readCelebARows(r, csvPath, col, want); err != nil {
+		return nil, err
+	}
+	if len(src.paths) == 0 {
+		return nil, fmt.Errorf("dataset celeba: metadata %s: no rows with split=%d (%s): %w", csvPath, want, split, ErrNoImages)
+	}
+	return src, nil
+}
+
+// celebASplitCode is the metadata's code of a split.
+func celebASplitCode(split string) (int, error) {
+	switch split {
+	case Train:
+		return 0, nil
+	case Valid:
+		return 1, nil
+	case Test:
+		return 2, nil
+	default:
+		return 0, fmt.Errorf("dataset celeba: split %q: %w (want train, valid or test)", split, ErrUnknown)
+	}
+}
+
+// celebAHeader reads the header and returns the index of each of celebAColumns.
+func celebAHeader(r *csv.Reader) ([4]int, error) {
+	var idx [4]int
+	header, err := r.Read()
+	if err != nil {
+		return idx, fmt.Errorf("header: %w: %w", ErrBadCSV, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	for k, n := range celebAColumns {
+		i, ok := col[n]
+		if !ok {
+			return idx, fmt.Errorf("missing column %q (have %s): %w", n, strings.Join(header, ","), ErrBadCSV)
+		}
+		idx[k] = i
+	}
+	return idx, nil
+}
+
+// readCelebARows adds the images of the rows whose split code is want. Every
+// row's integers are checked, the image and attributes only of the rows kept.
+func (src *source) readCelebARows(r *csv.Reader, csvPath string, col [4]int, want int) error {
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("dataset celeba: metadata %s: %w: %w", csvPath, ErrBadCSV, err)
+		}
+		v, err := celebAInts(rec, col)
+		if err == nil && v[0] == want {
+			err = src.addCelebA(field(rec, col[0]), v[1], v[2])
+		}
+		if err != nil {
+			return fmt.Errorf("dataset celeba: metadata %s line %d: %w", csvPath, line, err)
+		}
+	}
+}
+
+// celebAInts parses a row's split code, Blond_Hair and Male.
+func celebAInts(rec []string, col [4]int) ([3]int, error) {
+	var v [3]int
+	for k := 1; k < 4; k++ {
+		if col[k] >= len(rec) {
+			return v, fmt.Errorf("no %s value: %w", celebAColumns[k], ErrBadCSV)
+		}
+		x, err := strconv.ParseFloat(strings.TrimSpace(rec[col[k]]), 64)
+		if err != nil || x != float64(int(x)) {
+			return v, fmt.Errorf("%s=%q is not an integer: %w", celebAColumns[k], rec[col[k]], ErrBadCSV)
+		}
+		v[k-1] = int(x)
+	}
+	return v, nil
+}
+
+// field is rec[i], or "" when the row is too short to have it.
+func field(rec []string, i int) string {
+	if i < len(rec) {
+		return rec[i]
+	}
+	return ""
+}
+
+// addCelebA adds the image of one row.
+func (src *source) addCelebA(id string, blond, male int) error {
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return fmt.Errorf("empty image_id: %w", ErrBadCSV)
+	}
+	lab, bia := attr01(blond), attr01(male)
+	if lab < 0 || bia < 0 {
+		return fmt.Errorf("Blond_Hair=%d Male=%d, want 0/1 (or -1/1): %w", blond, male, ErrBadCSV)
+	}
+	src.paths = append(src.paths, filepath.Join(src.dir, id))
+	src.labels = append(src.labels, int32(lab))
+	src.bias = append(src.bias, int32(bia))
+	return nil
+}
+
+// attr01 maps an attribute to 0/1 (the CSV may use -1 for "no"); -1 means invalid.
+func attr01(v int) int {
+	switch v {
+	case 0, -1:
+		return 0
+	case 1:
+		return 1
+	default:
+		return -1
+	}
+}
