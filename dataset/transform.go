@@ -127,6 +127,8 @@ func (s *Split) keepsPixels(train bool) bool {
 		(!train && (s.Dataset == CIFAR10C || (s.Dataset == BFFHQ && s.H == 128 && s.W == 128)))
 }
 
+// transform writes sample i, transformed, into out. A dataset it has no case
+// for is a programming error (TestEveryTransform covers each known one) and panics.
 func (s *Split) transform(out []float32, i int, train bool, r *rand.Rand) {
 	img := s.Image(i)
 	if s.keepsPixels(train) {
@@ -158,6 +160,8 @@ func (s *Split) transform(out []float32, i int, train bool, r *rand.Rand) {
 		top := roundHalfEven(float64(rh-224) / 2)
 		left := roundHalfEven(float64(rw-224) / 2)
 		cropToFloat(out, res, s.C, rh, rw, top, left, 224, 224)
+	default: // a dataset without a transform here would silently yield zeros
+		panic(fmt.Sprintf("dataset: no transform for dataset %q (train=%v)", s.Dataset, train))
 	}
 }
 
