@@ -21,6 +21,30 @@ test: setup
     go vet ./...
     go test -count=1 -timeout 40m ./...
 
+# the daily loop: tests of the packages that do not need libtorch
+test-fast: setup
+    go test -count=1 $(bash tools/packages.sh pure)
+
+# the tests that need libtorch (the engine, the trainer, the benchmarks' own tests)
+test-torch: setup
+    go test -count=1 -timeout 40m $(bash tools/packages.sh torch)
+
+# rewrite the exported graphs' golden files from the current exporter; review the diff
+golden:
+    go test ./exporter -run TestGolden -update
+    git status --short -- exporter/testdata
+
+# gofmt, go vet and staticcheck (from the Go module proxy)
+lint:
+    @test -z "$(gofmt -l $(git ls-files '*.go'))" || { gofmt -l $(git ls-files '*.go'); echo "gofmt: the files above need formatting"; exit 1; }
+    go vet ./...
+    go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+# regenerate the ONNX protobuf code (onnx/onnxpb) with Debian's protoc and protoc-gen-go
+generate:
+    bash tools/setup.sh protoc
+    PATH="$PWD/build/tools/bin:$PATH" go generate ./onnx/onnxpb
+
 # Colored MNIST, all four conflict shares, test and valid splits
 data-cmnist: setup
     build/bin/dcwp-train data cmnist --out {{data}}

@@ -68,7 +68,20 @@ func (t Tensor) view() (safetensors.TensorView, error) {
 
 // ReadFile loads a safetensors file holding F32 and U8 tensors.
 func ReadFile(path string) (map[string]Tensor, map[string]string, error) {
-	b, st, err := readSafetensors(path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	ts, meta, err := Decode(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ts, meta, nil
+}
+
+// Decode parses safetensors bytes holding F32 and U8 tensors.
+func Decode(b []byte) (map[string]Tensor, map[string]string, error) {
+	st, err := deserialize(b)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,13 +89,13 @@ func ReadFile(path string) (map[string]Tensor, map[string]string, error) {
 	for _, nt := range st.Tensors() {
 		t, err := fromView(nt.TensorView)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: tensor %s: %w", path, nt.Name, err)
+			return nil, nil, fmt.Errorf("tensor %s: %w", nt.Name, err)
 		}
 		out[nt.Name] = t
 	}
 	_, md, err := safetensors.ReadMetadata(b)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, err
 	}
 	return out, md.Metadata(), nil
 }
@@ -115,11 +128,19 @@ func readSafetensors(path string) ([]byte, safetensors.SafeTensors, error) {
 	if err != nil {
 		return nil, safetensors.SafeTensors{}, err
 	}
-	st, err := safetensors.Deserialize(b)
+	st, err := deserialize(b)
 	if err != nil {
-		return nil, st, fmt.Errorf("%s: not a valid safetensors file: %w", path, err)
+		return nil, st, fmt.Errorf("%s: %w", path, err)
 	}
 	return b, st, nil
+}
+
+func deserialize(b []byte) (safetensors.SafeTensors, error) {
+	st, err := safetensors.Deserialize(b)
+	if err != nil {
+		return st, fmt.Errorf("not a valid safetensors file: %w", err)
+	}
+	return st, nil
 }
 
 func fromView(v safetensors.TensorView) (Tensor, error) {

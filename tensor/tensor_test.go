@@ -66,3 +66,36 @@ func TestReadWeights(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// FuzzDecode feeds arbitrary bytes to the safetensors reader every run file and
+// checkpoint goes through: it must return an error or tensors whose data fill
+// their shapes, never panic.
+func FuzzDecode(f *testing.F) {
+	for _, ts := range []map[string]Tensor{
+		{"w": F32([]float32{1, 2, 3, 4, 5, 6}, 2, 3), "m": U8([]uint8{1, 0, 1}, 3)},
+		{"scalar": F32([]float32{7}, 1)},
+	} {
+		path := filepath.Join(f.TempDir(), "seed.safetensors")
+		if err := WriteFile(path, ts, map[string]string{"role": "vanilla"}); err != nil {
+			f.Fatal(err)
+		}
+		seed, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(seed)
+	}
+	f.Add([]byte{})
+	f.Add([]byte("\x08\x00\x00\x00\x00\x00\x00\x00{}      "))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ts, _, err := Decode(data)
+		if err != nil {
+			return
+		}
+		for name, tn := range ts {
+			if n := len(tn.F32) + len(tn.U8); n != tn.Numel() {
+				t.Fatalf("tensor %s: %d values for shape %v", name, n, tn.Shape)
+			}
+		}
+	})
+}

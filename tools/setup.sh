@@ -68,6 +68,19 @@ mnist_step() {
 
 shim_step() { bash tools/build-shim.sh; }
 
+# Only `just generate` needs these: the ONNX protobuf code is committed.
+PROTOC_GEN_GO=google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+protoc_step() {
+	if ! command -v protoc >/dev/null; then
+		local s
+		s=$(need_root protobuf-compiler)
+		say "protoc: installing Debian protobuf-compiler"
+		DEBIAN_FRONTEND=noninteractive $s apt-get install -y -qq protobuf-compiler >/dev/null
+	fi
+	GOBIN="$ROOT/build/tools/bin" go install "$PROTOC_GEN_GO"
+	say "protoc $(protoc --version | cut -d' ' -f2), $PROTOC_GEN_GO in build/tools/bin"
+}
+
 build_step() {
 	mkdir -p build/bin
 	go build -o build/bin/ ./cmd/...
