@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dcwp-go/dcwp/dataset"
+	"github.com/dcwp-go/dcwp/onnx/ort"
 )
 
 // BenchOptions configures BenchORT.
@@ -16,7 +17,7 @@ type BenchOptions struct {
 	Runs    int            // timed runs per model and batch size (default 50)
 	Warmup  int            // untimed runs before each timing (default 5)
 	Seed    uint64         // picks the samples / random values
-	Session SessionOptions
+	Session ort.Options
 }
 
 // BenchResult is the runtime speed of one model at one batch size.

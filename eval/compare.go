@@ -13,6 +13,7 @@ import (
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/onnx"
+	"github.com/dcwp-go/dcwp/onnx/ort"
 )
 
 // CompareOptions configures Compare.
@@ -33,7 +34,7 @@ type CompareOptions struct {
 	// fail the comparison (dense vs compact exports).
 	AllowStructureChange bool
 
-	Session SessionOptions
+	Session ort.Options
 }
 
 // OutputDiff compares one output of the two models over all inputs.

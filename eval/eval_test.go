@@ -28,7 +28,7 @@ func TestEvaluateKnownAccuracy(t *testing.T) {
 		{"fixed batch 5, padded last batch", fixed, []int{64}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r, err := Evaluate(Options{Model: c.model, Dataset: "cmnist", Data: root, Split: "test", Batches: c.batches, Session: SessionOptions{Threads: 1}})
+			r, err := Evaluate(Options{Model: c.model, Dataset: "cmnist", Data: root, Split: "test", Batches: c.batches, Session: ort.Options{Threads: 1}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +85,7 @@ func TestPredict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := OpenSession(model, SessionOptions{})
+	s, err := OpenSession(model, ort.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,12 +175,12 @@ func TestBadInputs(t *testing.T) {
 		{"empty file", Options{Model: empty, Dataset: "cmnist", Data: root}, ErrModel, empty, "empty"},
 		{"input shape does not fit", Options{Model: wide, Dataset: "cmnist", Data: root}, ErrShape, wide, "[N,3,5,5]"},
 		{"class count does not fit", Options{Model: classes, Dataset: "cmnist", Data: root}, ErrShape, classes, "7 classes"},
-		{"missing ONNX Runtime", Options{Model: good, Dataset: "cmnist", Data: root, Session: SessionOptions{ORTLib: noLib}}, ErrORTLib, noLib, "does not exist"},
+		{"missing ONNX Runtime", Options{Model: good, Dataset: "cmnist", Data: root, Session: ort.Options{Lib: noLib}}, ErrORTLib, noLib, "does not exist"},
 		{"missing data folder", Options{Model: good, Dataset: "cmnist", Data: noData}, ErrData, noData, "does not exist"},
 		{"missing split folder", Options{Model: good, Dataset: "cmnist", Data: root, Split: "valid", Pct: "1"}, ErrData, filepath.Join(root, "cmnist", "1pct", "valid"), "no such file"},
 		{"unknown dataset", Options{Model: good, Dataset: "mnist9", Data: root}, ErrUsage, "mnist9", "unknown"},
 		{"bad batch", Options{Model: good, Dataset: "cmnist", Data: root, Batches: []int{0}}, ErrUsage, "batch size 0", ""},
-		{"bad provider", Options{Model: good, Dataset: "cmnist", Data: root, Session: SessionOptions{Provider: "tpu"}}, ErrUsage, "tpu", ""},
+		{"bad provider", Options{Model: good, Dataset: "cmnist", Data: root, Session: ort.Options{Provider: "tpu"}}, ErrUsage, "tpu", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -208,10 +208,10 @@ func TestCUDAProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gpu, _ := GPUPresent()
+	gpu, _ := ort.GPUPresent()
 	_, perr := os.Stat(filepath.Join(filepath.Dir(lib), "libonnxruntime_providers_cuda.so"))
 	cudaLib := perr == nil
-	r, err := Evaluate(Options{Model: model, Dataset: "cmnist", Data: root, Session: SessionOptions{Provider: "cuda"}})
+	r, err := Evaluate(Options{Model: model, Dataset: "cmnist", Data: root, Session: ort.Options{Provider: "cuda"}})
 	if gpu && cudaLib {
 		if err != nil {
 			t.Fatalf("GPU and CUDA runtime present, but: %v", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/metrics"
+	"github.com/dcwp-go/dcwp/onnx/ort"
 )
 
 // Options configures Evaluate.
@@ -30,7 +31,7 @@ type Options struct {
 	BenchSamples int // cap on samples per extra batch size; 0 = the whole split
 	Warmup       int // untimed runs before timing each batch size (default 1; <0 for none)
 
-	Session SessionOptions // provider, runtime library, threads
+	Session ort.Options // provider, runtime library, threads
 
 	// Progress, if set, is told about each batch: stage is "batch N".
 	Progress func(stage string, done, total int)
@@ -112,7 +113,7 @@ func Evaluate(o Options) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{Model: o.Model, Dataset: split.Dataset, Pct: split.Pct, Split: split.Name,
-		InputShape: s.Input.Shape, Provider: s.Provider, ORTVersion: ORTVersion(), ORTLib: s.Lib,
+		InputShape: s.Input.Shape, Provider: s.Provider, ORTVersion: ort.Version(), ORTLib: s.Lib,
 		Threads: o.Session.Threads}
 	if split.Name == dataset.Test {
 		r.Pct = ""

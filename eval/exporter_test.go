@@ -8,6 +8,7 @@ import (
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/exporter"
 	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/onnx/ort"
 )
 
 // exports writes the dense, sparse and compact exports of a pruned fixture
@@ -87,7 +88,7 @@ func TestExporterForms(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				s, _ := OpenSession(files[f], SessionOptions{})
+				s, _ := OpenSession(files[f], ort.Options{})
 				p, _, err := Predict(s, split, 20)
 				s.Close()
 				if err != nil {

@@ -4,22 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/onnx/onnxpb"
 	"github.com/dcwp-go/dcwp/onnx/ort"
-	ortgo "github.com/yalue/onnxruntime_go"
 )
-
-// SessionOptions configures an ONNX Runtime session.
-type SessionOptions struct {
-	Provider string // ProviderCPU (default, "") or ProviderCUDA
-	ORTLib   string // ONNX Runtime library; "" resolves it with ortgo.FindLib
-	Threads  int    // intra-op threads; 0 leaves the runtime's default
-	DeviceID int    // CUDA device
-}
 
 // IO describes a graph input or output: name and dimensions, -1 for a
 // symbolic (dynamic) dimension.
@@ -28,7 +17,9 @@ type IO struct {
 	Shape []int64 `json:"shape"`
 }
 
-// Session is an ONNX Runtime session over a single-input float32 model.
+// Session is an ONNX Runtime session (onnx/ort) over a classifier read from a file: one
+// float32 image input, logits first among the outputs. It adds what evaluation needs to know
+// about the graph.
 type Session struct {
 	Model    string // file the model came from
 	Provider string // provider the session runs on
@@ -37,7 +28,7 @@ type Session struct {
 	Outputs  []IO
 	Graph    *onnxpb.ModelProto // the parsed model
 	Summary  *onnx.Summary      // its structure and parameter counts
-	sess     *ortgo.DynamicAdvancedSession
+	rt       *ort.Session
 }
 
 // ReadModel reads and parses an ONNX file, with errors that name the file and
@@ -96,17 +87,10 @@ func graphIO(m *onnxpb.ModelProto) (ins, outs []IO, inTypes []int32) {
 	return ins, outs, inTypes
 }
 
-// OpenSession loads an ONNX model into ONNX Runtime (loading the runtime
-// itself on first use). The model must have exactly one float32 input.
-// Errors name the model file and wrap ErrModel, ErrORTLib or ErrProvider.
-func OpenSession(model string, o SessionOptions) (*Session, error) {
-	prov := strings.ToLower(strings.TrimSpace(o.Provider))
-	if prov == "" {
-		prov = ProviderCPU
-	}
-	if prov != ProviderCPU && prov != ProviderCUDA {
-		return nil, fmt.Errorf("%w: --provider %q (want cpu or cuda)", ErrUsage, o.Provider)
-	}
+// OpenSession reads a classifier's ONNX file and opens it in ONNX Runtime (loading the
+// runtime itself on first use). The model must have exactly one float32 input. Errors name
+// the model file and wrap ErrModel, ErrUsage, ErrORTLib or ErrProvider.
+func OpenSession(model string, o ort.Options) (*Session, error) {
 	m, data, err := ReadModel(model)
 	if err != nil {
 		return nil, err
@@ -123,64 +107,23 @@ func OpenSession(model string, o SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: model %s: %v", ErrModel, model, err)
 	}
-	lib, err := ort.Init(o.ORTLib)
-	if err != nil {
-		return nil, err
-	}
-	so, err := ort.SessionOptions(o.Threads)
-	if err != nil {
-		return nil, fmt.Errorf("%w: --threads %d: %v", ErrUsage, o.Threads, err)
-	}
-	defer so.Destroy()
-	if prov == ProviderCUDA {
-		if err := appendCUDA(so, lib, o.DeviceID); err != nil {
-			return nil, err
-		}
-	}
 	names := make([]string, len(outs))
 	for i, v := range outs {
 		names[i] = v.Name
 	}
-	s, err := ortgo.NewDynamicAdvancedSessionWithONNXData(data, []string{ins[0].Name}, names, so)
+	rt, err := ort.Open(data, ins[0].Name, names, o)
 	if err != nil {
-		if prov == ProviderCUDA {
-			return nil, cudaError(lib, err)
-		}
-		return nil, fmt.Errorf("%w: ONNX Runtime cannot load model %s: %v", ErrModel, model, err)
+		return nil, fmt.Errorf("model %s: %w", model, err)
 	}
-	return &Session{Model: model, Provider: prov, Lib: lib, Input: ins[0], Outputs: outs, Graph: m, Summary: sum, sess: s}, nil
-}
-
-func appendCUDA(so *ortgo.SessionOptions, lib string, device int) error {
-	// Check the two prerequisites first so the message is the same whichever
-	// the runtime would trip over first.
-	gpu, _ := GPUPresent()
-	_, perr := os.Stat(filepath.Join(filepath.Dir(lib), cudaProviderLib))
-	if !gpu || perr != nil {
-		return cudaError(lib, nil)
-	}
-	co, err := ortgo.NewCUDAProviderOptions()
-	if err != nil {
-		return cudaError(lib, err)
-	}
-	defer co.Destroy()
-	if err := co.Update(map[string]string{"device_id": fmt.Sprint(device)}); err != nil {
-		return cudaError(lib, err)
-	}
-	if err := so.AppendExecutionProviderCUDA(co); err != nil {
-		return cudaError(lib, err)
-	}
-	return nil
+	return &Session{Model: model, Provider: rt.Provider, Lib: rt.Lib, Input: ins[0], Outputs: outs, Graph: m, Summary: sum, rt: rt}, nil
 }
 
 // Close releases the runtime session.
 func (s *Session) Close() error {
-	if s == nil || s.sess == nil {
+	if s == nil {
 		return nil
 	}
-	err := s.sess.Destroy()
-	s.sess = nil
-	return err
+	return s.rt.Close()
 }
 
 // FixedBatch is the batch size the graph's input requires, or 0 when the
@@ -192,39 +135,13 @@ func (s *Session) FixedBatch() int {
 	return 0
 }
 
-// Output is one output tensor of a run.
-type Output struct {
-	Name  string
-	Shape []int64
-	Data  []float32 // nil for a non-float32 output
-}
-
 // RunAll runs the model on x (laid out as shape) and returns every output.
-func (s *Session) RunAll(x []float32, shape []int64) ([]Output, error) {
-	if s.sess == nil {
-		return nil, errors.New("eval: session is closed")
-	}
-	in, err := ortgo.NewTensor(ortgo.NewShape(shape...), x)
+func (s *Session) RunAll(x []float32, shape []int64) ([]ort.Output, error) {
+	outs, err := s.rt.RunAll(x, shape)
 	if err != nil {
-		return nil, fmt.Errorf("model %s: input tensor %v: %w", s.Model, shape, err)
+		return nil, fmt.Errorf("model %s: %w", s.Model, err)
 	}
-	defer in.Destroy()
-	outs := make([]ortgo.Value, len(s.Outputs))
-	if err := s.sess.Run([]ortgo.Value{in}, outs); err != nil {
-		return nil, fmt.Errorf("model %s: run on input %v: %w", s.Model, shape, err)
-	}
-	res := make([]Output, len(outs))
-	for i, v := range outs {
-		if v == nil {
-			continue
-		}
-		res[i] = Output{Name: s.Outputs[i].Name, Shape: []int64(v.GetShape())}
-		if t, ok := v.(*ortgo.Tensor[float32]); ok {
-			res[i].Data = append([]float32(nil), t.GetData()...)
-		}
-		v.Destroy()
-	}
-	return res, nil
+	return outs, nil
 }
 
 // Run runs the model on x and returns its first output, which must be a

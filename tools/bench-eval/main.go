@@ -23,6 +23,7 @@ import (
 	"github.com/dcwp-go/dcwp/exporter"
 	"github.com/dcwp-go/dcwp/exporter/fixture"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/onnx/ort"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -101,7 +102,7 @@ func run(dense, sparse, compact, runDir, archName string, keep, deadRows float64
 			continue
 		}
 		res, err := eval.BenchORT(eval.BenchOptions{Models: []string{files[f]}, Split: split, Batches: bs, Runs: runs,
-			Session: eval.SessionOptions{Provider: provider, Threads: threads}})
+			Session: ort.Options{Provider: provider, Threads: threads}})
 		if err != nil {
 			return err
 		}
@@ -116,7 +117,7 @@ func run(dense, sparse, compact, runDir, archName string, keep, deadRows float64
 		}
 		rows = append(rows, er...)
 	}
-	fmt.Printf("ONNX Runtime %s, provider %s, threads %d (0 = default)\n", eval.ORTVersion(), provider, threads)
+	fmt.Printf("ONNX Runtime %s, provider %s, threads %d (0 = default)\n", ort.Version(), provider, threads)
 	fmt.Printf("%-8s %12s %12s %6s %10s %10s %12s\n", "format", "params", "non-zero", "batch", "p50 ms", "p95 ms", "samples/s")
 	for _, r := range rows {
 		fmt.Printf("%-8s %12d %12d %6d %10.3f %10.3f %12.1f\n", r.Format, r.ParamsTotal, r.ParamsNonzero, r.Batch, r.LatencyMsP50, r.LatencyMsP95, r.ThroughputSPS)
