@@ -4,8 +4,9 @@
 // `dcwp-eval compare` diffs two exports (structure and outputs) for CI, and
 // `dcwp-eval bench` times ONNX Runtime on several exports.
 //
-// Exit codes: 0 success; 1 compare found differences; 2 bad input (flags,
-// files, data, runtime library, provider); 3 any other failure.
+// Exit codes (internal/exit): 0 success; 1 failure, including compare finding
+// differences; 2 bad input (flags, files, data, runtime library, provider);
+// 70 internal error (a bug).
 package main
 
 import (
@@ -20,73 +21,33 @@ import (
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/eval"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/internal/exit"
+	"github.com/dcwp-go/dcwp/internal/progress"
+	"github.com/dcwp-go/dcwp/onnx/ort"
 	"github.com/dcwp-go/dcwp/version"
-	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 )
 
-// Exit codes.
-const (
-	exitOK      = 0
-	exitDiffers = 1
-	exitInput   = 2
-	exitFailure = 3
-)
-
-// errDiffers marks a compare that ran and found differences.
+// errDiffers marks a compare that ran and found differences (exit.Failure).
 var errDiffers = errors.New("models differ")
+
+// badInput lists the errors that are the caller's input, not a failure: exit.Usage.
+func badInput() []error {
+	return []error{eval.ErrUsage, eval.ErrModel, eval.ErrData, eval.ErrShape, eval.ErrORTLib, eval.ErrProvider}
+}
 
 func main() {
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
-	err := app.Run(args)
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "dcwp-eval: %v\n", err)
-	return exitCode(err)
+	return exit.Run(newApp(stdout, stderr), args, stderr, badInput()...)
 }
-
-func exitCode(err error) int {
-	var usage usageError
-	switch {
-	case errors.Is(err, errDiffers):
-		return exitDiffers
-	case errors.As(err, &usage),
-		errors.Is(err, eval.ErrUsage), errors.Is(err, eval.ErrModel), errors.Is(err, eval.ErrData),
-		errors.Is(err, eval.ErrShape), errors.Is(err, eval.ErrORTLib), errors.Is(err, eval.ErrProvider):
-		return exitInput
-	case isFlagError(err):
-		return exitInput
-	}
-	return exitFailure
-}
-
-// urfave/cli reports flag parsing problems as plain errors; recognise them.
-func isFlagError(err error) bool {
-	m := err.Error()
-	for _, s := range []string{"flag provided but not defined", "invalid value", "flag needs an argument", "Required flag", "No help topic"} {
-		if strings.Contains(m, s) {
-			return true
-		}
-	}
-	return false
-}
-
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
 func runtimeFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "provider", Value: "cpu", Usage: "execution provider: cpu or cuda"},
-		&cli.StringFlag{Name: "ort-lib", EnvVars: []string{eval.EnvORTLib}, Usage: "ONNX Runtime shared library (default: " + eval.ORTLibRel + " found next to the executable or above the working directory)"},
+		&cli.StringFlag{Name: "ort-lib", EnvVars: []string{ort.LibEnv}, Usage: "ONNX Runtime shared library (default: " + ort.LibRel + " found next to the executable or above the working directory)"},
 		&cli.IntFlag{Name: "threads", Usage: "intra-op threads (0: ONNX Runtime's default, one per core)"},
 		&cli.IntFlag{Name: "device", Usage: "CUDA device id (with --provider cuda)"},
 	}
@@ -105,8 +66,8 @@ func dataFlags(required bool) []cli.Flag {
 	}
 }
 
-func sessionOptions(c *cli.Context) eval.SessionOptions {
-	return eval.SessionOptions{Provider: c.String("provider"), ORTLib: c.String("ort-lib"), Threads: c.Int("threads"), DeviceID: c.Int("device")}
+func sessionOptions(c *cli.Context) ort.Options {
+	return ort.Options{Provider: c.String("provider"), Lib: c.String("ort-lib"), Threads: c.Int("threads"), DeviceID: c.Int("device")}
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
@@ -161,14 +122,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"   dcwp-eval --model model.onnx --dataset cmnist --data DIR [--split test] [--batch 256,1,64] [--json report.json]\n" +
 			"   dcwp-eval compare --baseline dense.onnx --candidate compact.onnx [--data DIR --dataset cmnist] [--allow-structure-change]\n" +
 			"   dcwp-eval bench --model dense.onnx --model compact.onnx [--batch 1,64,256]\n\n" +
-			"Exit codes: 0 success, 1 compare found differences, 2 bad input (flags, files, data, runtime library,\n" +
-			"provider), 3 other failure.",
-		Flags:          evalFlags,
-		Writer:         stdout,
-		ErrWriter:      stderr,
-		ExitErrHandler: func(*cli.Context, error) {}, // run() maps errors to exit codes
+			"Exit codes: 0 success, 1 failure (compare: the models differ), 2 bad input (flags, files, data,\n" +
+			"runtime library, provider), 70 internal error.",
+		Flags:     evalFlags,
+		Writer:    stdout,
+		ErrWriter: stderr,
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usagef("%v (see --help)", err)
+			return exit.Usagef("%w (see --help)", err)
 		},
 		HideHelpCommand: true,
 		Action:          evalAction,
@@ -179,7 +139,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				UsageText: "dcwp-eval compare --baseline a.onnx --candidate b.onnx [--dataset cmnist --data DIR --split test --samples 256] [--atol 1e-4 --rtol 1e-3] [--allow-structure-change] [--json FILE]",
 				Flags:     compareFlags,
 				OnUsageError: func(c *cli.Context, err error, _ bool) error {
-					return usagef("compare: %v (see dcwp-eval compare --help)", err)
+					return exit.Usagef("compare: %w (see dcwp-eval compare --help)", err)
 				},
 				Action: compareAction,
 			},
@@ -189,7 +149,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				UsageText: "dcwp-eval bench --model dense.onnx [--model compact.onnx] [--dataset cmnist --data DIR] [--batch 1,64,256] [--runs 50] [--threads N] [--json FILE]",
 				Flags:     benchFlags,
 				OnUsageError: func(c *cli.Context, err error, _ bool) error {
-					return usagef("bench: %v (see dcwp-eval bench --help)", err)
+					return exit.Usagef("bench: %w (see dcwp-eval bench --help)", err)
 				},
 				Action: benchAction,
 			},
@@ -206,19 +166,19 @@ func parseBatches(s string) ([]int, error) {
 		}
 		v, err := strconv.Atoi(f)
 		if err != nil || v <= 0 {
-			return nil, usagef("--batch %q: %q is not a positive integer", s, f)
+			return nil, exit.Usagef("--batch %q: %q is not a positive integer", s, f)
 		}
 		out = append(out, v)
 	}
 	if len(out) == 0 {
-		return nil, usagef("--batch %q: no batch size", s)
+		return nil, exit.Usagef("--batch %q: no batch size", s)
 	}
 	return out, nil
 }
 
 func noArgs(c *cli.Context) error {
 	if c.NArg() > 0 {
-		return usagef("unexpected argument %q (see --help)", c.Args().First())
+		return exit.Usagef("unexpected argument %q (see --help)", c.Args().First())
 	}
 	return nil
 }
@@ -228,10 +188,10 @@ func evalAction(c *cli.Context) error {
 		return err
 	}
 	if c.String("model") == "" {
-		return usagef("--model is required (see --help)")
+		return exit.Usagef("--model is required (see --help)")
 	}
 	if c.String("dataset") == "" || c.String("data") == "" {
-		return usagef("--dataset and --data are required (see --help)")
+		return exit.Usagef("--dataset and --data are required (see --help)")
 	}
 	batches, err := parseBatches(c.String("batch"))
 	if err != nil {
@@ -241,9 +201,9 @@ func evalAction(c *cli.Context) error {
 	prog := newProgress(stderr, c.Bool("quiet"))
 	r, err := eval.Evaluate(eval.Options{
 		Model: c.String("model"), Dataset: c.String("dataset"), Data: c.String("data"), Pct: c.String("pct"), Split: c.String("split"),
-		Batches: batches, BenchSamples: c.Int("bench-samples"), Session: sessionOptions(c), Progress: prog.update,
+		Batches: batches, BenchSamples: c.Int("bench-samples"), Session: sessionOptions(c), Progress: prog.Update,
 	})
-	prog.finish()
+	prog.Finish()
 	if err != nil {
 		return err
 	}
@@ -262,13 +222,13 @@ func compareAction(c *cli.Context) error {
 		return err
 	}
 	if c.String("baseline") == "" || c.String("candidate") == "" {
-		return usagef("compare: --baseline and --candidate are required (see dcwp-eval compare --help)")
+		return exit.Usagef("compare: --baseline and --candidate are required (see dcwp-eval compare --help)")
 	}
 	if (c.String("data") == "") != (c.String("dataset") == "") {
-		return usagef("compare: give --dataset and --data together, or neither for random inputs")
+		return exit.Usagef("compare: give --dataset and --data together, or neither for random inputs")
 	}
 	if c.Float64("atol") < 0 || c.Float64("rtol") < 0 || (c.Float64("atol") == 0 && c.Float64("rtol") == 0) {
-		return usagef("compare: --atol %g / --rtol %g: want non-negative tolerances, not both 0", c.Float64("atol"), c.Float64("rtol"))
+		return exit.Usagef("compare: --atol %g / --rtol %g: want non-negative tolerances, not both 0", c.Float64("atol"), c.Float64("rtol"))
 	}
 	r, err := eval.Compare(eval.CompareOptions{
 		Baseline: c.String("baseline"), Candidate: c.String("candidate"),
@@ -297,10 +257,10 @@ func benchAction(c *cli.Context) error {
 	}
 	models := c.StringSlice("model")
 	if len(models) == 0 {
-		return usagef("bench: at least one --model is required (see dcwp-eval bench --help)")
+		return exit.Usagef("bench: at least one --model is required (see dcwp-eval bench --help)")
 	}
 	if (c.String("data") == "") != (c.String("dataset") == "") {
-		return usagef("bench: give --dataset and --data together, or neither for random inputs")
+		return exit.Usagef("bench: give --dataset and --data together, or neither for random inputs")
 	}
 	batches, err := parseBatches(c.String("batch"))
 	if err != nil {
@@ -318,7 +278,7 @@ func benchAction(c *cli.Context) error {
 		return err
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "ONNX Runtime %s, provider %s, threads %s\n", eval.ORTVersion(), res[0].Provider, eval.ThreadsString(c.Int("threads")))
+	fmt.Fprintf(w, "ONNX Runtime %s, provider %s, threads %s\n", ort.Version(), res[0].Provider, eval.ThreadsString(c.Int("threads")))
 	fmt.Fprintf(w, "%-40s %12s %7s %6s %10s %10s %14s\n", "model", "non-zero", "batch", "runs", "p50 ms", "p95 ms", "samples/s")
 	for _, r := range res {
 		fmt.Fprintf(w, "%-40s %12d %7d %6d %10.3f %10.3f %14.1f\n", r.Model, r.ParamsNonzero, r.Batch, r.Runs, r.LatencyMsP50, r.LatencyMsP95, r.ThroughputSPS)
@@ -329,53 +289,12 @@ func benchAction(c *cli.Context) error {
 	return nil
 }
 
-// progress shows a bar on a terminal and plain lines (about every 10 %) otherwise.
-type progress struct {
-	w     io.Writer
-	tty   bool
-	quiet bool
-	stage string
-	bar   *progressbar.ProgressBar
-	last  int
-	start time.Time
-}
-
-func newProgress(w io.Writer, quiet bool) *progress {
-	p := &progress{w: w, quiet: quiet}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.tty = true
+// newProgress shows each batch size's pass over the split: a bar on a terminal, else a line
+// at every 10 % of a pass that takes more than 2 s, and one at its end.
+func newProgress(w io.Writer, quiet bool) *progress.Staged {
+	mode := progress.Auto
+	if quiet {
+		mode = progress.Quiet
 	}
-	return p
-}
-
-func (p *progress) update(stage string, done, total int) {
-	if p.quiet {
-		return
-	}
-	if stage != p.stage {
-		p.finish()
-		p.stage, p.last, p.start = stage, -1, time.Now()
-		if p.tty {
-			p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(stage),
-				progressbar.OptionShowCount(), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(),
-				progressbar.OptionSetWidth(30))
-		}
-	}
-	if p.bar != nil {
-		p.bar.Set(done)
-		return
-	}
-	// Plain lines for logs: at 10 % steps, and only for runs long enough to matter.
-	step := 10 * done / max(total, 1)
-	if step != p.last && (done == total || time.Since(p.start) > 2*time.Second) {
-		p.last = step
-		fmt.Fprintf(p.w, "dcwp-eval: %s: %d/%d samples (%.0fs)\n", stage, done, total, time.Since(p.start).Seconds())
-	}
-}
-
-func (p *progress) finish() {
-	if p.bar != nil {
-		p.bar.Finish()
-		p.bar = nil
-	}
+	return progress.NewStaged(w, progress.Options{Name: "dcwp-eval: ", Unit: "samples", Mode: mode, Every: 0.1, Delay: 2 * time.Second})
 }

@@ -1,0 +1,107 @@
+package exit
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+var errRejected = errors.New("rejected input")
+
+func TestCode(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, OK},
+		{"plain error", errors.New("disk full"), Failure},
+		{"usage error", Usagef("--batch %q: not a number", "x"), Usage},
+		{"wrapped usage error", fmt.Errorf("compare: %w", AsUsage(errors.New("bad"))), Usage},
+		{"bad-input sentinel", fmt.Errorf("model m.onnx: %w", errRejected), Usage},
+		{"cli exit coder", cli.Exit("No help topic for 'x'", 3), Usage},
+		{"message that looks like a flag error", errors.New("flag provided but not defined: -x"), Failure},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Code(c.err, errRejected); got != c.want {
+				t.Errorf("Code(%v) = %d, want %d", c.err, got, c.want)
+			}
+		})
+	}
+	if AsUsage(nil) != nil {
+		t.Error("AsUsage(nil) is not nil")
+	}
+}
+
+// testApp fails as its action is told to by --do.
+func testApp() *cli.App {
+	return &cli.App{
+		Name:  "tool",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "do"}, &cli.IntFlag{Name: "n"}},
+		Action: func(c *cli.Context) error {
+			if err := Require(c, "do"); err != nil {
+				return err
+			}
+			switch c.String("do") {
+			case "fail":
+				return errors.New("could not write out.json")
+			case "reject":
+				return fmt.Errorf("data dir: %w", errRejected)
+			case "panic":
+				var m map[string]int
+				m["x"]++ // a real bug: assignment to a nil map
+			}
+			return nil
+		},
+		Commands: []*cli.Command{{Name: "sub", Action: func(*cli.Context) error { return nil }}},
+	}
+}
+
+func TestRun(t *testing.T) {
+	cases := []struct {
+		name   string
+		args   []string
+		want   int
+		stderr []string // substrings of stderr
+	}{
+		{"ok", []string{"--do", "nothing"}, OK, nil},
+		{"unknown flag", []string{"--frobnicate"}, Usage, []string{"tool: flag provided but not defined", "run 'tool --help'"}},
+		{"invalid value", []string{"--n", "x", "--do", "nothing"}, Usage, []string{"invalid value"}},
+		{"subcommand flag", []string{"sub", "--nope"}, Usage, []string{"nope"}},
+		{"unknown help topic", []string{"help", "nope"}, Usage, []string{"No help topic"}},
+		{"required flag", nil, Usage, []string{"--do is required"}},
+		{"failure", []string{"--do", "fail"}, Failure, []string{"tool: could not write out.json"}},
+		{"rejected input", []string{"--do", "reject"}, Usage, []string{"tool: data dir: rejected input"}},
+		{"panic", []string{"--do", "panic"}, Internal, []string{"tool: internal error, please report: assignment to entry in nil map", "exit_test.go"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stderr strings.Builder
+			app := testApp()
+			app.Writer = &strings.Builder{}
+			if got := Run(app, append([]string{"tool"}, c.args...), &stderr, errRejected); got != c.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", got, c.want, stderr.String())
+			}
+			for _, s := range c.stderr {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+// The codes are distinct: a crash, a rejected input and a failure can be told apart.
+func TestCodesDistinct(t *testing.T) {
+	seen := map[int]bool{}
+	for _, c := range []int{OK, Failure, Usage, Internal} {
+		if seen[c] {
+			t.Errorf("code %d used twice", c)
+		}
+		seen[c] = true
+	}
+}
