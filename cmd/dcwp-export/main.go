@@ -4,7 +4,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,22 +13,14 @@ import (
 
 	"github.com/dcwp-go/dcwp/exporter"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/version"
 	"github.com/urfave/cli/v2"
 )
 
-// Exit codes.
-const (
-	exitOK    = 0
-	exitError = 1 // the export failed (bad run directory, unwritable output, ...)
-	exitUsage = 2 // bad flags
-)
-
 func main() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) }
-
-type usageError struct{ error }
 
 func newApp(stdout io.Writer) *cli.App {
 	return &cli.App{
@@ -49,38 +40,24 @@ func newApp(stdout io.Writer) *cli.App {
 			"  compact  pruned neurons/channels removed, constant outputs folded into the next bias\n\n" +
 			"Prints the parameter count (total, non-zero, per layer) and the file size, and writes\n" +
 			"them as JSON to --params-json (default OUT.params.json). Output files are written\n" +
-			"atomically. Exit status: 0 success, 1 export failed, 2 bad usage.",
+			"atomically. Exit status: 0 success, 1 export failed, 2 bad usage, 70 internal error.",
 		HideHelpCommand: true,
 		Writer:          stdout,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "run", Usage: "run directory written by dcwp-train", Required: true},
-			&cli.StringFlag{Name: "out", Usage: "ONNX file to write", Required: true},
+			&cli.StringFlag{Name: "run", Usage: "run directory written by dcwp-train (required)"},
+			&cli.StringFlag{Name: "out", Usage: "ONNX file to write (required)"},
 			&cli.StringFlag{Name: "which", Value: rundir.DCWP, Usage: "network to export: vanilla or dcwp"},
 			&cli.StringFlag{Name: "format", Value: string(exporter.Dense), Usage: "dense, sparse or compact"},
 			&cli.IntFlag{Name: "opset", Value: exporter.DefaultOpset, Usage: fmt.Sprintf("ONNX opset, %d..%d", onnx.MinOpset, onnx.MaxOpset)},
 			&cli.StringFlag{Name: "params-json", Usage: "where to write the parameter counts as JSON (default OUT.params.json)"},
 		},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
-		Action:       action,
+		Action: action,
 	}
 }
 
-// run executes the command line and returns the exit status; errors go to stderr.
+// run executes the command line and returns the exit status (internal/exit); errors go to stderr.
 func run(args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout)
-	app.ErrWriter = stderr
-	app.ExitErrHandler = func(*cli.Context, error) {} // exit codes are decided here, not by cli
-	err := app.Run(args)
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "dcwp-export: %v\n", err)
-	var ue usageError
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "Required flag") || strings.HasPrefix(err.Error(), "flag provided but not defined") {
-		fmt.Fprintln(stderr, "run 'dcwp-export --help' for usage")
-		return exitUsage
-	}
-	return exitError
+	return exit.Run(newApp(stdout), args, stderr)
 }
 
 func checkOutDir(path, what string) error {
@@ -99,20 +76,23 @@ func checkOutDir(path, what string) error {
 }
 
 func action(c *cli.Context) error {
+	if err := exit.Require(c, "run", "out"); err != nil {
+		return err
+	}
 	if c.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", c.Args().Slice())}
+		return exit.Usagef("unexpected arguments %q", c.Args().Slice())
 	}
 	which := c.String("which")
 	if which != rundir.DCWP && which != rundir.Vanilla {
-		return usageError{fmt.Errorf("--which %q: want vanilla or dcwp", which)}
+		return exit.Usagef("--which %q: want vanilla or dcwp", which)
 	}
 	format, err := exporter.ParseFormat(c.String("format"))
 	if err != nil {
-		return usageError{fmt.Errorf("--format: %w", err)}
+		return exit.Usagef("--format: %w", err)
 	}
 	opset := c.Int("opset")
 	if opset < onnx.MinOpset || opset > onnx.MaxOpset {
-		return usageError{fmt.Errorf("--opset %d: want %d..%d", opset, onnx.MinOpset, onnx.MaxOpset)}
+		return exit.Usagef("--opset %d: want %d..%d", opset, onnx.MinOpset, onnx.MaxOpset)
 	}
 	out := c.String("out")
 	pj := c.String("params-json")

@@ -87,7 +87,9 @@ func TestExportErrors(t *testing.T) {
 		code  int
 		want  string
 	}{
-		{"no flags", func(run, o string) []string { return nil }, 2, `Required flags "run, out"`},
+		{"no flags", func(run, o string) []string { return nil }, 2, "--run, --out are required"},
+		{"no --out", func(run, o string) []string { return []string{"--run", run} }, 2, "--out is required"},
+		{"stray argument", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "extra"} }, 2, `unexpected arguments ["extra"]`},
 		{"unknown flag", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--bogus"} }, 2, "bogus"},
 		{"bad format", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--format", "zip"} }, 2, `unknown format "zip"`},
 		{"bad which", func(run, o string) []string {

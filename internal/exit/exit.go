@@ -68,15 +68,22 @@ func setUsageHooks(app *cli.App) {
 	walk(app.Commands)
 }
 
-// Require returns a UsageError naming the first of flags that is not set. Commands use it
+// Require returns a UsageError naming the flags that are not set, or nil. Commands use it
 // instead of cli's Required, whose error has no exported type to recognise.
 func Require(c *cli.Context, flags ...string) error {
+	var missing []string
 	for _, f := range flags {
 		if !c.IsSet(f) {
-			return Usagef("--%s is required", f)
+			missing = append(missing, "--"+f)
 		}
 	}
-	return nil
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return Usagef("%s is required", missing[0])
+	}
+	return Usagef("%s are required", strings.Join(missing, ", "))
 }
 
 // Code is err's exit code: OK for nil; Usage for a UsageError, an error wrapping one of

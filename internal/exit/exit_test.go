@@ -43,7 +43,7 @@ func testApp() *cli.App {
 		Name:  "tool",
 		Flags: []cli.Flag{&cli.StringFlag{Name: "do"}, &cli.IntFlag{Name: "n"}},
 		Action: func(c *cli.Context) error {
-			if err := Require(c, "do"); err != nil {
+			if err := Require(c, "do", "n"); err != nil {
 				return err
 			}
 			switch c.String("do") {
@@ -68,15 +68,16 @@ func TestRun(t *testing.T) {
 		want   int
 		stderr []string // substrings of stderr
 	}{
-		{"ok", []string{"--do", "nothing"}, OK, nil},
+		{"ok", []string{"--do", "nothing", "--n", "1"}, OK, nil},
 		{"unknown flag", []string{"--frobnicate"}, Usage, []string{"tool: flag provided but not defined", "run 'tool --help'"}},
 		{"invalid value", []string{"--n", "x", "--do", "nothing"}, Usage, []string{"invalid value"}},
+		{"required flag", []string{"--n", "1"}, Usage, []string{"tool: --do is required"}},
+		{"required flags", nil, Usage, []string{"tool: --do, --n are required"}},
 		{"subcommand flag", []string{"sub", "--nope"}, Usage, []string{"nope"}},
 		{"unknown help topic", []string{"help", "nope"}, Usage, []string{"No help topic"}},
-		{"required flag", nil, Usage, []string{"--do is required"}},
-		{"failure", []string{"--do", "fail"}, Failure, []string{"tool: could not write out.json"}},
-		{"rejected input", []string{"--do", "reject"}, Usage, []string{"tool: data dir: rejected input"}},
-		{"panic", []string{"--do", "panic"}, Internal, []string{"tool: internal error, please report: assignment to entry in nil map", "exit_test.go"}},
+		{"failure", []string{"--n", "1", "--do", "fail"}, Failure, []string{"tool: could not write out.json"}},
+		{"rejected input", []string{"--n", "1", "--do", "reject"}, Usage, []string{"tool: data dir: rejected input"}},
+		{"panic", []string{"--n", "1", "--do", "panic"}, Internal, []string{"tool: internal error, please report: assignment to entry in nil map", "exit_test.go"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
