@@ -69,10 +69,7 @@ func Run(o Options) (*rundir.Summary, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	// libtorch's OpenMP thread count is a per-OS-thread setting: pin the run to one OS thread
-	// so every op runs with the count set in setup (and a run is reproducible).
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	defer torch.Pin(o.Config.Threads)() // every op of the run on one OS thread, with its count (kept on --resume)
 	r := &runner{o: o}
 	if err := r.setup(); err != nil {
 		return nil, err
@@ -115,7 +112,6 @@ func (r *runner) setup() error {
 	if cfg.Threads <= 0 {
 		cfg.Threads = runtime.NumCPU()
 	}
-	torch.SetNumThreads(cfg.Threads) // on the OS thread Run is locked to
 	if r.arch, err = arch.ForRun(cfg.Model, cfg.Dataset, cfg.AsCoded()); err != nil {
 		return err
 	}

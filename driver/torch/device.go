@@ -6,6 +6,7 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -96,11 +97,29 @@ func init() {
 	}
 }
 
-// SetNumThreads sets libtorch's process-wide intra-op thread count, and
-// OpenBLAS's when libtorch uses it (libtorch itself only sizes MKL).
-func SetNumThreads(n int) { C.dt_set_num_threads(C.int(n)) }
+// Pin locks the calling goroutine to its OS thread and sets libtorch's intra-op thread
+// count to threads there (runtime.NumCPU() when threads <= 0); release unlocks the
+// goroutine. Every goroutine that runs libtorch ops for a while (a training run, a
+// benchmark) should run them pinned.
+//
+// Why pinned: the count is per OS thread. at::set_num_threads sets the calling thread's
+// OpenMP count and a process-wide default that a thread takes the first time it runs a
+// libtorch op; a thread that already has its count keeps it (TestThreadCountIsPerOSThread).
+// Goroutines migrate between OS threads, so unpinned ops would run with whichever count
+// the thread under them happened to get, and each such thread would hold its own OpenMP
+// worker pool. OpenBLAS's count, set here too (libtorch sizes only MKL), is process-wide.
+func Pin(threads int) (release func()) {
+	runtime.LockOSThread()
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	setNumThreads(threads)
+	return runtime.UnlockOSThread
+}
 
-// NumThreads is libtorch's intra-op thread count.
+func setNumThreads(n int) { C.dt_set_num_threads(C.int(n)) }
+
+// NumThreads is libtorch's intra-op thread count on the calling OS thread (see Pin).
 func NumThreads() int { return int(C.dt_get_num_threads()) }
 
 // ManualSeed seeds libtorch's process-wide default generators (all devices).

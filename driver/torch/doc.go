@@ -1,7 +1,7 @@
 // Package torch is dcwp's narrow binding to libtorch: tensors, the ops the
-// DCWP trainer needs, autograd, torch::optim optimizers and named-tensor
-// files, over a small C ABI shim (shim/shim.h) built as
-// build/lib/libdcwptorch.so by tools/build-shim.sh.
+// DCWP trainer needs and autograd, over a small C ABI shim (shim/shim.h)
+// built as build/lib/libdcwptorch.so by tools/build-shim.sh. Optimizers are
+// Go code over these ops (driver/optim); files are the tensor package's.
 //
 // # Memory
 //
@@ -29,13 +29,12 @@
 // function with the flag off; NewNoGradScope starts with it off.
 //
 // Correctness never depends on which OS thread runs a call, but speed does:
-// libtorch's OpenMP keeps one worker pool per calling thread, so a training
-// loop should call runtime.LockOSThread on its goroutine.
+// a training loop runs pinned to one OS thread with its thread count (Pin).
 //
 // # Global state
 //
-// libtorch keeps the intra-op thread count (SetNumThreads) and the default
-// generators (ManualSeed) process-wide. The package's only process-wide
+// libtorch keeps the default generators (ManualSeed) process-wide; the
+// intra-op thread count is per OS thread (Pin says how). The package's only process-wide
 // setting of its own is glibc's malloc thresholds, raised at init (see
 // TuneMalloc; DCWP_TORCH_NO_MALLOC_TUNING=1 opts out). Use a Generator for deterministic sampling: generators
 // are CPU generators, so a seed yields the same numbers on every device.

@@ -67,13 +67,11 @@ func main() {
 func run(c config) error {
 	// One OS thread for every libtorch call: one OpenMP pool and one malloc
 	// arena, as in the single-threaded Python interpreter we compare with.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	defer torch.Pin(c.threads)()
 	dev, err := torch.ParseDevice(c.device)
 	if err != nil {
 		return err
 	}
-	torch.SetNumThreads(c.threads)
 	ref, err := startRef(c)
 	if err != nil {
 		return err

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"runtime"
-
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/driver/torch"
@@ -13,12 +11,7 @@ import (
 // engineRows times the training engine's own inference (libtorch, eval mode, fixed mask,
 // logits copied back to Go as ONNX Runtime's are) on the batches ONNX Runtime saw.
 func engineRows(net *rundir.Network, split *dataset.Split, batches []int, runs, threads int) ([]row, error) {
-	// libtorch's intra-op thread count is per OS thread: pin it for the whole timing.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if threads > 0 {
-		torch.SetNumThreads(threads)
-	}
+	defer torch.Pin(threads)()
 	m, err := model.New(net.Arch, torch.CPUDevice, 0)
 	if err != nil {
 		return nil, err
