@@ -19,6 +19,50 @@ package exporter
 //
 // At least one unit of every layer is kept so no tensor has a zero dimension.
 
+import (
+	"fmt"
+
+	"github.com/dcwp-go/dcwp/arch"
+)
+
+// role is what compaction may do across a layer of an op.
+type role int
+
+const (
+	// barrier ends a chain: the op mixes channels, reads two inputs or changes a constant
+	// channel in a way compaction does not track.
+	barrier role = iota
+	// passThrough is channel-wise and keeps a constant channel constant (ReLU clips it at 0).
+	passThrough
+	// producer has weights whose rows (output units) and columns (inputs) can be removed.
+	producer
+)
+
+func roleOf(op arch.Op) (role, error) {
+	switch op {
+	case arch.OpReLU, arch.OpMaxPool, arch.OpGlobalAvgPool:
+		return passThrough, nil
+	case arch.OpLinear, arch.OpConv:
+		return producer, nil
+	case arch.OpNormalize, arch.OpScale, arch.OpFlatten, arch.OpAdd, arch.OpBatchNorm:
+		return barrier, nil
+	default:
+		return barrier, fmt.Errorf("op %q has no compaction role", op)
+	}
+}
+
+func roles(ls []*layer) (map[*layer]role, error) {
+	rs := map[*layer]role{}
+	for _, l := range ls {
+		r, err := roleOf(l.node.Op)
+		if err != nil {
+			return nil, fmt.Errorf("layer %s: %w", l.name(), err)
+		}
+		rs[l] = r
+	}
+	return rs, nil
+}
+
 func consumers(ls []*layer) map[string][]*layer {
 	c := map[string][]*layer{}
 	for _, l := range ls {
@@ -31,7 +75,7 @@ func consumers(ls []*layer) map[string][]*layer {
 
 // chainFrom follows p's output through channel-wise single-reader layers to the next
 // parameter layer; nil when the path forks, merges or ends.
-func chainFrom(p *layer, cons map[string][]*layer) ([]*layer, *layer) {
+func chainFrom(p *layer, cons map[string][]*layer, rs map[*layer]role) ([]*layer, *layer) {
 	t := p.out
 	var chain []*layer
 	for {
@@ -40,11 +84,11 @@ func chainFrom(p *layer, cons map[string][]*layer) ([]*layer, *layer) {
 			return nil, nil
 		}
 		l := cs[0]
-		switch l.op {
-		case "relu", "maxpool", "gap":
+		switch rs[l] {
+		case passThrough:
 			chain = append(chain, l)
 			t = l.out
-		case "gemm", "conv":
+		case producer:
 			return chain, l
 		default:
 			return nil, nil
@@ -53,7 +97,7 @@ func chainFrom(p *layer, cons map[string][]*layer) ([]*layer, *layer) {
 }
 
 func rowZero(l *layer, o int) bool {
-	per := l.inC * l.taps()
+	per := l.node.In * l.taps()
 	for _, v := range l.w[o*per : (o+1)*per] {
 		if v != 0 {
 			return false
@@ -64,8 +108,8 @@ func rowZero(l *layer, o int) bool {
 
 func colZero(l *layer, j int) bool {
 	t := l.taps()
-	for o := 0; o < l.outC; o++ {
-		base := (o*l.inC + j) * t
+	for o := 0; o < l.node.Out; o++ {
+		base := (o*l.node.In + j) * t
 		for _, v := range l.w[base : base+t] {
 			if v != 0 {
 				return false
@@ -76,15 +120,15 @@ func colZero(l *layer, j int) bool {
 }
 
 func removeRows(l *layer, drop []bool) {
-	per := l.inC * l.taps()
+	per := l.node.In * l.taps()
 	var w, b []float64
-	for o := 0; o < l.outC; o++ {
+	for o := 0; o < l.node.Out; o++ {
 		if !drop[o] {
 			w = append(w, l.w[o*per:(o+1)*per]...)
 			b = append(b, l.b[o])
 		}
 	}
-	l.w, l.b, l.outC = w, b, len(b)
+	l.w, l.b, l.node.Out = w, b, len(b)
 }
 
 func removeCols(l *layer, drop []bool) {
@@ -96,15 +140,15 @@ func removeCols(l *layer, drop []bool) {
 			kept++
 		}
 	}
-	for o := 0; o < l.outC; o++ {
-		for j := 0; j < l.inC; j++ {
+	for o := 0; o < l.node.Out; o++ {
+		for j := 0; j < l.node.In; j++ {
 			if !drop[j] {
-				base := (o*l.inC + j) * t
+				base := (o*l.node.In + j) * t
 				w = append(w, l.w[base:base+t]...)
 			}
 		}
 	}
-	l.w, l.inC = w, kept
+	l.w, l.node.In = w, kept
 }
 
 // spareOne un-drops one unit when every unit would go.
@@ -119,11 +163,11 @@ func spareOne(drop []bool) {
 
 // compactPass shrinks one producer/consumer pair; it reports whether anything changed.
 func compactPair(p, c *layer, chain []*layer) bool {
-	drop := make([]bool, p.outC)
-	konst := make([]float64, p.outC)
-	fold := make([]bool, p.outC)
+	drop := make([]bool, p.node.Out)
+	konst := make([]float64, p.node.Out)
+	fold := make([]bool, p.node.Out)
 	any := false
-	for j := 0; j < p.outC; j++ {
+	for j := 0; j < p.node.Out; j++ {
 		if colZero(c, j) {
 			drop[j] = true
 			any = true
@@ -134,14 +178,14 @@ func compactPair(p, c *layer, chain []*layer) bool {
 		}
 		v := p.b[j]
 		for _, l := range chain {
-			if l.op == "relu" && v < 0 {
+			if l.node.Op == arch.OpReLU && v < 0 {
 				v = 0
 			}
 		}
 		switch {
 		case v == 0:
 			drop[j] = true
-		case c.op == "gemm" || c.pad == 0:
+		case c.node.Op == arch.OpLinear || c.node.Pad == 0:
 			drop[j], fold[j], konst[j] = true, true, v
 		}
 		any = any || drop[j]
@@ -164,8 +208,8 @@ func compactPair(p, c *layer, chain []*layer) bool {
 		if !drop[j] || !fold[j] {
 			continue
 		}
-		for o := 0; o < c.outC; o++ {
-			base := (o*c.inC + j) * t
+		for o := 0; o < c.node.Out; o++ {
+			base := (o*c.node.In + j) * t
 			sum := 0.0
 			for _, w := range c.w[base : base+t] {
 				sum += w
@@ -178,51 +222,53 @@ func compactPair(p, c *layer, chain []*layer) bool {
 	return true
 }
 
-// compact shrinks the layers in place and may insert Gather layers; it returns the new list.
-func compact(ls []*layer) []*layer {
+// compact shrinks the layers in place; a linear reading a Flatten may get an index of
+// the input columns it keeps.
+func compact(ls []*layer) error {
+	rs, err := roles(ls)
+	if err != nil {
+		return err
+	}
 	for changed := true; changed; {
 		changed = false
 		cons := consumers(ls)
 		for _, p := range ls {
-			if !p.param() {
+			if rs[p] != producer {
 				continue
 			}
-			if chain, c := chainFrom(p, cons); c != nil && compactPair(p, c, chain) {
+			if chain, c := chainFrom(p, cons, rs); c != nil && compactPair(p, c, chain) {
 				changed = true
 			}
 		}
 	}
-	// Unused input columns of a Gemm reading a Flatten: select the used ones with a Gather.
 	cons := consumers(ls)
-	var out []*layer
 	for _, l := range ls {
-		out = append(out, l)
-		if l.op != "flatten" || len(cons[l.out]) != 1 || cons[l.out][0].op != "gemm" {
-			continue
+		if l.node.Op == arch.OpFlatten && len(cons[l.out]) == 1 && cons[l.out][0].node.Op == arch.OpLinear {
+			selectInputs(cons[l.out][0])
 		}
-		g := cons[l.out][0]
-		drop := make([]bool, g.inC)
-		n := 0
-		for j := range drop {
-			if colZero(g, j) {
-				drop[j] = true
-				n++
-			}
-		}
-		if n == 0 {
-			continue
-		}
-		spareOne(drop)
-		var idx []int64
-		for j, d := range drop {
-			if !d {
-				idx = append(idx, int64(j))
-			}
-		}
-		sel := &layer{name: g.name + ".select", op: "gather", in: []string{l.out}, out: g.name + ".inputs", index: idx, cname: g.name + ".kept_inputs"}
-		out = append(out, sel)
-		g.in = []string{sel.out}
-		removeCols(g, drop)
 	}
-	return out
+	return nil
+}
+
+// selectInputs drops the unused input columns of a linear that reads a Flatten (the MLP's
+// input pixels), recording the kept ones for a Gather.
+func selectInputs(g *layer) {
+	drop := make([]bool, g.node.In)
+	n := 0
+	for j := range drop {
+		if colZero(g, j) {
+			drop[j] = true
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	spareOne(drop)
+	for j, d := range drop {
+		if !d {
+			g.index = append(g.index, int64(j))
+		}
+	}
+	removeCols(g, drop)
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/onnx/onnxpb"
@@ -138,7 +139,9 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 		return nil, nil, fmt.Errorf("export %s: %w", a.Name, err)
 	}
 	if o.Format == Compact {
-		ls = compact(ls)
+		if err := compact(ls); err != nil {
+			return nil, nil, fmt.Errorf("export %s: %w", a.Name, err)
+		}
 	}
 	sh, err := shapes(ls, a.Input)
 	if err != nil {
@@ -156,53 +159,20 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 	b.Producer("dcwp-go", version.Version)
 	b.Doc(fmt.Sprintf("%s %s network of a dcwp-go run, %s format. Input: float32 pixels in [0,1], [N,%d,%d,%d]. Output: logits [N,%d].",
 		a.Name, o.Which, o.Format, a.Input[0], a.Input[1], a.Input[2], a.Classes))
-	batch := func(name string) []onnx.Dim { return onnx.Dims("N", sh[name]...) }
-	b.Input("input", batch("input"))
-	consts := LayerStats{Name: "(constants)", Op: "constants"}
+	e := &emitter{b: b, sh: sh, o: o, consts: LayerStats{Name: "(constants)", Op: "constants"}}
+	b.Input(arch.Input, e.batch(arch.Input))
 	for _, l := range ls {
-		switch l.op {
-		case "sub", "div", "mul":
-			shape := []int{1}
-			if l.op != "mul" {
-				shape = []int{len(l.consts), 1, 1} // broadcasts over [N,C,H,W]
-			}
-			b.Dense(l.cname, shape, l.consts)
-			op := map[string]string{"sub": "Sub", "div": "Div", "mul": "Mul"}[l.op]
-			b.Node(op, l.name, []string{l.in[0], l.cname}, []string{l.out})
-			consts.Params += int64(len(l.consts))
-			for _, v := range l.consts {
-				if v != 0 {
-					consts.NonZero++
-				}
-			}
-		case "flatten":
-			b.Node("Flatten", l.name, l.in, []string{l.out}, onnx.Int("axis", 1))
-		case "relu":
-			b.Node("Relu", l.name, l.in, []string{l.out})
-		case "add":
-			b.Node("Add", l.name, l.in, []string{l.out})
-		case "maxpool":
-			b.Node("MaxPool", l.name, l.in, []string{l.out},
-				maxPoolAttrs(l, o.OnnxGoCompat)...)
-		case "gap":
-			pooled := l.out + ".pooled"
-			b.Node("GlobalAveragePool", l.name+".pool", l.in, []string{pooled})
-			b.ValueInfo(pooled, onnx.Dims("N", sh[l.out][0], 1, 1))
-			b.Node("Flatten", l.name+".flatten", []string{pooled}, []string{l.out}, onnx.Int("axis", 1))
-		case "gather":
-			b.DenseInt64(l.cname, []int{len(l.index)}, l.index)
-			b.Node("Gather", l.name, []string{l.in[0], l.cname}, []string{l.out}, onnx.Int("axis", 1))
-		case "gemm", "conv":
-			ls := emitParam(b, l, o.Format)
-			st.Layers = append(st.Layers, ls)
+		if err := e.layer(l); err != nil {
+			return nil, nil, fmt.Errorf("export %s: layer %s: %w", a.Name, l.name(), err)
 		}
 		if l.out != "logits" {
-			b.ValueInfo(l.out, batch(l.out))
+			b.ValueInfo(l.out, e.batch(l.out))
 		}
 	}
-	b.Output("logits", batch("logits"))
-	if consts.Params > 0 {
-		st.Layers = append(st.Layers, consts)
+	st.Layers = e.layers
+	b.Output("logits", e.batch("logits"))
+	if e.consts.Params > 0 {
+		st.Layers = append(st.Layers, e.consts)
 	}
 	for _, l := range st.Layers {
 		st.ParamsTotal += l.Params
@@ -210,7 +180,7 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 	}
 	meta := [][2]string{
 		{"dataset", cfg.Dataset}, {"conflict_pct", cfg.ConflictPct}, {"model", cfg.Model},
-		{"variant", cfg.Variant}, {"seed", strconv.FormatInt(cfg.Seed, 10)}, {"which", o.Which},
+		{"variant", string(cfg.Variant)}, {"seed", strconv.FormatInt(cfg.Seed, 10)}, {"which", o.Which},
 		{"kept_ratio", strconv.FormatFloat(st.KeptRatio, 'f', 6, 64)},
 		{"params_total", strconv.FormatInt(st.ParamsTotal, 10)},
 		{"params_nonzero", strconv.FormatInt(st.ParamsNonZero, 10)},
@@ -231,8 +201,68 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 	return m, st, nil
 }
 
-func maxPoolAttrs(l *layer, onnxGo bool) []onnx.Attr {
-	k, s, p := int64(l.k), int64(l.stride), int64(l.pad)
+// emitter writes layers as ONNX nodes and initializers, collecting their statistics.
+type emitter struct {
+	b      *onnx.Builder
+	sh     map[string][]int // per-sample shapes of every tensor
+	o      Options
+	layers []LayerStats // one per Gemm and Conv
+	consts LayerStats   // the normalisation constants
+}
+
+func (e *emitter) batch(name string) []onnx.Dim { return onnx.Dims("N", e.sh[name]...) }
+
+// layer writes one layer; an op the exporter does not know is an error. Every op in
+// arch.Ops() is either written here or folded away by buildIR (BatchNorm).
+func (e *emitter) layer(l *layer) error {
+	b, n := e.b, l.node
+	switch n.Op {
+	case arch.OpNormalize:
+		if len(n.Std) != len(n.Mean) {
+			return fmt.Errorf("%d means and %d stds", len(n.Mean), len(n.Std))
+		}
+		centered := n.Name + ".centered"
+		perChannel := []int{len(n.Mean), 1, 1} // broadcasts over [N C H W]
+		e.constant("Sub", n.Name+".sub", l.in[0], n.Name+".mean", perChannel, n.Mean, centered)
+		b.ValueInfo(centered, e.batch(l.out))
+		e.constant("Div", n.Name+".div", centered, n.Name+".std", perChannel, n.Std, l.out)
+	case arch.OpScale:
+		e.constant("Mul", n.Name, l.in[0], n.Name+".factor", []int{1}, []float32{n.Factor}, l.out)
+	case arch.OpFlatten:
+		b.Node("Flatten", n.Name, l.in, []string{l.out}, onnx.Int("axis", 1))
+	case arch.OpReLU:
+		b.Node("Relu", n.Name, l.in, []string{l.out})
+	case arch.OpAdd:
+		b.Node("Add", n.Name, l.in, []string{l.out})
+	case arch.OpMaxPool:
+		b.Node("MaxPool", n.Name, l.in, []string{l.out}, maxPoolAttrs(n, e.o.OnnxGoCompat)...)
+	case arch.OpGlobalAvgPool:
+		pooled := l.out + ".pooled"
+		b.Node("GlobalAveragePool", n.Name+".pool", l.in, []string{pooled})
+		b.ValueInfo(pooled, onnx.Dims("N", e.sh[l.out][0], 1, 1))
+		b.Node("Flatten", n.Name+".flatten", []string{pooled}, []string{l.out}, onnx.Int("axis", 1))
+	case arch.OpLinear, arch.OpConv:
+		e.layers = append(e.layers, e.param(l))
+	default:
+		return fmt.Errorf("op %q not supported by the exporter", n.Op)
+	}
+	return nil
+}
+
+// constant writes op(x, c) with c an initializer of the given shape.
+func (e *emitter) constant(op, name, x, cname string, shape []int, c []float32, out string) {
+	e.b.Dense(cname, shape, c)
+	e.b.Node(op, name, []string{x, cname}, []string{out})
+	e.consts.Params += int64(len(c))
+	for _, v := range c {
+		if v != 0 {
+			e.consts.NonZero++
+		}
+	}
+}
+
+func maxPoolAttrs(n arch.Node, onnxGo bool) []onnx.Attr {
+	k, s, p := int64(n.Kernel), int64(n.Stride), int64(n.Pad)
 	as := []onnx.Attr{onnx.String("auto_pad", "NOTSET"), onnx.Int("ceil_mode", 0),
 		onnx.Ints("kernel_shape", k, k), onnx.Ints("pads", p, p, p, p),
 		onnx.Int("storage_order", 0), onnx.Ints("strides", s, s)}
@@ -242,47 +272,57 @@ func maxPoolAttrs(l *layer, onnxGo bool) []onnx.Attr {
 	return as
 }
 
-func emitParam(b *onnx.Builder, l *layer, f Format) LayerStats {
-	wshape := []int{l.outC, l.inC}
-	if l.op == "conv" {
-		wshape = []int{l.outC, l.inC, l.k, l.k}
+// param writes a Gemm or Conv with its weight (dense or sparse) and bias, and, for a
+// compacted linear, the Gather that selects its kept inputs.
+func (e *emitter) param(l *layer) LayerStats {
+	b, n := e.b, l.node
+	x := l.in[0]
+	if l.index != nil {
+		kept, sel := n.Name+".kept_inputs", n.Name+".inputs"
+		b.DenseInt64(kept, []int{len(l.index)}, l.index)
+		b.Node("Gather", n.Name+".select", []string{x, kept}, []string{sel}, onnx.Int("axis", 1))
+		b.ValueInfo(sel, onnx.Dims("N", len(l.index)))
+		x = sel
 	}
-	w := make([]float32, len(l.w))
-	st := LayerStats{Name: l.name, Shape: wshape, Units: l.outC, UnitsOrig: l.origOut, Inputs: l.inC, InputsOrig: l.origIn}
-	for i, v := range l.w {
-		w[i] = float32(v)
-		if w[i] != 0 {
-			st.NonZero++
-		}
+	wshape := []int{n.Out, n.In}
+	if n.Op == arch.OpConv {
+		wshape = []int{n.Out, n.In, n.Kernel, n.Kernel}
 	}
-	bias := make([]float32, len(l.b))
-	for i, v := range l.b {
-		bias[i] = float32(v)
-		if bias[i] != 0 {
-			st.NonZero++
-		}
-	}
+	st := LayerStats{Name: n.Name, Shape: wshape, Units: n.Out, UnitsOrig: l.origOut, Inputs: n.In, InputsOrig: l.origIn}
+	w, bias := rounded(l.w, &st.NonZero), rounded(l.b, &st.NonZero)
 	st.Params = int64(len(w) + len(bias))
-	wn, bn := l.name+".weight", l.name+".bias"
-	if f == Sparse {
+	wn, bn := n.Name+".weight", n.Name+".bias"
+	if e.o.Format == Sparse {
 		b.Sparse(wn, wshape, w)
 	} else {
 		b.Dense(wn, wshape, w)
 	}
-	b.Dense(bn, []int{l.outC}, bias)
-	if l.op == "gemm" {
+	b.Dense(bn, []int{n.Out}, bias)
+	if n.Op == arch.OpLinear {
 		st.Op = "Gemm"
-		b.Node("Gemm", l.name, []string{l.in[0], wn, bn}, []string{l.out},
+		b.Node("Gemm", n.Name, []string{x, wn, bn}, []string{l.out},
 			onnx.Float("alpha", 1), onnx.Float("beta", 1), onnx.Int("transA", 0), onnx.Int("transB", 1))
-	} else {
-		st.Op = "Conv"
-		p := int64(l.pad)
-		b.Node("Conv", l.name, []string{l.in[0], wn, bn}, []string{l.out},
-			onnx.String("auto_pad", "NOTSET"), onnx.Ints("dilations", 1, 1), onnx.Int("group", 1),
-			onnx.Ints("kernel_shape", int64(l.k), int64(l.k)), onnx.Ints("pads", p, p, p, p),
-			onnx.Ints("strides", int64(l.stride), int64(l.stride)))
+		return st
 	}
+	st.Op = "Conv"
+	p, s := int64(n.Pad), int64(n.Stride)
+	b.Node("Conv", n.Name, []string{x, wn, bn}, []string{l.out},
+		onnx.String("auto_pad", "NOTSET"), onnx.Ints("dilations", 1, 1), onnx.Int("group", 1),
+		onnx.Ints("kernel_shape", int64(n.Kernel), int64(n.Kernel)), onnx.Ints("pads", p, p, p, p),
+		onnx.Ints("strides", s, s))
 	return st
+}
+
+// rounded converts to float32, counting the non-zero values into nz.
+func rounded(v []float64, nz *int64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+		if out[i] != 0 {
+			*nz++
+		}
+	}
+	return out
 }
 
 // Encode serialises a model deterministically.

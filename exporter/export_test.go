@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/exporter/fixture"
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/onnx/ort"
@@ -38,7 +39,7 @@ type built struct {
 
 var (
 	cacheMu sync.Mutex
-	cache   = map[string]*built{}
+	cache   = map[fixture.Spec]*built{} // the whole spec: every field changes the network
 )
 
 // get builds (once per test binary) a fixture network, its reference logits and its three exports.
@@ -46,7 +47,7 @@ func get(t testing.TB, s fixture.Spec) *built {
 	t.Helper()
 	cacheMu.Lock()
 	defer cacheMu.Unlock()
-	if b, ok := cache[s.Name()]; ok {
+	if b, ok := cache[s]; ok {
 		return b
 	}
 	net, err := fixture.Network(s)
@@ -68,8 +69,62 @@ func get(t testing.TB, s fixture.Spec) *built {
 		}
 		b.stats[f] = st
 	}
-	cache[s.Name()] = b
+	cache[s] = b
 	return b
+}
+
+// TestCacheKeysWholeSpec asks for fixtures that differ from specs[0] in one field each;
+// each must be built from its own spec, not served from the cache entry of another.
+func TestCacheKeysWholeSpec(t *testing.T) {
+	base := specs[0]
+	variants := map[string]func(*fixture.Spec){
+		"seed":    func(s *fixture.Spec) { s.Seed = 21 },
+		"dataset": func(s *fixture.Spec) { s.Dataset = "cifar10c" },
+		"variant": func(s *fixture.Spec) { s.AsCoded = true },
+	}
+	get(t, base)
+	for name, edit := range variants {
+		s := base
+		edit(&s)
+		if s.Name() == base.Name() {
+			t.Errorf("%s: specs %+v and %+v share the name %s", name, s, base, s.Name())
+		}
+		if b := get(t, s); b.spec != s {
+			t.Errorf("%s: asked for %+v, got the fixture of %+v", name, s, b.spec)
+		}
+	}
+}
+
+// TestEveryOpExports exports the probe network of every arch op in each format and runs it
+// in ONNX Runtime against the reference forward, so an op that the exporter, its
+// compaction or the reference forward lacks fails here by name.
+func TestEveryOpExports(t *testing.T) {
+	for _, op := range arch.Ops() {
+		t.Run(string(op), func(t *testing.T) {
+			a, err := arch.Probe(op)
+			if err != nil {
+				t.Fatal(err)
+			}
+			net := fixture.ForArch(a, fixture.Spec{Seed: 31, Keep: 0.5, DeadRows: 0.3})
+			const n = 2
+			x := fixture.Input(a, n, 32)
+			ref, err := fixture.Forward(a, net.Folded(), x, n)
+			if err != nil {
+				t.Fatalf("reference forward: %v", err)
+			}
+			for _, f := range Formats {
+				m, _, err := ExportNetwork(rundir.Config{}, net, Options{Format: f})
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				data, _ := Encode(m)
+				y := runORT(t, data, x, n, int64(a.Input[0]), int64(a.Input[1]), int64(a.Input[2]))
+				if d := maxDiff(ref, y); d > 1e-4 {
+					t.Errorf("%s: max |ORT - reference| = %.3g > 1e-4", f, d)
+				}
+			}
+		})
+	}
 }
 
 func runORT(t testing.TB, model []byte, x []float32, shape ...int64) []float32 {

@@ -8,41 +8,31 @@ import (
 	"github.com/dcwp-go/dcwp/tensor"
 )
 
-// layer is one step of the exported graph before it is written: the arch node with its
-// mask applied and BatchNorm folded, weights in float64 so folding stays exact.
+// layer is one arch node of the exported graph before it is written, with its mask
+// applied and BatchNorm folded, weights in float64 so folding stays exact. Compaction
+// shrinks node.In and node.Out, so the arch shape rule still describes the layer.
 type layer struct {
-	name string   // node name
-	op   string   // sub div mul flatten gemm conv relu maxpool gap add gather
+	node arch.Node
 	in   []string // tensor names read
 	out  string   // tensor name written
 
-	// gemm, conv: w is [outC][inC] (gemm) or [outC][inC][k][k] (conv), row-major.
-	w, b      []float64
-	inC, outC int
-	k         int // conv, maxpool kernel
-	stride    int
-	pad       int
+	// linear, conv: w is [Out][In] (linear) or [Out][In][K][K] (conv), row-major.
+	w, b []float64
+	// linear (compact): the input columns kept, selected by a Gather in front of the Gemm.
+	index []int64
 
-	consts []float32 // sub, div: per channel; mul: one factor
-	cname  string    // initializer name of consts
-	index  []int64   // gather: kept input columns
-
-	origOut int // outC before compaction
-	origIn  int // inC before compaction
+	origOut int // node.Out before compaction
+	origIn  int // node.In before compaction
 }
 
-func (l *layer) param() bool { return l.op == "gemm" || l.op == "conv" }
+func (l *layer) name() string { return l.node.Name }
 
-// taps is the number of weights per (out, in) pair.
-func (l *layer) taps() int {
-	if l.op == "conv" {
-		return l.k * l.k
-	}
-	return 1
-}
+// taps is the number of weights per (out, in) pair: K*K for a conv, 1 for a linear.
+func (l *layer) taps() int { return len(l.w) / (l.node.Out * l.node.In) }
 
-// buildIR turns an arch and its folded parameters into layers. Every conv directly followed
-// by a BatchNorm that nothing else reads gets that BatchNorm folded in (eval mode).
+// buildIR turns an arch and its folded parameters into layers, one per node. Every conv
+// directly followed by a BatchNorm that nothing else reads gets that BatchNorm folded in
+// (eval mode); a BatchNorm anywhere else is not supported.
 func buildIR(a *arch.Arch, params map[string]tensor.Tensor) ([]*layer, error) {
 	readers := map[string]int{}
 	for _, n := range a.Nodes {
@@ -50,7 +40,6 @@ func buildIR(a *arch.Arch, params map[string]tensor.Tensor) ([]*layer, error) {
 			readers[in]++
 		}
 	}
-	tensor := map[string]string{arch.Input: "input"} // arch node -> tensor name
 	get := func(name string) ([]float32, error) {
 		t, ok := params[name]
 		if !ok || t.F32 == nil {
@@ -58,88 +47,71 @@ func buildIR(a *arch.Arch, params map[string]tensor.Tensor) ([]*layer, error) {
 		}
 		return t.F32, nil
 	}
+	tensors := map[string]string{arch.Input: arch.Input} // arch node -> tensor name
 	var ls []*layer
-	fused := map[string]bool{}
-	for i, n := range a.Nodes {
-		if fused[n.Name] {
-			continue
-		}
-		ins := make([]string, len(n.Inputs))
+	for i := 0; i < len(a.Nodes); i++ {
+		n := a.Nodes[i]
+		l := &layer{node: n, in: make([]string, len(n.Inputs)), out: n.Name}
 		for j, in := range n.Inputs {
-			t, ok := tensor[in]
+			t, ok := tensors[in]
 			if !ok {
 				return nil, fmt.Errorf("node %s reads %s before it is defined", n.Name, in)
 			}
-			ins[j] = t
+			l.in[j] = t
 		}
-		out := n.Name
-		switch n.Op {
-		case arch.OpNormalize:
-			c := len(n.Mean)
-			if len(n.Std) != c {
-				return nil, fmt.Errorf("node %s: %d means and %d stds", n.Name, c, len(n.Std))
-			}
-			ls = append(ls,
-				&layer{name: n.Name + ".sub", op: "sub", in: ins, out: n.Name + ".centered", consts: n.Mean, cname: n.Name + ".mean"},
-				&layer{name: n.Name + ".div", op: "div", in: []string{n.Name + ".centered"}, out: out, consts: n.Std, cname: n.Name + ".std"})
-		case arch.OpScale:
-			ls = append(ls, &layer{name: n.Name, op: "mul", in: ins, out: out, consts: []float32{n.Factor}, cname: n.Name + ".factor"})
-		case arch.OpFlatten:
-			ls = append(ls, &layer{name: n.Name, op: "flatten", in: ins, out: out})
-		case arch.OpReLU:
-			ls = append(ls, &layer{name: n.Name, op: "relu", in: ins, out: out})
-		case arch.OpMaxPool:
-			ls = append(ls, &layer{name: n.Name, op: "maxpool", in: ins, out: out, k: n.Kernel, stride: n.Stride, pad: n.Pad})
-		case arch.OpGlobalAvgPool:
-			ls = append(ls, &layer{name: n.Name, op: "gap", in: ins, out: out})
-		case arch.OpAdd:
-			ls = append(ls, &layer{name: n.Name, op: "add", in: ins, out: out})
-		case arch.OpBatchNorm:
+		if n.Op == arch.OpBatchNorm {
 			return nil, fmt.Errorf("node %s: BatchNorm that does not follow a conv is not supported", n.Name)
-		case arch.OpLinear, arch.OpConv:
-			w32, err := get(n.Name + ".weight")
-			if err != nil {
+		}
+		if n.Op.Masked() {
+			if err := loadWeights(l, get); err != nil {
 				return nil, err
 			}
-			l := &layer{name: n.Name, op: "gemm", in: ins, out: out, inC: n.In, outC: n.Out, origIn: n.In, origOut: n.Out}
-			if n.Op == arch.OpConv {
-				l.op, l.k, l.stride, l.pad = "conv", n.Kernel, n.Stride, n.Pad
-			}
-			l.w = make([]float64, len(w32))
-			for j, v := range w32 {
-				l.w[j] = float64(v)
-			}
-			l.b = make([]float64, n.Out)
-			if n.Bias {
-				b32, err := get(n.Name + ".bias")
-				if err != nil {
+			if i+1 < len(a.Nodes) && foldable(n, a.Nodes[i+1], readers) {
+				bn := a.Nodes[i+1]
+				if err := foldBN(l, bn, get); err != nil {
 					return nil, err
 				}
-				for j, v := range b32 {
-					l.b[j] = float64(v)
-				}
+				l.out = bn.Name
+				tensors[bn.Name] = l.out
+				i++
 			}
-			if n.Op == arch.OpConv && i+1 < len(a.Nodes) {
-				bn := a.Nodes[i+1]
-				if bn.Op == arch.OpBatchNorm && len(bn.Inputs) == 1 && bn.Inputs[0] == n.Name && readers[n.Name] == 1 {
-					if err := foldBN(l, bn, get); err != nil {
-						return nil, err
-					}
-					fused[bn.Name] = true
-					out = bn.Name
-					tensor[bn.Name] = out
-					l.out = out
-				}
-			}
-			ls = append(ls, l)
-		default:
-			return nil, fmt.Errorf("node %s: op %q not supported by the exporter", n.Name, n.Op)
 		}
-		tensor[n.Name] = out
+		tensors[n.Name] = l.out
+		ls = append(ls, l)
 	}
-	last := ls[len(ls)-1]
-	last.out = "logits"
+	ls[len(ls)-1].out = "logits"
 	return ls, nil
+}
+
+// foldable reports whether bn reads only p's output and nothing else reads it.
+func foldable(p, bn arch.Node, readers map[string]int) bool {
+	return bn.Op == arch.OpBatchNorm && len(bn.Inputs) == 1 && bn.Inputs[0] == p.Name && readers[p.Name] == 1
+}
+
+// loadWeights copies a masked node's weight and bias (zeros without one) into l.
+func loadWeights(l *layer, get func(string) ([]float32, error)) error {
+	n := l.node
+	w32, err := get(n.Name + ".weight")
+	if err != nil {
+		return err
+	}
+	l.origIn, l.origOut = n.In, n.Out
+	l.w = make([]float64, len(w32))
+	for j, v := range w32 {
+		l.w[j] = float64(v)
+	}
+	l.b = make([]float64, n.Out)
+	if !n.Bias {
+		return nil
+	}
+	b32, err := get(n.Name + ".bias")
+	if err != nil {
+		return err
+	}
+	for j, v := range b32 {
+		l.b[j] = float64(v)
+	}
+	return nil
 }
 
 // foldBN folds y = γ (x - μ) / sqrt(σ² + ε) + β into the conv before it:
@@ -151,13 +123,13 @@ func foldBN(l *layer, bn arch.Node, get func(string) ([]float32, error)) error {
 		if err != nil {
 			return err
 		}
-		if len(v) != l.outC {
-			return fmt.Errorf("parameter %s.%s has %d values, want %d", bn.Name, suffix, len(v), l.outC)
+		if len(v) != l.node.Out {
+			return fmt.Errorf("parameter %s.%s has %d values, want %d", bn.Name, suffix, len(v), l.node.Out)
 		}
 		vals[i] = v
 	}
-	per := len(l.w) / l.outC
-	for o := 0; o < l.outC; o++ {
+	per := len(l.w) / l.node.Out
+	for o := 0; o < l.node.Out; o++ {
 		s := float64(vals[0][o]) / math.Sqrt(float64(vals[3][o])+arch.BNEps)
 		for j := o * per; j < (o+1)*per; j++ {
 			l.w[j] = float64(l.w[j] * s)
@@ -167,52 +139,24 @@ func foldBN(l *layer, bn arch.Node, get func(string) ([]float32, error)) error {
 	return nil
 }
 
-// shapes infers every tensor's per-sample shape.
+// shapes infers every tensor's per-sample shape with the arch's shape rules.
 func shapes(ls []*layer, input [3]int) (map[string][]int, error) {
-	sh := map[string][]int{"input": input[:]}
+	sh := map[string][]int{arch.Input: input[:]}
 	for _, l := range ls {
-		x, ok := sh[l.in[0]]
-		if !ok {
-			return nil, fmt.Errorf("layer %s reads unknown tensor %s", l.name, l.in[0])
+		ins := make([][]int, len(l.in))
+		for i, t := range l.in {
+			s, ok := sh[t]
+			if !ok {
+				return nil, fmt.Errorf("layer %s reads unknown tensor %s", l.name(), t)
+			}
+			ins[i] = s
 		}
-		var out []int
-		switch l.op {
-		case "sub", "div", "mul", "relu":
-			out = x
-		case "add":
-			if fmt.Sprint(x) != fmt.Sprint(sh[l.in[1]]) {
-				return nil, fmt.Errorf("layer %s adds %v and %v", l.name, x, sh[l.in[1]])
-			}
-			out = x
-		case "flatten":
-			p := 1
-			for _, d := range x {
-				p *= d
-			}
-			out = []int{p}
-		case "gather":
-			out = []int{len(l.index)}
-		case "gap":
-			out = []int{x[0]}
-		case "gemm":
-			if len(x) != 1 || x[0] != l.inC {
-				return nil, fmt.Errorf("layer %s wants [%d], gets %v", l.name, l.inC, x)
-			}
-			out = []int{l.outC}
-		case "conv", "maxpool":
-			if len(x) != 3 {
-				return nil, fmt.Errorf("layer %s wants [C H W], gets %v", l.name, x)
-			}
-			c := x[0]
-			if l.op == "conv" {
-				if c != l.inC {
-					return nil, fmt.Errorf("layer %s wants %d channels, gets %d", l.name, l.inC, c)
-				}
-				c = l.outC
-			}
-			out = []int{c, (x[1]+2*l.pad-l.k)/l.stride + 1, (x[2]+2*l.pad-l.k)/l.stride + 1}
-		default:
-			return nil, fmt.Errorf("layer %s: unknown op %s", l.name, l.op)
+		if l.index != nil {
+			ins[0] = []int{len(l.index)} // what the Gather in front passes on
+		}
+		out, err := l.node.OutShape(ins)
+		if err != nil {
+			return nil, fmt.Errorf("layer %s: %w", l.name(), err)
 		}
 		sh[l.out] = out
 	}
