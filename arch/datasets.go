@@ -1,6 +1,10 @@
 package arch
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/dcwp-go/dcwp/dataset"
+)
 
 var (
 	cifarMean    = []float32{0.4914, 0.4822, 0.4465}
@@ -9,9 +13,14 @@ var (
 	imagenetStd  = []float32{0.229, 0.224, 0.225}
 )
 
-// ForDataset gives the input size, class count and normalisation the spec uses for a dataset.
-func ForDataset(dataset string, asCoded bool) (Options, error) {
-	switch dataset {
+// ForDataset gives the input size, class count and normalisation the spec uses for a dataset
+// (named as dataset.Canonical accepts).
+func ForDataset(name string, asCoded bool) (Options, error) {
+	ds, err := dataset.Canonical(name)
+	if err != nil {
+		return Options{}, err
+	}
+	switch ds {
 	case "cmnist":
 		return Options{Classes: 10, Input: [3]int{3, 28, 28}, AsCoded: asCoded}, nil
 	case "cifar10c":
@@ -20,8 +29,9 @@ func ForDataset(dataset string, asCoded bool) (Options, error) {
 		return Options{Classes: 2, Input: [3]int{3, 128, 128}, Mean: cifarMean, Std: cifarStd, AsCoded: asCoded}, nil
 	case "celeba":
 		return Options{Classes: 2, Input: [3]int{3, 224, 224}, Mean: imagenetMean, Std: imagenetStd, AsCoded: asCoded}, nil
+	default:
+		return Options{}, fmt.Errorf("arch: dataset %s: internal: no input options", ds)
 	}
-	return Options{}, fmt.Errorf("unknown dataset %q (want cmnist, cifar10c, bffhq or celeba)", dataset)
 }
 
 // ForRun builds the architecture a run of model on dataset trains.
