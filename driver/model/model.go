@@ -41,13 +41,10 @@ type Net struct {
 func New(a *arch.Arch, dev torch.Device, seed uint64) (*Net, error) {
 	n := &Net{Arch: a, Dev: dev, Params: map[string]*torch.Tensor{}, consts: map[string]*torch.Tensor{}}
 	rng := rand.New(rand.NewPCG(seed, 0x6d6f64656c))
-	fanIn := map[string]int{}
-	for _, nd := range a.Nodes {
-		switch nd.Op {
-		case arch.OpLinear:
-			fanIn[nd.Name] = nd.In
-		case arch.OpConv:
-			fanIn[nd.Name] = nd.In * nd.Kernel * nd.Kernel
+	fanIn := map[string]int{} // per node: a weight's elements per output unit, as torch's fan_in
+	for _, p := range a.Params() {
+		if p.Kind == arch.Weight {
+			fanIn[p.Node] = p.Numel() / p.Shape[0]
 		}
 	}
 	for _, p := range a.Params() {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/driver/torch"
+	"github.com/dcwp-go/dcwp/exporter/fixture"
 	"github.com/dcwp-go/dcwp/tensor"
 )
 
@@ -217,5 +218,50 @@ func TestTorchvisionResNet18(t *testing.T) {
 				t.Fatalf("%s[%d] = %v, torchvision %v", name, i, got[i], w[i])
 			}
 		}
+	}
+}
+
+// TestEveryOpRuns runs the probe network of every arch op through libtorch, in eval mode
+// against the float64 reference forward of the same parameters, and once in train mode,
+// so an op the trainer lacks fails here by name.
+func TestEveryOpRuns(t *testing.T) {
+	for _, op := range arch.Ops() {
+		t.Run(string(op), func(t *testing.T) {
+			a, err := arch.Probe(op)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := New(a, torch.CPUDevice, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer n.Close()
+			fx := fixture.ForArch(a, fixture.Spec{Seed: 5})
+			if _, err := n.Load(fx.Params, false); err != nil {
+				t.Fatal(err)
+			}
+			const batch = 2
+			x := fixture.Input(a, batch, 6)
+			want, err := fixture.Forward(a, fx.Params, x, batch)
+			if err != nil {
+				t.Fatalf("reference forward: %v", err)
+			}
+			s := torch.NewNoGradScope()
+			defer s.Close()
+			xt := s.FromFloat32(x, []int64{batch, int64(a.Input[0]), int64(a.Input[1]), int64(a.Input[2])}, torch.CPUDevice)
+			logits, _ := n.Run(s, xt, Forward{})
+			got := s.Float32s(logits)
+			n.Run(s, xt, Forward{Train: true})
+			if err := s.Err(); err != nil {
+				t.Fatal(err)
+			}
+			for i, row := range want {
+				for j, v := range row {
+					if d := math.Abs(v - float64(got[i*a.Classes+j])); d > 1e-4 {
+						t.Fatalf("logit [%d][%d] = %g, reference %g", i, j, got[i*a.Classes+j], v)
+					}
+				}
+			}
+		})
 	}
 }
