@@ -23,9 +23,19 @@ import (
 )
 
 func tinyConfig(t testing.TB, data, variant string) rundir.Config {
-	c, err := Preset("quick", "cmnist", "1", "mlp", variant)
+	c, err := tinyConfigErr(data, variant)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return c
+}
+
+// tinyConfigErr is tinyConfig for callers outside a test (the child process, a OnceValues),
+// where a t.Fatal could not stop anything.
+func tinyConfigErr(data, variant string) (rundir.Config, error) {
+	c, err := Preset("quick", "cmnist", "1", "mlp", variant)
+	if err != nil {
+		return c, err
 	}
 	c.Data, c.Variant, c.Threads, c.Seed = data, variant, 1, 3
 	c.BatchSize = 16
@@ -33,7 +43,7 @@ func tinyConfig(t testing.TB, data, variant string) rundir.Config {
 	c.Pretrain.Iters, c.Prune.Iters, c.Finetune.Iters = 20, 40, 20
 	c.EvalEvery, c.CheckpointEvery = 10, 5
 	c.Miner = "oracle"
-	return c
+	return c, nil
 }
 
 var testData string
@@ -42,7 +52,11 @@ var testData string
 // and disk-full tests to compare against; its directory sits inside testData.
 var uninterrupted = sync.OnceValues(func() (string, error) {
 	out := filepath.Join(testData, "uninterrupted-run")
-	_, err := Run(Options{Config: tinyConfig(&testing.T{}, testData, "clean"), Out: out})
+	cfg, err := tinyConfigErr(testData, "clean")
+	if err != nil {
+		return "", err
+	}
+	_, err = Run(Options{Config: cfg, Out: out})
 	return out, err
 })
 
@@ -50,9 +64,13 @@ var uninterrupted = sync.OnceValues(func() (string, error) {
 // DCWP_TEST_CHILD_FSIZE it caps the size of any file it writes from pruning iteration 12 on,
 // as a disk that fills up between two checkpoints would.
 func childRun(dir string) {
-	cfg := tinyConfig(&testing.T{}, os.Getenv("DCWP_TEST_CHILD_DATA"), "clean")
+	cfg, err := tinyConfigErr(os.Getenv("DCWP_TEST_CHILD_DATA"), "clean")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child config:", err)
+		os.Exit(1)
+	}
 	limit, _ := strconv.ParseUint(os.Getenv("DCWP_TEST_CHILD_FSIZE"), 10, 64)
-	_, err := Run(Options{Config: cfg, Out: dir, AfterIter: func(loop string, it int) {
+	_, err = Run(Options{Config: cfg, Out: dir, AfterIter: func(loop string, it int) {
 		switch {
 		case loop == StagePrune && limit > 0 && it == 12:
 			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
