@@ -39,15 +39,15 @@ type CompareOptions struct {
 
 // OutputDiff compares one output of the two models over all inputs.
 type OutputDiff struct {
-	Name           string  `json:"name"`
-	BaselineShape  []int64 `json:"baseline_shape"` // of one batch
-	CandidateShape []int64 `json:"candidate_shape"`
-	Elements       int     `json:"elements"`
-	MaxAbs         float64 `json:"max_abs_diff"`
-	MaxRel         float64 `json:"max_rel_diff"`
-	Exceeding      int     `json:"exceeding"`                  // elements beyond atol + rtol*|baseline|
-	ArgmaxAgree    float64 `json:"argmax_agreement,omitempty"` // for [N, classes] outputs
-	Problem        string  `json:"problem,omitempty"`          // shape or type mismatch
+	Name           string   `json:"name"`
+	BaselineShape  []int64  `json:"baseline_shape"` // of one batch
+	CandidateShape []int64  `json:"candidate_shape"`
+	Elements       int      `json:"elements"`
+	MaxAbs         float64  `json:"max_abs_diff"`
+	MaxRel         float64  `json:"max_rel_diff"`
+	Exceeding      int      `json:"exceeding"`                  // elements beyond atol + rtol*|baseline|
+	ArgmaxAgree    *float64 `json:"argmax_agreement,omitempty"` // share of rows whose argmax agrees; nil unless [N, classes]
+	Problem        string   `json:"problem,omitempty"`          // shape or type mismatch
 }
 
 // ParamCounts are a graph's parameter counts.
@@ -303,7 +303,8 @@ func (r *CompareReport) diffOutputs(bs, cs *Session, batches []inBatch) error {
 	}
 	for i := range diffs {
 		if rows[i] > 0 {
-			diffs[i].ArgmaxAgree = float64(agree[i]) / float64(rows[i])
+			a := float64(agree[i]) / float64(rows[i])
+			diffs[i].ArgmaxAgree = &a
 		}
 		if math.IsInf(diffs[i].MaxRel, 1) {
 			diffs[i].MaxRel = math.MaxFloat64 // JSON has no Inf
@@ -350,8 +351,8 @@ func (r *CompareReport) WriteText(w io.Writer) {
 			status = "DIFFERS"
 		}
 		fmt.Fprintf(w, "output %-12q %s: max abs %.3g, max rel %.3g, %d/%d elements beyond tolerance", d.Name, status, d.MaxAbs, d.MaxRel, d.Exceeding, d.Elements)
-		if d.ArgmaxAgree > 0 {
-			fmt.Fprintf(w, ", argmax agreement %.2f%%", 100*d.ArgmaxAgree)
+		if d.ArgmaxAgree != nil {
+			fmt.Fprintf(w, ", argmax agreement %.2f%%", 100**d.ArgmaxAgree)
 		}
 		fmt.Fprintln(w)
 	}

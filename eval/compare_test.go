@@ -1,10 +1,12 @@
 package eval
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dcwp-go/dcwp/eval/evaltest"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 )
 
 func TestCompare(t *testing.T) {
@@ -71,5 +73,38 @@ func TestCompare(t *testing.T) {
 				t.Errorf("params %+v vs %+v", r.BaselineParams, r.CandidateParams)
 			}
 		})
+	}
+}
+
+// A candidate that never predicts what the baseline does: 0 % agreement is a result, shown
+// in the text and written to JSON, not left out as if the output had no classes.
+func TestCompareZeroAgreement(t *testing.T) {
+	dir := t.TempDir()
+	base := evaltest.WriteLinear(t, dir, "base.onnx", evaltest.LinearSpec{})
+	rotated := evaltest.WriteLinear(t, dir, "rotated.onnx", evaltest.LinearSpec{Rotate: true})
+	r, err := Compare(CompareOptions{Baseline: base, Candidate: rotated, AllowStructureChange: true, Samples: 64, Batch: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := r.Outputs[0].ArgmaxAgree; a == nil || *a != 0 || r.Pass {
+		t.Fatalf("argmax agreement %v, pass %v; want 0 and a failure", a, r.Pass)
+	}
+	var sb strings.Builder
+	r.WriteText(&sb)
+	if !strings.Contains(sb.String(), "argmax agreement 0.00%") {
+		t.Errorf("text lacks the 0 %% agreement:\n%s", sb.String())
+	}
+	p := filepath.Join(dir, "compare.json")
+	if err := r.WriteJSON(p); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Outputs []map[string]any `json:"outputs"`
+	}
+	if err := atomicfile.ReadJSON(p, &back); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := back.Outputs[0]["argmax_agreement"]; !ok || v != 0.0 {
+		t.Errorf("JSON argmax_agreement = %v (present %v), want 0", v, ok)
 	}
 }

@@ -17,6 +17,7 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func TestEvaluateKnownAccuracy(t *testing.T) {
 	root, samples := evaltest.WriteFixture(t, 4)
+	n, correct := len(samples), evaltest.Correct(samples)
 	model := evaltest.WriteLinear(t, t.TempDir(), "linear.onnx", evaltest.LinearSpec{})
 	fixed := evaltest.WriteLinear(t, t.TempDir(), "fixed.onnx", evaltest.LinearSpec{Batch: 5})
 	for _, c := range []struct {
@@ -32,14 +33,14 @@ func TestEvaluateKnownAccuracy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Samples != 197 || r.Correct != 108 {
-				t.Errorf("samples/correct = %d/%d, want 197/108", r.Samples, r.Correct)
+			if r.Samples != n || r.Correct != correct {
+				t.Errorf("samples/correct = %d/%d, want %d/%d", r.Samples, r.Correct, n, correct)
 			}
 			checks := []struct {
 				name      string
 				got, want float64
 			}{
-				{"accuracy", r.Accuracy.Accuracy, 108.0 / 197},
+				{"accuracy", r.Accuracy.Accuracy, float64(correct) / float64(n)},
 				{"aligned", r.AlignedAccuracy, 1},
 				{"conflicting", r.ConflictingAccuracy, 44.0 / 89},
 				{"worst-group", r.WorstGroupAccuracy, 0},
@@ -63,17 +64,16 @@ func TestEvaluateKnownAccuracy(t *testing.T) {
 				t.Fatalf("batches %+v, mismatches %d", r.Batches, r.BatchMismatches)
 			}
 			for _, b := range r.Batches {
-				if b.Samples != 197 || b.ThroughputSPS <= 0 || b.LatencyMsP50 <= 0 || b.LatencyMsP95 < b.LatencyMsP50 {
+				if b.Samples != n || b.ThroughputSPS <= 0 || b.LatencyMsP50 <= 0 || b.LatencyMsP95 < b.LatencyMsP50 {
 					t.Errorf("timing %+v", b)
 				}
 			}
-			if c.model == fixed && (r.Batches[0].Batch != 5 || r.Batches[0].Runs != 40) {
-				t.Errorf("fixed-batch model: %+v, want batch 5, 40 runs", r.Batches[0])
+			if runs := (n + 4) / 5; c.model == fixed && (r.Batches[0].Batch != 5 || r.Batches[0].Runs != runs) {
+				t.Errorf("fixed-batch model: %+v, want batch 5, %d runs", r.Batches[0], runs)
 			}
-			if c.model == model && r.Batches[0].Runs != 29 {
-				t.Errorf("batch 7: %d runs, want 29", r.Batches[0].Runs)
+			if runs := (n + 6) / 7; c.model == model && r.Batches[0].Runs != runs {
+				t.Errorf("batch 7: %d runs, want %d", r.Batches[0].Runs, runs)
 			}
-			_ = samples
 		})
 	}
 }
@@ -202,7 +202,7 @@ func TestBadInputs(t *testing.T) {
 // --provider cuda fails on a machine without a CUDA-enabled runtime or GPU,
 // and the message says which is missing. Where both exist it must work.
 func TestCUDAProvider(t *testing.T) {
-	root, _ := evaltest.WriteFixture(t, 4)
+	root, samples := evaltest.WriteFixture(t, 4)
 	model := evaltest.WriteLinear(t, t.TempDir(), "linear.onnx", evaltest.LinearSpec{})
 	lib, err := ort.FindLib("")
 	if err != nil {
@@ -216,8 +216,8 @@ func TestCUDAProvider(t *testing.T) {
 		if err != nil {
 			t.Fatalf("GPU and CUDA runtime present, but: %v", err)
 		}
-		if r.Provider != "cuda" || r.Correct != 108 {
-			t.Errorf("provider %s, correct %d", r.Provider, r.Correct)
+		if want := evaltest.Correct(samples); r.Provider != "cuda" || r.Correct != want {
+			t.Errorf("provider %s, correct %d, want cuda and %d", r.Provider, r.Correct, want)
 		}
 		return
 	}

@@ -72,7 +72,7 @@ func TestExporterForms(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !loose.Pass || loose.Outputs[0].ArgmaxAgree != 1 {
+				if agree := loose.Outputs[0].ArgmaxAgree; !loose.Pass || agree == nil || *agree != 1 {
 					t.Errorf("dense vs %s allowed: pass %v %+v", f, loose.Pass, loose.Outputs)
 				}
 				if loose.CandidateParams.Nonzero != loose.BaselineParams.Nonzero && f == exporter.Sparse {

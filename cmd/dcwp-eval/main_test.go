@@ -11,11 +11,12 @@ import (
 )
 
 func TestCLI(t *testing.T) {
-	root, _ := evaltest.WriteFixture(t, 4)
+	root, samples := evaltest.WriteFixture(t, 4)
 	dir := t.TempDir()
 	model := evaltest.WriteLinear(t, dir, "model.onnx", evaltest.LinearSpec{})
 	sparse := evaltest.WriteLinear(t, dir, "sparse.onnx", evaltest.LinearSpec{Sparse: true})
 	far := evaltest.WriteLinear(t, dir, "far.onnx", evaltest.LinearSpec{Perturb: 0.1})
+	rotated := evaltest.WriteLinear(t, dir, "rotated.onnx", evaltest.LinearSpec{Rotate: true})
 	junk := filepath.Join(dir, "junk.onnx")
 	os.WriteFile(junk, []byte("junk"), 0o644)
 	report := filepath.Join(dir, "out", "report.json")
@@ -42,6 +43,7 @@ func TestCLI(t *testing.T) {
 		{"compare dense vs sparse", []string{"compare", "-a", model, "-b", sparse, "--dataset", "cmnist", "--data", root, "--allow-structure-change", "--json", cmpJSON}, 0, "(allowed)", ""},
 		{"compare dense vs sparse strict", []string{"compare", "-a", model, "-b", sparse}, 1, "structure changed", "differ"},
 		{"compare outputs differ", []string{"compare", "-a", model, "-b", far, "--allow-structure-change"}, 1, "outputs differ", ""},
+		{"compare never agrees", []string{"compare", "-a", model, "-b", rotated}, 1, "argmax agreement 0.00%", "differ"},
 		{"compare missing candidate", []string{"compare", "-a", model}, 2, "", "--candidate are required"},
 		{"bench", []string{"bench", "-m", model, "-m", sparse, "--batch", "1,8", "--runs", "3", "--warmup", "1"}, 0, "samples/s", ""},
 	}
@@ -71,8 +73,8 @@ func TestCLI(t *testing.T) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	if r["correct"].(float64) != 108 || len(r["batches"].([]any)) != 2 {
-		t.Errorf("report: correct %v, batches %v", r["correct"], r["batches"])
+	if want := evaltest.Correct(samples); r["correct"] != float64(want) || r["samples"] != float64(len(samples)) || len(r["batches"].([]any)) != 2 {
+		t.Errorf("report: samples %v, correct %v (want %d of %d), batches %v", r["samples"], r["correct"], want, len(samples), r["batches"])
 	}
 	var cr map[string]any
 	b, _ = os.ReadFile(cmpJSON)

@@ -29,6 +29,7 @@ type LinearSpec struct {
 	Beta     float32 // Gemm beta attribute, default 1 (bias is zero, so beta changes nothing)
 	Perturb  float32 // added to W[1][1]
 	Sparse   bool    // W as a sparse initializer
+	Rotate   bool    // logit c reads pixel c+1 (mod classes): every prediction moves one class on
 	Producer string
 }
 
@@ -47,7 +48,11 @@ func WriteLinear(t testing.TB, dir, name string, sp LinearSpec) string {
 	feat := 3 * sp.HW * sp.HW
 	w := make([]float32, sp.Classes*feat)
 	for c := 0; c < sp.Classes && c < feat; c++ {
-		w[c*feat+c] = 1
+		px := c
+		if sp.Rotate {
+			px = (c + 1) % sp.Classes
+		}
+		w[c*feat+px] = 1
 	}
 	w[1*feat+1] += sp.Perturb
 	b := onnx.NewBuilder("linear", 13)
@@ -108,6 +113,17 @@ func Samples() []Sample {
 		}
 	}
 	return s
+}
+
+// Correct counts the samples the linear model gets right (predicts the label).
+func Correct(samples []Sample) int {
+	n := 0
+	for _, s := range samples {
+		if s.Pred == s.Label {
+			n++
+		}
+	}
+	return n
 }
 
 // WriteFixture writes <root>/cmnist/test/<idx>_<label>_<bias>.png (4x4 RGB,
