@@ -36,7 +36,10 @@ func newApp(stdout io.Writer) *cli.App {
 			"  output  logits  float32 [N, classes]\n\n" +
 			"Formats:\n" +
 			"  dense    every weight stored, pruned ones as zeros\n" +
-			"  sparse   Gemm/Conv weights as COO sparse initializers (the file shrinks with sparsity)\n" +
+			"  sparse   Gemm/Conv weights as COO sparse initializers: 12 bytes per non-zero (float32\n" +
+			"           value, int64 index) against 4 per weight dense, so smaller only above about\n" +
+			"           67 % sparsity (a warning says when it is larger). ONNX Runtime loads sparse\n" +
+			"           initializers; OpenCV's DNN importer, onnx-go and onnx 1.12's full check do not\n" +
 			"  compact  pruned neurons/channels removed, constant outputs folded into the next bias\n\n" +
 			"Prints the parameter count (total, non-zero, per layer) and the file size, and writes\n" +
 			"them as JSON to --params-json (default OUT.params.json). Output files are written\n" +
@@ -110,7 +113,8 @@ func action(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m, st, err := exporter.Export(r, exporter.Options{Which: which, Format: format, Opset: opset})
+	o := exporter.Options{Which: which, Format: format, Opset: opset}
+	m, st, err := exporter.Export(r, o)
 	if err != nil {
 		return err
 	}
@@ -118,11 +122,37 @@ func action(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if format == exporter.Sparse {
+		if err := warnSparseLarger(c.App.ErrWriter, r, o, size); err != nil {
+			return err
+		}
+	}
 	st.File, st.FileBytes = out, size
 	if err := atomicfile.WriteJSON(pj, st); err != nil {
 		return err
 	}
 	printStats(c.App.Writer, st, pj)
+	return nil
+}
+
+// warnSparseLarger says so when a sparse export is larger than the dense one would be:
+// COO stores 12 bytes per non-zero weight (float32 value, int64 index) against 4 per
+// weight dense, so below about 67 % sparsity sparse costs more, up to 3x at none.
+func warnSparseLarger(w io.Writer, r *rundir.Run, o exporter.Options, sparseBytes int64) error {
+	o.Format = exporter.Dense
+	m, _, err := exporter.Export(r, o)
+	if err != nil {
+		return fmt.Errorf("dense size for comparison: %w", err)
+	}
+	data, err := exporter.Encode(m)
+	if err != nil {
+		return fmt.Errorf("dense size for comparison: %w", err)
+	}
+	if dense := int64(len(data)); sparseBytes > dense {
+		fmt.Fprintf(w, "dcwp-export: warning: the sparse file is %d bytes, %.1fx the %d bytes of --format dense: "+
+			"COO costs 12 bytes per non-zero weight against 4 per weight dense, so sparse is smaller only above about 67 %% sparsity\n",
+			sparseBytes, float64(sparseBytes)/float64(dense), dense)
+	}
 	return nil
 }
 
