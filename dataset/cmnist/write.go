@@ -146,7 +146,10 @@ func relPath(s *sample) string { return filepath.Join(strconv.Itoa(int(s.label))
 
 // writeAll writes ss as <dir>/<label>/<index>_<label>_<bias>.png. An image
 // already placed elsewhere (pngs[i].path != "") is hard-linked when w.links is
-// set and the file system allows it, else written.
+// set and the file system allows it, else written. Plain os.WriteFile is safe
+// here: dir is always inside atomicDir's temporary folder, which a kill leaves
+// under a .dcwp-tmp- name (removed by removeStale) and which reaches its final
+// name only whole; a synced temporary file per image would cost 60,000 fsyncs.
 func (w *writer) writeAll(dir string, ss []sample, pngs []*pngFile) error {
 	defer func(t time.Time) { w.writeTime += time.Since(t) }(time.Now())
 	for l := range Classes {

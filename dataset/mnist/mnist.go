@@ -16,6 +16,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 )
 
 // IDX magic numbers (unsigned byte data, 3 resp. 1 dimensions).
@@ -311,22 +313,28 @@ func WriteSet(imagesPath, labelsPath string, s *Set) error {
 	return writeIDX(labelsPath, hdr(labelMagic, s.N), s.Labels)
 }
 
+// writeIDX writes through atomicfile: a reader of a killed write (ReadSet, the
+// cmnist builder) must see no file rather than a truncated one.
 func writeIDX(path string, hdr, body []byte) error {
-	var buf bytes.Buffer
-	var w io.Writer = &buf
-	var zw *gzip.Writer
-	if strings.HasSuffix(path, ".gz") {
-		zw = gzip.NewWriter(&buf)
-		w = zw
-	}
-	w.Write(hdr)
-	w.Write(body)
-	if zw != nil {
-		if err := zw.Close(); err != nil {
+	err := atomicfile.Write(path, func(bw *bufio.Writer) error {
+		var w io.Writer = bw
+		var zw *gzip.Writer
+		if strings.HasSuffix(path, ".gz") {
+			zw = gzip.NewWriter(bw)
+			w = zw
+		}
+		if _, err := w.Write(hdr); err != nil {
 			return err
 		}
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		if _, err := w.Write(body); err != nil {
+			return err
+		}
+		if zw != nil {
+			return zw.Close()
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("mnist: %w", err)
 	}
 	return nil
