@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -27,7 +28,6 @@ var (
 	Miners   = []string{"wrong", "ensemble", "oracle"}
 	Presets  = []string{"paper", "quick"}
 	Variants = []string{"clean", "as-coded"}
-	Datasets = []string{"cmnist", "cifar10c", "bffhq", "celeba"}
 )
 
 func adam(lr float64, iters int) rundir.Stage {
@@ -64,9 +64,10 @@ const mlpLambdaCon = 1.0
 
 // Preset returns the settings of a preset for a dataset, conflict pct, model and variant
 // (model "" picks the preset's default model for the dataset; variant "" is clean).
-func Preset(preset, dataset, pct, model, variant string) (rundir.Config, error) {
-	if !slices.Contains(Datasets, dataset) {
-		return rundir.Config{}, fmt.Errorf("unknown dataset %q (want one of %v)", dataset, Datasets)
+func Preset(preset, name, pct, model, variant string) (rundir.Config, error) {
+	dataset, err := dataset.Canonical(name) // an alias ("colored_mnist") becomes the canonical name
+	if err != nil {
+		return rundir.Config{}, err
 	}
 	c := rundir.Config{
 		Dataset: dataset, ConflictPct: pct, Model: model, Preset: preset, Variant: variant, Mode: "dcwp",
@@ -147,9 +148,11 @@ const QuickModel = "mlp"
 
 // Validate checks a configuration before any work starts.
 func Validate(c *rundir.Config) error {
-	if !slices.Contains(Datasets, c.Dataset) {
-		return fmt.Errorf("unknown dataset %q (want one of %v)", c.Dataset, Datasets)
+	ds, err := dataset.Canonical(c.Dataset)
+	if err != nil {
+		return err
 	}
+	c.Dataset = ds // the stages compare canonical names
 	if !slices.Contains(arch.Models, c.Model) {
 		return fmt.Errorf("unknown model %q (want one of %v)", c.Model, arch.Models)
 	}
