@@ -2,6 +2,11 @@
 // dcwp-eval read. It is the one place their names and formats are defined, and needs no libtorch.
 package rundir
 
+import (
+	"fmt"
+	"slices"
+)
+
 // File names inside a run directory.
 const (
 	ConfigFile    = "config.json"         // Config: the effective settings of the run
@@ -25,15 +30,15 @@ const (
 
 // Stage settings: optimizer, learning rate and schedule for one training stage.
 type Stage struct {
-	Optimizer   string  `json:"optimizer"` // "adam" or "sgd"
-	LR          float64 `json:"lr"`
-	Iters       int     `json:"iters"`
-	StepSize    int     `json:"step_size,omitempty"` // StepLR period; 0 = constant
-	Gamma       float64 `json:"gamma,omitempty"`
-	WeightDecay float64 `json:"weight_decay,omitempty"`
-	Momentum    float64 `json:"momentum,omitempty"`
-	Beta1       float64 `json:"beta1,omitempty"`
-	Beta2       float64 `json:"beta2,omitempty"`
+	Optimizer   Optimizer `json:"optimizer"`
+	LR          float64   `json:"lr"`
+	Iters       int       `json:"iters"`
+	StepSize    int       `json:"step_size,omitempty"` // StepLR period; 0 = constant
+	Gamma       float64   `json:"gamma,omitempty"`
+	WeightDecay float64   `json:"weight_decay,omitempty"`
+	Momentum    float64   `json:"momentum,omitempty"`
+	Beta1       float64   `json:"beta1,omitempty"`
+	Beta2       float64   `json:"beta2,omitempty"`
 }
 
 // Config is the effective configuration of a run (presets resolved, flags applied).
@@ -44,8 +49,8 @@ type Config struct {
 	ConflictPct string   `json:"conflict_pct"`
 	Model       string   `json:"model"`
 	Preset      string   `json:"preset"`
-	Variant     string   `json:"variant"` // "clean" or "as-coded"
-	Mode        string   `json:"mode"`    // "dcwp" or "vanilla"
+	Variant     Variant  `json:"variant"`
+	Mode        Mode     `json:"mode"`
 	Stages      []string `json:"stages"`
 	Seed        int64    `json:"seed"`
 	Device      string   `json:"device"`
@@ -58,9 +63,9 @@ type Config struct {
 	Prune       Stage  `json:"prune"`
 	Finetune    Stage  `json:"finetune"`
 
-	BiasLoss          string  `json:"bias_loss"` // "gce" or "ce"
+	BiasLoss          Loss    `json:"bias_loss"`
 	Q                 float64 `json:"q"`
-	Miner             string  `json:"miner"` // "wrong", "ensemble" or "oracle"
+	Miner             Miner   `json:"miner"`
 	SelectWithGCE     bool    `json:"select_with_gce"`
 	EnsembleThreshold float64 `json:"ensemble_threshold,omitempty"`
 
@@ -71,10 +76,105 @@ type Config struct {
 	MaskTau      float64 `json:"mask_temperature"` // Gumbel/logistic mask temperature
 	ScoreInit    float64 `json:"score_init"`
 
-	EvalEvery       int    `json:"eval_every"`
-	CheckpointEvery int    `json:"checkpoint_every"`
-	Select          string `json:"select"` // "last" or "best-valid"
+	EvalEvery       int       `json:"eval_every"`
+	CheckpointEvery int       `json:"checkpoint_every"`
+	Select          Selection `json:"select"`
 }
 
 // AsCoded reports whether the run reproduces the reference code's quirks.
-func (c *Config) AsCoded() bool { return c.Variant == "as-coded" }
+func (c *Config) AsCoded() bool { return c.Variant == AsCoded }
+
+// The settings below take one of a fixed set of values. They are strings on disk, so a
+// config.json reads the same as before they had types of their own.
+
+// Miner is how bias-conflicting samples are mined.
+type Miner string
+
+const (
+	MinerWrong    Miner = "wrong"    // the biased network's mistakes
+	MinerEnsemble Miner = "ensemble" // 1 - p_y averaged over pre-training checks
+	MinerOracle   Miner = "oracle"   // the true conflict labels (an upper bound)
+)
+
+// Miners lists every miner.
+var Miners = []Miner{MinerWrong, MinerEnsemble, MinerOracle}
+
+// Check returns an error unless m is a known miner.
+func (m Miner) Check() error { return check("miner", m, Miners) }
+
+// Variant is "clean" or the reference code's quirks.
+type Variant string
+
+const (
+	Clean   Variant = "clean"
+	AsCoded Variant = "as-coded"
+)
+
+// Variants lists every variant.
+var Variants = []Variant{Clean, AsCoded}
+
+// Check returns an error unless v is a known variant.
+func (v Variant) Check() error { return check("variant", v, Variants) }
+
+// Mode says whether a run goes past the ERM classifier.
+type Mode string
+
+const (
+	ModeDCWP    Mode = "dcwp"
+	ModeVanilla Mode = "vanilla" // stop after pre-training
+)
+
+// Modes lists every mode.
+var Modes = []Mode{ModeDCWP, ModeVanilla}
+
+// Check returns an error unless m is a known mode.
+func (m Mode) Check() error { return check("mode", m, Modes) }
+
+// Selection is which fine-tuned network a run reports.
+type Selection string
+
+const (
+	SelectLast      Selection = "last"
+	SelectBestValid Selection = "best-valid" // the best validation accuracy seen while fine-tuning
+)
+
+// Selections lists every selection.
+var Selections = []Selection{SelectLast, SelectBestValid}
+
+// Check returns an error unless s is a known selection.
+func (s Selection) Check() error { return check("selection", s, Selections) }
+
+// Optimizer names a stage's optimizer.
+type Optimizer string
+
+const (
+	Adam Optimizer = "adam"
+	SGD  Optimizer = "sgd"
+)
+
+// Optimizers lists every optimizer.
+var Optimizers = []Optimizer{Adam, SGD}
+
+// Check returns an error unless o is a known optimizer.
+func (o Optimizer) Check() error { return check("optimizer", o, Optimizers) }
+
+// Loss names the biased network's loss.
+type Loss string
+
+const (
+	GCE Loss = "gce" // generalized cross-entropy
+	CE  Loss = "ce"
+)
+
+// Losses lists every bias loss.
+var Losses = []Loss{GCE, CE}
+
+// Check returns an error unless l is a known bias loss.
+func (l Loss) Check() error { return check("bias loss", l, Losses) }
+
+func check[T ~string](what string, v T, all []T) error {
+	if slices.Contains(all, v) {
+		return nil
+	}
+	return fmt.Errorf("unknown %s %q (want one of %v)", what, v, all)
+}

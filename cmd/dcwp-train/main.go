@@ -5,7 +5,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,11 +13,11 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/dcwp-go/dcwp/dataset/cmnist"
 	"github.com/dcwp-go/dcwp/driver/dcwp"
 	"github.com/dcwp-go/dcwp/internal/exit"
+	"github.com/dcwp-go/dcwp/internal/progress"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/version"
 )
@@ -104,20 +103,23 @@ func flags() []cli.Flag {
 
 // config resolves preset + flags.
 func config(c *cli.Context) (rundir.Config, error) {
-	cfg, err := dcwp.Preset(c.String("preset"), c.String("dataset"), c.String("conflict-pct"), c.String("model"), c.String("variant"))
+	// The preset is resolved for the model and variant asked for: some of its settings depend on them.
+	cfg, err := dcwp.Preset(c.String("preset"), c.String("dataset"), c.String("conflict-pct"), c.String("model"), rundir.Variant(c.String("variant")))
 	if err != nil {
 		return cfg, err
 	}
 	cfg.ToolVersion = version.Version
 	cfg.Data = c.String("data")
-	if c.IsSet("model") {
-		cfg.Model = c.String("model")
-	}
-	str := map[string]*string{"variant": &cfg.Variant, "mode": &cfg.Mode, "device": &cfg.Device, "pretrained": &cfg.Pretrained,
-		"miner": &cfg.Miner, "bias-loss": &cfg.BiasLoss, "select": &cfg.Select}
+	str := map[string]*string{"device": &cfg.Device, "pretrained": &cfg.Pretrained}
 	for n, p := range str {
 		if c.IsSet(n) {
 			*p = c.String(n)
+		}
+	}
+	for _, err := range []error{setEnum(c, "mode", &cfg.Mode), setEnum(c, "miner", &cfg.Miner),
+		setEnum(c, "bias-loss", &cfg.BiasLoss), setEnum(c, "select", &cfg.Select)} {
+		if err != nil {
+			return cfg, err
 		}
 	}
 	f64 := map[string]*float64{"q": &cfg.Q, "ensemble-threshold": &cfg.EnsembleThreshold, "lambda-up": &cfg.LambdaUp,
@@ -143,17 +145,17 @@ func config(c *cli.Context) (rundir.Config, error) {
 		cfg.MiningModel = nil
 	}
 	if c.IsSet("stages") {
-		cfg.Stages = nil
+		var names []string
 		for _, s := range strings.Split(c.String("stages"), ",") {
 			if s = strings.TrimSpace(s); s != "" {
-				cfg.Stages = append(cfg.Stages, s)
+				names = append(names, s)
 			}
 		}
-		if len(cfg.Stages) == 0 {
-			return cfg, errors.New("--stages: no stage given")
+		if cfg.Stages, err = dcwp.PipelineOrder(names); err != nil {
+			return cfg, fmt.Errorf("--stages: %w", err)
 		}
 	}
-	if cfg.Mode == "vanilla" {
+	if cfg.Mode == rundir.ModeVanilla {
 		cfg.Stages = []string{dcwp.StagePretrain}
 	}
 	if cfg.Threads == 0 {
@@ -169,8 +171,8 @@ func config(c *cli.Context) (rundir.Config, error) {
 			}
 			continue
 		}
-		if c.IsSet(prefix + "-optimizer") {
-			st.Optimizer = c.String(prefix + "-optimizer")
+		if err := setEnum(c, prefix+"-optimizer", &st.Optimizer); err != nil {
+			return cfg, err
 		}
 		for suf, p := range map[string]*float64{"-lr": &st.LR, "-gamma": &st.Gamma, "-weight-decay": &st.WeightDecay, "-momentum": &st.Momentum} {
 			if c.IsSet(prefix + suf) {
@@ -186,6 +188,22 @@ func config(c *cli.Context) (rundir.Config, error) {
 	return cfg, dcwp.Validate(&cfg)
 }
 
+// setEnum sets *p from the flag, when given, and refuses a value the setting does not know.
+func setEnum[T interface {
+	~string
+	Check() error
+}](c *cli.Context, flag string, p *T) error {
+	if !c.IsSet(flag) {
+		return nil
+	}
+	v := T(c.String(flag))
+	if err := v.Check(); err != nil {
+		return fmt.Errorf("--%s: %w", flag, err)
+	}
+	*p = v
+	return nil
+}
+
 func train(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return exit.Usagef("unexpected arguments: %s (subcommands: data)", strings.Join(c.Args().Slice(), " "))
@@ -197,8 +215,11 @@ func train(c *cli.Context) error {
 	if err != nil {
 		return exit.AsUsage(err) // the preset and flags do not make a valid run
 	}
-	bar := !c.Bool("no-progress") && term.IsTerminal(int(os.Stderr.Fd()))
-	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: os.Stderr, Bar: bar})
+	shown := progress.Auto
+	if c.Bool("no-progress") {
+		shown = progress.Lines
+	}
+	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: os.Stderr, Progress: shown})
 	if err != nil {
 		return err
 	}

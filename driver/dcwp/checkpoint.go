@@ -25,25 +25,31 @@ type ckState struct {
 	Done         []string           `json:"done"` // finished stages (and sub-loops)
 	StageSeconds map[string]float64 `json:"stage_seconds"`
 	MetricsSize  int64              `json:"metrics_size"` // metrics.jsonl length at the checkpoint
-	Ints         map[string]int     `json:"ints,omitempty"`
-	Floats       map[string]float64 `json:"floats,omitempty"`
+	// Counts and Best keep the JSON names of the maps they once were, so a run checkpointed
+	// by an older dcwp-train resumes.
+	Counts ckCounts `json:"ints"`
+	Best   ckBest   `json:"floats"`
 }
+
+// ckCounts are the counters a resumed loop continues from.
+type ckCounts struct {
+	ERMSteps      int `json:"erm_steps,omitempty"` // optimizer steps, per trained network
+	BiasedSteps   int `json:"biased_steps,omitempty"`
+	MinerSteps    int `json:"miner_steps,omitempty"`
+	PruneSteps    int `json:"prune_steps,omitempty"`
+	FinetuneSteps int `json:"finetune_steps,omitempty"`
+	EnsembleCount int `json:"ensemble_count,omitempty"` // biased-network checks summed in the ensemble score
+	SelectedIter  int `json:"selected_iter,omitempty"`  // fine-tuning iteration of the reported network (0 = not yet chosen)
+}
+
+// ckBest is what --select best-valid has seen so far.
+type ckBest struct {
+	Valid float64 `json:"best_valid,omitempty"` // best validation accuracy while fine-tuning
+}
+
+func newState() ckState { return ckState{StageSeconds: map[string]float64{}} }
 
 func (s *ckState) done(stage string) bool { return slices.Contains(s.Done, stage) }
-
-// fillMaps gives every map a value, so a state read from an older checkpoint (whose maps
-// were empty and left out of JSON) can be written to.
-func (s *ckState) fillMaps() {
-	if s.StageSeconds == nil {
-		s.StageSeconds = map[string]float64{}
-	}
-	if s.Ints == nil {
-		s.Ints = map[string]int{}
-	}
-	if s.Floats == nil {
-		s.Floats = map[string]float64{}
-	}
-}
 
 func ckPath(out string) string { return filepath.Join(out, rundir.CheckpointDir, checkpointFile) }
 
@@ -78,6 +84,9 @@ func readCheckpoint(out string) (st ckState, ts map[string]tensor.Tensor, ok boo
 	}
 	if err := json.Unmarshal([]byte(meta["state"]), &st); err != nil {
 		return st, nil, false, fmt.Errorf("checkpoint %s: bad state: %w", ckPath(out), err)
+	}
+	if st.StageSeconds == nil { // written before any stage had run
+		st.StageSeconds = map[string]float64{}
 	}
 	return st, ts, true, nil
 }

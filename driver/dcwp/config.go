@@ -23,15 +23,35 @@ const (
 // AllStages lists every stage in order.
 var AllStages = []string{StagePretrain, StageMine, StagePrune, StageFinetune}
 
-// Miners, presets, variants.
-var (
-	Miners   = []string{"wrong", "ensemble", "oracle"}
-	Presets  = []string{"paper", "quick"}
-	Variants = []string{"clean", "as-coded"}
-)
+// Presets lists every preset.
+var Presets = []string{"paper", "quick"}
+
+// PipelineOrder returns the named stages in the order the pipeline runs them, each once:
+// a stage reads what the earlier ones wrote, whatever order they were typed in.
+func PipelineOrder(names []string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no stage given (want some of %v)", AllStages)
+	}
+	for _, s := range names {
+		if !slices.Contains(AllStages, s) {
+			return nil, fmt.Errorf("unknown stage %q (want some of %v)", s, AllStages)
+		}
+	}
+	var out []string
+	for _, s := range AllStages {
+		if slices.Contains(names, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
 
 func adam(lr float64, iters int) rundir.Stage {
-	return rundir.Stage{Optimizer: "adam", LR: lr, Iters: iters, Beta1: 0.9, Beta2: 0.99}
+	return rundir.Stage{Optimizer: rundir.Adam, LR: lr, Iters: iters, Beta1: 0.9, Beta2: 0.99}
+}
+
+func miningSGD(iters int) *rundir.Stage {
+	return &rundir.Stage{Optimizer: rundir.SGD, LR: 0.1, Iters: iters, StepSize: 600, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
 }
 
 // lambdaUp is the paper's λ_up by conflict percentage.
@@ -63,28 +83,35 @@ func lambdaUp(dataset, pct string) float64 {
 const mlpLambdaCon = 1.0
 
 // Preset returns the settings of a preset for a dataset, conflict pct, model and variant
-// (model "" picks the preset's default model for the dataset; variant "" is clean).
-func Preset(preset, name, pct, model, variant string) (rundir.Config, error) {
+// (model "" picks the preset's default model for the dataset; variant "" is clean). Settings
+// that depend on the model follow the model the run will train, given or defaulted.
+func Preset(preset, name, pct, model string, variant rundir.Variant) (rundir.Config, error) {
 	dataset, err := dataset.Canonical(name) // an alias ("colored_mnist") becomes the canonical name
 	if err != nil {
 		return rundir.Config{}, err
 	}
+	if !slices.Contains(Presets, preset) {
+		return rundir.Config{}, fmt.Errorf("unknown preset %q (want one of %v)", preset, Presets)
+	}
+	if variant == "" {
+		variant = rundir.Clean
+	}
+	if model == "" {
+		model = defaultModel(preset, dataset)
+	}
 	c := rundir.Config{
-		Dataset: dataset, ConflictPct: pct, Model: model, Preset: preset, Variant: variant, Mode: "dcwp",
+		Dataset: dataset, ConflictPct: pct, Model: model, Preset: preset, Variant: variant, Mode: rundir.ModeDCWP,
 		Stages: slices.Clone(AllStages), Device: "cpu",
-		BiasLoss: "gce", Q: 0.7, Miner: "wrong", SelectWithGCE: true, EnsembleThreshold: 0.8,
+		BiasLoss: rundir.GCE, Q: 0.7, Miner: rundir.MinerWrong, SelectWithGCE: true, EnsembleThreshold: 0.8,
 		LambdaUp: lambdaUp(dataset, pct), LambdaCon: 0.05, Temperature: 0.07, MaskTau: 1, ScoreInit: 1.5,
-		EvalEvery: 100, CheckpointEvery: 200, Select: "last",
+		EvalEvery: 100, CheckpointEvery: 200, Select: rundir.SelectLast,
 		Prune: adam(1e-2, 2000),
 	}
 	switch dataset {
 	case "cmnist":
-		if c.Model == "" {
-			c.Model = "cnn"
-		}
 		c.BatchSize = 256
 		c.Pretrain = adam(1e-2, 10000)
-		c.MiningModel = &rundir.Stage{Optimizer: "sgd", LR: 0.1, Iters: 2000, StepSize: 600, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
+		c.MiningModel = miningSGD(2000)
 		c.LambdaSparse = 1e-8
 		c.Finetune = adam(1e-3, 1000)
 		c.Finetune.StepSize, c.Finetune.Gamma = 1000, 0.1
@@ -92,7 +119,7 @@ func Preset(preset, name, pct, model, variant string) (rundir.Config, error) {
 		c.BatchSize = 256
 		c.Pretrain = adam(1e-3, 10000)
 		c.Pretrain.StepSize, c.Pretrain.Gamma = 10000, 0.5
-		c.Miner = "ensemble"
+		c.Miner = rundir.MinerEnsemble
 		c.LambdaSparse = 1e-9
 		c.Finetune = adam(5e-4, 1000)
 	case "bffhq":
@@ -106,20 +133,10 @@ func Preset(preset, name, pct, model, variant string) (rundir.Config, error) {
 		c.LambdaSparse = 5e-6
 		c.Finetune = adam(5e-4, 1000)
 	}
-	if c.Model == "" {
-		c.Model = "resnet18"
-	}
-	if c.Variant == "" {
-		c.Variant = "clean"
-	}
-	switch preset {
-	case "paper":
-	case "quick":
+	if preset == "quick" {
 		if err := quick(&c); err != nil {
 			return c, err
 		}
-	default:
-		return c, fmt.Errorf("unknown preset %q (want one of %v)", preset, Presets)
 	}
 	if c.Model == "mlp" && !c.AsCoded() {
 		c.LambdaCon = mlpLambdaCon
@@ -127,15 +144,25 @@ func Preset(preset, name, pct, model, variant string) (rundir.Config, error) {
 	return c, nil
 }
 
+// defaultModel is the model a preset trains on a dataset when none is given.
+func defaultModel(preset, dataset string) string {
+	switch {
+	case preset == "quick":
+		return QuickModel
+	case dataset == "cmnist":
+		return "cnn"
+	}
+	return "resnet18"
+}
+
 // quick shrinks a run to minutes on two CPU cores (Colored MNIST only).
 func quick(c *rundir.Config) error {
 	if c.Dataset != "cmnist" {
 		return fmt.Errorf("preset quick is for cmnist only (a %s run needs hours on a CPU); use --preset paper with smaller --*-iters", c.Dataset)
 	}
-	c.Model = QuickModel
 	c.BatchSize = 256
 	c.Pretrain = adam(1e-2, 1000)
-	c.MiningModel = &rundir.Stage{Optimizer: "sgd", LR: 0.1, Iters: 600, StepSize: 600, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
+	c.MiningModel = miningSGD(600)
 	c.Prune = adam(1e-2, 300)
 	c.Finetune = adam(1e-3, 300)
 	c.EvalEvery = 50
@@ -159,39 +186,30 @@ func Validate(c *rundir.Config) error {
 	if _, err := arch.ForRun(c.Model, c.Dataset, c.AsCoded()); err != nil {
 		return err
 	}
-	if !slices.Contains(Miners, c.Miner) {
-		return fmt.Errorf("unknown miner %q (want one of %v)", c.Miner, Miners)
-	}
-	if !slices.Contains(Variants, c.Variant) {
-		return fmt.Errorf("unknown variant %q (want one of %v)", c.Variant, Variants)
-	}
-	if c.BiasLoss != "gce" && c.BiasLoss != "ce" {
-		return fmt.Errorf("unknown bias loss %q (want gce or ce)", c.BiasLoss)
-	}
-	if c.Mode != "dcwp" && c.Mode != "vanilla" {
-		return fmt.Errorf("unknown mode %q (want dcwp or vanilla)", c.Mode)
-	}
-	if c.Select != "last" && c.Select != "best-valid" {
-		return fmt.Errorf("unknown selection %q (want last or best-valid)", c.Select)
-	}
-	for _, s := range c.Stages {
-		if !slices.Contains(AllStages, s) {
-			return fmt.Errorf("unknown stage %q (want some of %v)", s, AllStages)
+	for _, err := range []error{c.Miner.Check(), c.Variant.Check(), c.BiasLoss.Check(), c.Mode.Check(), c.Select.Check()} {
+		if err != nil {
+			return err
 		}
+	}
+	if _, err := PipelineOrder(c.Stages); err != nil {
+		return err
 	}
 	if c.BatchSize < 2 {
 		return fmt.Errorf("batch size %d: want at least 2", c.BatchSize)
 	}
-	stages := map[string]*rundir.Stage{"pretrain": &c.Pretrain, "prune": &c.Prune, "finetune": &c.Finetune, "mining": c.MiningModel}
-	for name, s := range stages {
-		if s == nil {
+	stages := []struct {
+		name string
+		s    *rundir.Stage
+	}{{"pretrain", &c.Pretrain}, {"mining", c.MiningModel}, {"prune", &c.Prune}, {"finetune", &c.Finetune}}
+	for _, st := range stages {
+		if st.s == nil {
 			continue
 		}
-		if s.Optimizer != "adam" && s.Optimizer != "sgd" {
-			return fmt.Errorf("%s: unknown optimizer %q (want adam or sgd)", name, s.Optimizer)
+		if err := st.s.Optimizer.Check(); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
 		}
-		if s.Iters < 1 || s.LR <= 0 {
-			return fmt.Errorf("%s: iterations (%d) and learning rate (%g) must be positive", name, s.Iters, s.LR)
+		if st.s.Iters < 1 || st.s.LR <= 0 {
+			return fmt.Errorf("%s: iterations (%d) and learning rate (%g) must be positive", st.name, st.s.Iters, st.s.LR)
 		}
 	}
 	if c.EvalEvery < 1 || c.CheckpointEvery < 1 {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,12 +18,13 @@ import (
 
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/driver/torch"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/internal/fixture"
 	"github.com/dcwp-go/dcwp/plot"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
-func tinyConfig(t testing.TB, data, variant string) rundir.Config {
+func tinyConfig(t testing.TB, data string, variant rundir.Variant) rundir.Config {
 	c, err := tinyConfigErr(data, variant)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +34,7 @@ func tinyConfig(t testing.TB, data, variant string) rundir.Config {
 
 // tinyConfigErr is tinyConfig for callers outside a test (the child process, a OnceValues),
 // where a t.Fatal could not stop anything.
-func tinyConfigErr(data, variant string) (rundir.Config, error) {
+func tinyConfigErr(data string, variant rundir.Variant) (rundir.Config, error) {
 	c, err := Preset("quick", "cmnist", "1", "mlp", variant)
 	if err != nil {
 		return c, err
@@ -278,27 +280,109 @@ func TestResumeAfterKill(t *testing.T) {
 	t.Logf("killed at prune iteration %d; resumed run matches", killedAt)
 }
 
-// TestRerunReplacesStages reruns pruning and fine-tuning on a copy of a finished run: the
-// rerun stages must replace their earlier rows in metrics.jsonl, not add to them, and end
-// with the same files as the first run.
+// TestRerunReplacesStages reruns pruning and fine-tuning on a copy of a finished run, the
+// stages typed in any order and repeated: they run in pipeline order, replace their earlier
+// rows in metrics.jsonl instead of adding to them, and end with the same files and the same
+// DCWP figures in summary.json as the first run.
 func TestRerunReplacesStages(t *testing.T) {
 	ref, err := uninterrupted()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	if err := os.CopyFS(out, os.DirFS(ref)); err != nil {
+	want := readSummary(t, ref)
+	for _, stages := range [][]string{{StagePrune, StageFinetune}, {StageFinetune, StagePrune, StagePrune}} {
+		t.Run(strings.Join(stages, ","), func(t *testing.T) {
+			out := t.TempDir()
+			if err := os.CopyFS(out, os.DirFS(ref)); err != nil {
+				t.Fatal(err)
+			}
+			cfg := tinyConfig(t, testData, "clean")
+			cfg.Stages = stages
+			if _, err := Run(Options{Config: cfg, Out: out}); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{rundir.MetricsFile, rundir.ScoresFile, rundir.MaskFile, rundir.DCWPFile} {
+				if !sameFile(t, ref, out, f) {
+					t.Errorf("%s differs after rerunning %v", f, stages)
+				}
+			}
+			got := readSummary(t, out)
+			if got.DCWP == nil || !reflect.DeepEqual(*got.DCWP, *want.DCWP) || got.KeptRatio != want.KeptRatio || got.SelectedIter != want.SelectedIter {
+				t.Errorf("summary after rerunning %v: DCWP %+v kept %v selected %d, want %+v %v %d",
+					stages, got.DCWP, got.KeptRatio, got.SelectedIter, want.DCWP, want.KeptRatio, want.SelectedIter)
+			}
+		})
+	}
+}
+
+func readSummary(t *testing.T, run string) rundir.Summary {
+	t.Helper()
+	var s rundir.Summary
+	if err := atomicfile.ReadJSON(filepath.Join(run, rundir.SummaryFile), &s); err != nil {
 		t.Fatal(err)
 	}
-	cfg := tinyConfig(t, testData, "clean")
-	cfg.Stages = []string{StagePrune, StageFinetune}
-	if _, err := Run(Options{Config: cfg, Out: out}); err != nil {
-		t.Fatal(err)
+	return s
+}
+
+func TestPipelineOrder(t *testing.T) {
+	cases := []struct {
+		in   []string
+		want []string
+		err  string
+	}{
+		{[]string{StageFinetune, StagePrune}, []string{StagePrune, StageFinetune}, ""},
+		{[]string{StageMine, StagePretrain, StageMine}, []string{StagePretrain, StageMine}, ""},
+		{AllStages, AllStages, ""},
+		{[]string{StagePrune, "train"}, nil, `unknown stage "train"`},
+		{nil, nil, "no stage given"},
 	}
-	for _, f := range []string{rundir.MetricsFile, rundir.ScoresFile, rundir.MaskFile, rundir.DCWPFile} {
-		if !sameFile(t, ref, out, f) {
-			t.Errorf("%s differs after rerunning %v", f, cfg.Stages)
+	for _, c := range cases {
+		got, err := PipelineOrder(c.in)
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%v: error %v, want one saying %q", c.in, err, c.err)
+		case c.err == "" && (err != nil || !slices.Equal(got, c.want)):
+			t.Errorf("%v: got %v, %v; want %v", c.in, got, err, c.want)
 		}
+	}
+}
+
+// TestValidate requires each kind of bad setting to be refused with a message that names it.
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(c *rundir.Config)
+		want string // "" = valid
+	}{
+		{"the tiny config", func(c *rundir.Config) {}, ""},
+		{"a dataset alias", func(c *rundir.Config) { c.Dataset = "colored_mnist" }, ""},
+		{"unknown dataset", func(c *rundir.Config) { c.Dataset = "svhn" }, `unknown dataset "svhn"`},
+		{"unknown model", func(c *rundir.Config) { c.Model = "vgg" }, `unknown model "vgg"`},
+		{"unknown miner", func(c *rundir.Config) { c.Miner = "magic" }, `unknown miner "magic" (want one of [wrong ensemble oracle])`},
+		{"unknown variant", func(c *rundir.Config) { c.Variant = "dirty" }, `unknown variant "dirty"`},
+		{"unknown bias loss", func(c *rundir.Config) { c.BiasLoss = "mse" }, `unknown bias loss "mse"`},
+		{"unknown mode", func(c *rundir.Config) { c.Mode = "fast" }, `unknown mode "fast"`},
+		{"unknown selection", func(c *rundir.Config) { c.Select = "best" }, `unknown selection "best"`},
+		{"unknown stage", func(c *rundir.Config) { c.Stages = []string{"train"} }, `unknown stage "train"`},
+		{"no stage", func(c *rundir.Config) { c.Stages = nil }, "no stage given"},
+		{"batch of one", func(c *rundir.Config) { c.BatchSize = 1 }, "batch size 1: want at least 2"},
+		{"unknown optimizer", func(c *rundir.Config) { c.Finetune.Optimizer = "rmsprop" }, `finetune: unknown optimizer "rmsprop"`},
+		{"mining without iterations", func(c *rundir.Config) { c.MiningModel.Iters = 0 }, "mining: iterations (0) and learning rate (0.1) must be positive"},
+		{"no learning rate", func(c *rundir.Config) { c.Prune.LR = 0 }, "prune: iterations (40) and learning rate (0) must be positive"},
+		{"no eval interval", func(c *rundir.Config) { c.EvalEvery = 0 }, "eval and checkpoint intervals must be positive"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := tinyConfig(t, testData, "clean")
+			c.edit(&cfg)
+			err := Validate(&cfg)
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("error %v, want one saying %q", err, c.want)
+			}
+		})
 	}
 }
 
@@ -358,22 +442,27 @@ func sameFile(t *testing.T, dirA, dirB, name string) bool {
 
 func TestPresetLambdaCon(t *testing.T) {
 	cases := []struct {
-		preset, model, variant string
-		want                   float64
+		preset, model string
+		variant       rundir.Variant
+		wantModel     string
+		want          float64
 	}{
-		{"paper", "cnn", "clean", 0.05},
-		{"paper", "", "", 0.05}, // cnn is Colored MNIST's default model
-		{"paper", "mlp", "clean", mlpLambdaCon},
-		{"paper", "mlp", "as-coded", 0.05},
-		{"quick", "", "", mlpLambdaCon},
+		{"paper", "cnn", rundir.Clean, "cnn", 0.05},
+		{"paper", "", "", "cnn", 0.05}, // cnn is Colored MNIST's default model
+		{"paper", "mlp", rundir.Clean, "mlp", mlpLambdaCon},
+		{"paper", "mlp", rundir.AsCoded, "mlp", 0.05},
+		{"quick", "", "", QuickModel, mlpLambdaCon},
+		{"quick", "cnn", "", "cnn", 0.05}, // the preset follows the model asked for, not its default
+		{"quick", "mlp", rundir.AsCoded, "mlp", 0.05},
 	}
 	for _, c := range cases {
 		cfg, err := Preset(c.preset, "cmnist", "1", c.model, c.variant)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.LambdaCon != c.want || cfg.Variant == "" {
-			t.Errorf("%s %q %q: λ_con %v variant %q, want λ_con %v", c.preset, c.model, c.variant, cfg.LambdaCon, cfg.Variant, c.want)
+		if cfg.LambdaCon != c.want || cfg.Model != c.wantModel || cfg.Variant == "" {
+			t.Errorf("%s %q %q: model %s λ_con %v variant %q, want model %s λ_con %v",
+				c.preset, c.model, c.variant, cfg.Model, cfg.LambdaCon, cfg.Variant, c.wantModel, c.want)
 		}
 	}
 }

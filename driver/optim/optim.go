@@ -27,7 +27,7 @@ type Settings struct {
 
 // FromStage turns run settings into optimizer settings.
 func FromStage(s rundir.Stage) Settings {
-	o := Settings{Kind: s.Optimizer, LR: s.LR, Beta1: s.Beta1, Beta2: s.Beta2, Eps: 1e-8,
+	o := Settings{Kind: string(s.Optimizer), LR: s.LR, Beta1: s.Beta1, Beta2: s.Beta2, Eps: 1e-8,
 		WeightDecay: s.WeightDecay, Momentum: s.Momentum, StepSize: s.StepSize, Gamma: s.Gamma}
 	if o.Beta1 == 0 {
 		o.Beta1 = 0.9

@@ -1,0 +1,269 @@
+package dcwp
+
+import (
+	"fmt"
+
+	"github.com/dcwp-go/dcwp/driver/model"
+	"github.com/dcwp-go/dcwp/driver/sampler"
+	"github.com/dcwp-go/dcwp/driver/torch"
+	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
+)
+
+const ensembleFile = "ensemble.safetensors" // under checkpoint/: the ensemble miner's scores
+
+// pretrain is stage 1: the ERM classifier, and beside it on the same batches the biased
+// network (unless cmnist's separate mining model, trained first, takes its place).
+func (r *runner) pretrain() error {
+	c := r.c
+	if c.MiningModel != nil && !r.st.done(minerLoop) {
+		if err := r.trainMiner(); err != nil {
+			return err
+		}
+	}
+	erm, err := r.pretrainNet("erm", rundir.CE, &r.st.Counts.ERMSteps)
+	if err != nil {
+		return err
+	}
+	defer erm.close()
+	nets := []pretrainNet{erm}
+	if c.MiningModel == nil {
+		b, err := r.pretrainNet("biased", c.BiasLoss, &r.st.Counts.BiasedSteps)
+		if err != nil {
+			return err
+		}
+		defer b.close()
+		nets = append(nets, b)
+	}
+	var ens *ensembleScore
+	if c.Miner == rundir.MinerEnsemble && len(nets) > 1 {
+		ens = &ensembleScore{score: make([]float32, r.train.Len()), count: &r.st.Counts.EnsembleCount}
+	}
+	if err := r.runLoop(r.pretrainLoop(nets, ens)); err != nil {
+		return err
+	}
+	if err := r.writeNet(rundir.VanillaFile, erm.net, map[string]string{"network": "vanilla"}); err != nil {
+		return err
+	}
+	if len(nets) > 1 {
+		if err := r.writeNet(rundir.BiasedFile, nets[1].net, map[string]string{"network": "biased", "loss": string(c.BiasLoss)}); err != nil {
+			return err
+		}
+	}
+	if ens != nil {
+		return ens.write(r.path(rundir.CheckpointDir + "/" + ensembleFile))
+	}
+	return nil
+}
+
+// pretrainNet is one network of pre-training and the loss it learns from.
+type pretrainNet struct {
+	member
+	role string // "erm" or "biased": its checkpoint prefix and its key in the metrics' losses
+	loss rundir.Loss
+}
+
+func (p pretrainNet) close() {
+	p.member.close()
+	p.net.Close()
+}
+
+// pretrainNet builds the network of a role, from --pretrained when given, trained with the
+// pre-training optimizer.
+func (r *runner) pretrainNet(role string, l rundir.Loss, steps *int) (pretrainNet, error) {
+	n, err := r.newNet(role)
+	if err != nil {
+		return pretrainNet{}, err
+	}
+	if err := r.loadPretrained(n); err != nil {
+		n.Close()
+		return pretrainNet{}, err
+	}
+	m, err := newMember(n, r.c.Pretrain, false, role+"/", steps)
+	if err != nil {
+		n.Close()
+		return pretrainNet{}, err
+	}
+	return pretrainNet{m, role, l}, nil
+}
+
+// ensembleScore sums 1 - p_y of the biased network over the checks made about once an
+// epoch (the ensemble miner); count is how many were made.
+type ensembleScore struct {
+	score []float32
+	count *int
+}
+
+func (e *ensembleScore) add(py []float32) {
+	for i, p := range py {
+		e.score[i] += 1 - p
+	}
+	*e.count++
+}
+
+func (e *ensembleScore) write(path string) error {
+	ts := map[string]tensor.Tensor{"score": tensor.F32(e.score, len(e.score))}
+	return tensor.WriteFile(path, ts, map[string]string{"count": fmt.Sprint(*e.count)})
+}
+
+// pretrainLoop trains nets[0] (ERM) and nets[1] (biased, when there is one) on the same
+// batches; ens, when set, scores the training set with nets[1] every epoch.
+func (r *runner) pretrainLoop(nets []pretrainNet, ens *ensembleScore) loop {
+	c := r.c
+	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: StagePretrain}
+	epochIters := (r.train.Len() + c.BatchSize - 1) / c.BatchSize
+	l := loop{name: StagePretrain, iters: c.Pretrain.Iters}
+	l.state = func() (map[string]tensor.Tensor, error) {
+		ts := map[string]tensor.Tensor{}
+		for _, n := range nets {
+			if err := n.save(ts); err != nil {
+				return nil, err
+			}
+		}
+		if ens != nil {
+			ts["ensemble/score"] = tensor.F32(append([]float32(nil), ens.score...), len(ens.score))
+		}
+		return ts, nil
+	}
+	l.restore = func(ts map[string]tensor.Tensor) error {
+		for _, n := range nets {
+			if err := n.load(ts); err != nil {
+				return err
+			}
+		}
+		if ens != nil {
+			copy(ens.score, ts["ensemble/score"].F32)
+		}
+		return nil
+	}
+	l.step = func(it int) (float64, error) {
+		s := torch.NewScope()
+		defer s.Close()
+		x, y, _ := r.batch(s, r.train, sh.Indices(it), true, StagePretrain, it)
+		lr := nets[0].opt.LR()
+		vals := map[string]float64{}
+		for _, n := range nets {
+			vals[n.role] = trainStep(s, n.net, x, y, n.loss, c.Q)
+		}
+		if err := s.Err(); err != nil {
+			return 0, err
+		}
+		for _, n := range nets {
+			if err := n.step(); err != nil {
+				return 0, err
+			}
+		}
+		if ens != nil && (it+1)%epochIters == 0 {
+			_, py, err := r.predict(nets[1].net, r.train, model.NoMask)
+			if err != nil {
+				return 0, err
+			}
+			ens.add(py)
+		}
+		if err := r.pretrainMetric(it, vals, lr, nets[0].net); err != nil {
+			return 0, err
+		}
+		worst := vals["erm"]
+		if b, ok := vals["biased"]; ok && isBad(b) {
+			worst = b
+		}
+		return worst, nil
+	}
+	return l
+}
+
+// pretrainMetric logs the losses every EvalEvery iterations, and the ERM network's
+// validation accuracy every tenth time, and both at the end.
+func (r *runner) pretrainMetric(it int, vals map[string]float64, lr float64, erm *model.Net) error {
+	c := r.c
+	end := it+1 == c.Pretrain.Iters
+	if (it+1)%c.EvalEvery != 0 && !end {
+		return nil
+	}
+	m := rundir.Metric{Stage: StagePretrain, Iter: it + 1, Loss: vals, LR: lr}
+	if (it+1)%(10*c.EvalEvery) == 0 || end {
+		a, err := r.evaluate(erm, r.valid, model.NoMask)
+		if err != nil {
+			return err
+		}
+		m.Valid = &a
+	}
+	return r.metric(m)
+}
+
+// trainMiner is the separate mining run of cmnist: an SGD-trained network (GCE with
+// --select-with-gce, else CE) whose predictions mine; saved as biased.safetensors.
+func (r *runner) trainMiner() error {
+	c := r.c
+	n, err := r.newNet("miner")
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	lossName := rundir.CE
+	if c.SelectWithGCE {
+		lossName = c.BiasLoss
+	}
+	m, err := newMember(n, *c.MiningModel, false, "", &r.st.Counts.MinerSteps)
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: minerLoop}
+	l := loop{name: minerLoop, iters: c.MiningModel.Iters}
+	l.state = func() (map[string]tensor.Tensor, error) {
+		ts := map[string]tensor.Tensor{}
+		return ts, m.save(ts)
+	}
+	l.restore = m.load
+	l.step = func(it int) (float64, error) {
+		s := torch.NewScope()
+		defer s.Close()
+		x, y, _ := r.batch(s, r.train, sh.Indices(it), true, minerLoop, it)
+		lr := m.opt.LR()
+		v := trainStep(s, n, x, y, lossName, c.Q)
+		if err := s.Err(); err != nil {
+			return 0, err
+		}
+		if err := m.step(); err != nil {
+			return 0, err
+		}
+		if (it+1)%c.EvalEvery == 0 || it+1 == c.MiningModel.Iters {
+			if err := r.metric(rundir.Metric{Stage: minerLoop, Iter: it + 1, Loss: map[string]float64{string(lossName): v}, LR: lr}); err != nil {
+				return 0, err
+			}
+		}
+		return v, nil
+	}
+	if err := r.runLoop(l); err != nil {
+		return err
+	}
+	if err := r.writeNet(rundir.BiasedFile, n, map[string]string{"network": "miner", "loss": string(lossName)}); err != nil {
+		return err
+	}
+	return r.markDone(minerLoop)
+}
+
+// loadPretrained starts a network from the user's --pretrained file (resnet18).
+func (r *runner) loadPretrained(n *model.Net) error {
+	if r.c.Pretrained == "" {
+		return nil
+	}
+	ts, err := tensor.ReadWeights(r.c.Pretrained)
+	if err != nil {
+		return fmt.Errorf("--pretrained: %w", err)
+	}
+	skipped, err := n.Load(ts, true)
+	if err != nil {
+		return err
+	}
+	for _, s := range skipped {
+		if s != "fc.weight" && s != "fc.bias" {
+			return fmt.Errorf("--pretrained %s: no usable tensor %q for model %s", r.c.Pretrained, s, r.c.Model)
+		}
+	}
+	if len(skipped) > 0 {
+		r.logf("pretrained: %s loaded, head %v kept at random initialisation", r.c.Pretrained, skipped)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package dcwp
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+
+	"github.com/dcwp-go/dcwp/driver/model"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/plot"
+	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
+)
+
+// metric appends one row to metrics.jsonl.
+func (r *runner) metric(m rundir.Metric) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if _, err = r.metricsF.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("%s: %w", r.metricsF.Name(), err)
+	}
+	return nil
+}
+
+// truncateMetrics drops the rows written after the checkpoint being resumed.
+func truncateMetrics(path string, size int64) error {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.Size() > size {
+		return os.Truncate(path, size)
+	}
+	return nil
+}
+
+// dropMetrics removes the rows that stages first, first+1, … wrote to metrics.jsonl.
+func dropMetrics(path string, first int) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	var kept [][]byte
+	for n, line := range bytes.Split(data, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var row struct{ Stage string }
+		if err := json.Unmarshal(line, &row); err != nil {
+			return fmt.Errorf("%s line %d: %w", path, n+1, err)
+		}
+		if stageIndex(metricStage(row.Stage)) < first {
+			kept = append(kept, line)
+		}
+	}
+	return atomicfile.Write(path, func(w *bufio.Writer) error {
+		for _, line := range kept {
+			w.Write(line)
+			w.WriteByte('\n')
+		}
+		return nil
+	})
+}
+
+// finish evaluates the networks the stages up to last have made, writes summary.json and
+// the plots.
+func (r *runner) finish(last string) (*rundir.Summary, error) {
+	if err := r.summarizeVanilla(); err != nil {
+		return nil, err
+	}
+	if r.flags != nil {
+		r.summary.Mined = MinedScore(r.flags, r.conflict())
+	}
+	var ms map[string]tensor.Tensor
+	if stageIndex(last) >= stageIndex(StagePrune) {
+		var err error
+		if ms, _, err = tensor.ReadFile(r.path(rundir.MaskFile)); err != nil {
+			return nil, err
+		}
+		r.summary.KeptRatio, r.summary.KeptPerLayer = rundir.KeptRatios(ms)
+	}
+	if stageIndex(last) >= stageIndex(StageFinetune) {
+		if err := r.summarizeDCWP(ms); err != nil {
+			return nil, err
+		}
+	}
+	r.summary.StageSeconds = r.st.StageSeconds
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		r.summary.PeakMemoryMB = float64(ru.Maxrss) / 1024 // Linux reports KiB
+	}
+	if err := atomicfile.WriteJSON(r.path(rundir.SummaryFile), r.summary); err != nil {
+		return nil, err
+	}
+	if err := r.plots(); err != nil {
+		r.logf("warning: plots not drawn: %v", err)
+	}
+	return &r.summary, nil
+}
+
+func (r *runner) summarizeVanilla() error {
+	n, err := r.loadNet(rundir.VanillaFile)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	r.logf("evaluating the vanilla network on valid and test")
+	if r.summary.Vanilla.Valid, err = r.evaluate(n, r.valid, model.NoMask); err != nil {
+		return err
+	}
+	r.summary.Vanilla.Test, err = r.evaluate(n, r.test, model.NoMask)
+	return err
+}
+
+func (r *runner) summarizeDCWP(masks map[string]tensor.Tensor) error {
+	n, err := r.loadNet(rundir.DCWPFile)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if err := n.SetMasks(masks); err != nil {
+		return err
+	}
+	r.logf("evaluating the DCWP subnetwork on valid and test")
+	e := &rundir.Eval{}
+	if e.Valid, err = r.evaluate(n, r.valid, model.FixedMask); err != nil {
+		return err
+	}
+	if e.Test, err = r.evaluate(n, r.test, model.FixedMask); err != nil {
+		return err
+	}
+	r.summary.DCWP = e
+	r.summary.SelectedIter = r.st.Counts.SelectedIter
+	return nil
+}
+
+func (r *runner) plots() error {
+	ms, err := plot.ReadMetrics(r.path(rundir.MetricsFile))
+	if err != nil {
+		return err
+	}
+	_, err = plot.Metrics(ms, r.path(rundir.PlotsDir))
+	return err
+}
