@@ -1,7 +1,6 @@
 package torch
 
 import (
-	"bytes"
 	"errors"
 	"slices"
 	"strings"
@@ -185,37 +184,6 @@ func TestGradLifecycle(t *testing.T) {
 	must(t, w.CopyFrom(src))
 	if v, _ := w.Float32s(); v[0] != 7 {
 		t.Fatalf("CopyFrom: %v", v)
-	}
-}
-
-func TestEncodeDecodeRoundTrip(t *testing.T) {
-	s := NewScope()
-	defer s.Close()
-	f := s.Randn([]int64{3, 5}, Float32, CPUDevice, nil)
-	i := s.FromInt64([]int64{1, -2, 3}, []int64{3}, CPUDevice)
-	d := s.FromFloat64([]float64{0.1}, []int64{1}, CPUDevice)
-	b := s.FromBool([]bool{true, false}, []int64{2}, CPUDevice)
-	e := s.Zeros([]int64{0, 4}, Float32, CPUDevice)
-	must(t, s.Err())
-	var buf bytes.Buffer
-	must(t, Encode(&buf, map[string]*Tensor{"w.f": f, "i": i, "d": d, "b": b, "empty": e}))
-	got, err := Decode(buf.Bytes(), CPUDevice)
-	must(t, err)
-	if err := Encode(&buf, map[string]*Tensor{"scalar": s.FromFloat64([]float64{1}, []int64{}, CPUDevice)}); err == nil || !strings.Contains(err.Error(), "0-d") {
-		t.Fatalf("0-d tensor: %v, want an error saying so", err)
-	}
-	for name, orig := range map[string]*Tensor{"w.f": f, "i": i, "d": d, "b": b, "empty": e} {
-		l := s.Own(got[name])
-		if l == nil || !slices.Equal(l.Shape(), orig.Shape()) || l.DType() != orig.DType() {
-			t.Fatalf("%s: got %v, want %v", name, l, orig)
-		}
-		a, _ := orig.Float64s()
-		c, _ := l.Float64s()
-		for k := range a {
-			if a[k] != c[k] {
-				t.Fatalf("%s[%d] = %v, want %v", name, k, c[k], a[k])
-			}
-		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package torch
 
 import (
-	"math/rand"
 	"strings"
 	"testing"
 )
@@ -63,39 +62,6 @@ func TestCUDAGeneratorMatchesCPU(t *testing.T) {
 	for i := range a {
 		if a[i] != b[i] {
 			t.Fatalf("sample %d: cpu %v, cuda %v", i, a[i], b[i])
-		}
-	}
-}
-
-func TestCUDATrainingMatchesCPU(t *testing.T) {
-	dev := cudaOrSkip(t)
-	train := func(d Device) []float64 {
-		r := rand.New(rand.NewSource(8))
-		x, y, w0, b0 := uni(r, 16, 8), ints(r, 4, 16), uni(r, 4, 8), uni(r, 4)
-		s := NewScope()
-		defer s.Close()
-		w, b := s.To(w0.tensor(s), d), s.To(b0.tensor(s), d)
-		X, Y := s.To(x.tensor(s), d), s.To(y.tensor(s), d)
-		must(t, s.Err())
-		must(t, w.SetRequiresGrad(true))
-		must(t, b.SetRequiresGrad(true))
-		opt, err := NewAdam([]*Tensor{w, b}, DefaultAdam(0.05))
-		must(t, err)
-		defer opt.Close()
-		for i := 0; i < 10; i++ {
-			must(t, opt.ZeroGrad())
-			st := NewScope()
-			st.Backward(st.CrossEntropy(st.Linear(X, w, b), Y, ReduceMean))
-			must(t, st.Err())
-			st.Close()
-			must(t, opt.Step())
-		}
-		return s.Float64sOf(s.Cat([]*Tensor{s.Flatten(w, 0, -1), b}, 0), t)
-	}
-	a, b := train(CPUDevice), train(dev)
-	for i := range a {
-		if !closeEnough(b[i], a[i], 1e-4, 1e-3) {
-			t.Fatalf("param %d: cuda %v, cpu %v", i, b[i], a[i])
 		}
 	}
 }

@@ -1,6 +1,7 @@
-// Command bench-engine times the same training steps in driver/torch and in
-// Python PyTorch (torch_ref.py, same thread count and device) and writes
-// bench/engine.json: [{"name","go_ms","torch_ms","ratio"}].
+// Command bench-engine times dcwp-train's training steps (steps.go: the trainer's
+// network, optimizer and losses) against the same steps in Python PyTorch
+// (torch_ref.py, same thread count and device) and writes bench/engine.json:
+// [{"name","go_ms","torch_ms","ratio"}].
 //
 // Go and Python rounds alternate so both see the same machine load (the CI
 // machines are shared); each side's fastest round after a warm-up counts.
@@ -92,18 +93,19 @@ func run(c config) error {
 
 // compare alternates Go and PyTorch rounds of one model; round 0 warms up.
 func compare(name string, dev torch.Device, c config, ref *pyRef) (row, error) {
-	m, err := build(name, dev, c.batch)
+	b, err := newBench(name, dev, c.batch)
 	if err != nil {
 		return row{}, err
 	}
-	defer m.close()
+	defer b.close()
+	settings := b.ref(c.batch)
 	r := row{Name: name}
 	for i := 0; i <= c.rounds; i++ {
-		g, err := timeGo(m, c.steps[name])
+		g, err := timeGo(b, c.steps[name])
 		if err != nil {
 			return r, err
 		}
-		p, err := ref.time(name, c.steps[name])
+		p, err := ref.time(name, c.steps[name], settings)
 		if err != nil {
 			return r, err
 		}
@@ -122,10 +124,10 @@ func minPos(best, v float64) float64 {
 	return best
 }
 
-func timeGo(m model, steps int) (float64, error) {
+func timeGo(b *bench, steps int) (float64, error) {
 	start := time.Now()
 	for i := 0; i < steps; i++ {
-		if err := m.step(); err != nil {
+		if err := b.step(); err != nil {
 			return 0, err
 		}
 	}
@@ -143,11 +145,10 @@ type pyRef struct {
 }
 
 func startRef(c config) (*pyRef, error) {
-	cmd := exec.Command(c.python, refScript(), "--device", c.device, "--threads", strconv.Itoa(c.threads),
-		"--batch", strconv.FormatInt(c.batch, 10))
+	cmd := exec.Command(c.python, refScript(), "--device", c.device, "--threads", strconv.Itoa(c.threads))
 	cmd.Stderr = os.Stderr
 	// torch.set_num_threads leaves OpenBLAS at one thread per core; size it
-	// as driver/torch.SetNumThreads does so both sides run the same threads.
+	// as torch.Pin does so both sides run the same threads.
 	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS="+strconv.Itoa(c.threads))
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -188,8 +189,13 @@ func (p *pyRef) line() (string, error) {
 	return strings.TrimSpace(p.out.Text()), nil
 }
 
-func (p *pyRef) time(name string, steps int) (float64, error) {
-	if _, err := fmt.Fprintf(p.in, "%s\t%d\n", name, steps); err != nil {
+// time asks for steps steps of the named step, built from settings the first time.
+func (p *pyRef) time(name string, steps int, settings refSettings) (float64, error) {
+	req, err := json.Marshal(map[string]any{"name": name, "steps": steps, "settings": settings})
+	if err != nil {
+		return 0, err
+	}
+	if _, err := fmt.Fprintf(p.in, "%s\n", req); err != nil {
 		return 0, fmt.Errorf("torch_ref.py: %w", err)
 	}
 	line, err := p.line()

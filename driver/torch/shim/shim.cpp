@@ -15,7 +15,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,10 +23,6 @@ struct dt_tensor_s {
 };
 struct dt_gen_s {
   at::Generator g;
-};
-struct dt_optim_s {
-  std::unique_ptr<torch::optim::Optimizer> o;
-  bool adam;
 };
 
 namespace {
@@ -511,57 +506,5 @@ char *dt_op(int op, const dt_tensor *in, int nin, const int64_t *ia, int nia, co
     *out = wrap(math_op(a, op));
   });
 }
-
-char *dt_adam_new(const dt_tensor *params, int n, double lr, double beta1, double beta2, double eps,
-                  double weight_decay, dt_optim *out) {
-  return guard([&] {
-    std::vector<torch::Tensor> ps;
-    for (int i = 0; i < n; i++) ps.push_back(params[i]->t);
-    auto o = torch::optim::AdamOptions(lr)
-                 .betas(std::make_tuple(beta1, beta2))
-                 .eps(eps)
-                 .weight_decay(weight_decay);
-    *out = new dt_optim_s{std::make_unique<torch::optim::Adam>(ps, o), true};
-  });
-}
-
-char *dt_sgd_new(const dt_tensor *params, int n, double lr, double momentum, double dampening,
-                 double weight_decay, int nesterov, dt_optim *out) {
-  return guard([&] {
-    std::vector<torch::Tensor> ps;
-    for (int i = 0; i < n; i++) ps.push_back(params[i]->t);
-    auto o = torch::optim::SGDOptions(lr)
-                 .momentum(momentum)
-                 .dampening(dampening)
-                 .weight_decay(weight_decay)
-                 .nesterov(nesterov != 0);
-    *out = new dt_optim_s{std::make_unique<torch::optim::SGD>(ps, o), false};
-  });
-}
-
-char *dt_optim_step(dt_optim o) {
-  return guard([&] { o->o->step(); });
-}
-
-char *dt_optim_zero_grad(dt_optim o) {
-  // Setting grads to undefined (PyTorch 2.x's default) works the same in 1.13.
-  return guard([&] {
-    for (auto &g : o->o->param_groups())
-      for (auto &p : g.params()) p.mutable_grad().reset();
-  });
-}
-
-char *dt_optim_set_lr(dt_optim o, double lr) {
-  return guard([&] {
-    for (auto &g : o->o->param_groups()) {
-      if (o->adam)
-        static_cast<torch::optim::AdamOptions &>(g.options()).lr(lr);
-      else
-        static_cast<torch::optim::SGDOptions &>(g.options()).lr(lr);
-    }
-  });
-}
-
-void dt_optim_free(dt_optim o) { delete o; }
 
 }  // extern "C"

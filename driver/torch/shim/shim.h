@@ -24,7 +24,6 @@ extern "C" {
 
 typedef struct dt_tensor_s *dt_tensor;
 typedef struct dt_gen_s *dt_gen;
-typedef struct dt_optim_s *dt_optim;
 
 #define DT_MAX_DIMS 16
 
@@ -88,16 +87,6 @@ char *dt_copy_(dt_tensor dst, dt_tensor src); /* in place, outside autograd */
 /* Generic op: in[] may contain NULL for optional inputs, gen may be NULL. */
 char *dt_op(int op, const dt_tensor *in, int nin, const int64_t *ia, int nia,
             const double *da, int nda, dt_gen gen, int grad, dt_tensor *out);
-
-/* Optimizers (libtorch's torch::optim, so numerics match PyTorch). */
-char *dt_adam_new(const dt_tensor *params, int n, double lr, double beta1, double beta2,
-                  double eps, double weight_decay, dt_optim *out);
-char *dt_sgd_new(const dt_tensor *params, int n, double lr, double momentum,
-                 double dampening, double weight_decay, int nesterov, dt_optim *out);
-char *dt_optim_step(dt_optim o);
-char *dt_optim_zero_grad(dt_optim o);
-char *dt_optim_set_lr(dt_optim o, double lr);
-void dt_optim_free(dt_optim o);
 
 #ifdef __cplusplus
 }
