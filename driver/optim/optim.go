@@ -1,6 +1,7 @@
-// Package optim implements Adam and SGD (PyTorch's update rules, step by step) over libtorch
-// tensors with their state held in tensors this package owns, so a checkpoint can save and
-// restore the moments exactly and a resumed run ends with bit-identical weights.
+// Package optim implements Adam and SGD (PyTorch's update rules) over libtorch tensors with
+// their state held in tensors this package owns, so a checkpoint can save and restore the
+// moments exactly and a resumed run ends with bit-identical weights. Adam's update is one
+// in-place libtorch call per parameter (torch.AdamUpdate); SGD's is composed of ops.
 package optim
 
 import (
@@ -118,7 +119,6 @@ func (o *Optimizer) Step() error {
 	o.Steps++
 	s := torch.NewNoGradScope()
 	defer s.Close()
-	t := float64(o.Steps)
 	for i, p := range o.Params {
 		g := s.Grad(p)
 		if err := s.Err(); err != nil {
@@ -129,22 +129,9 @@ func (o *Optimizer) Step() error {
 		}
 		switch o.S.Kind {
 		case "adam":
-			if o.S.WeightDecay != 0 {
-				g = s.Add(g, s.MulScalar(p, o.S.WeightDecay))
-			}
-			m := s.Add(s.MulScalar(o.m[i], o.S.Beta1), s.MulScalar(g, 1-o.S.Beta1))
-			v := s.Add(s.MulScalar(o.v[i], o.S.Beta2), s.MulScalar(s.Mul(g, g), 1-o.S.Beta2))
-			bc1 := 1 - math.Pow(o.S.Beta1, t)
-			bc2 := 1 - math.Pow(o.S.Beta2, t)
-			denom := s.AddScalar(s.DivScalar(s.Sqrt(v), math.Sqrt(bc2)), o.S.Eps)
-			np := s.Sub(p, s.MulScalar(s.Div(m, denom), lr/bc1))
-			if err := s.Err(); err != nil {
+			a := torch.AdamStep{LR: lr, Beta1: o.S.Beta1, Beta2: o.S.Beta2, Eps: o.S.Eps, WeightDecay: o.S.WeightDecay, Step: o.Steps}
+			if err := torch.AdamUpdate(p, g, o.m[i], o.v[i], a); err != nil {
 				return err
-			}
-			for _, c := range [][2]*torch.Tensor{{o.m[i], m}, {o.v[i], v}, {p, np}} {
-				if err := c[0].CopyFrom(c[1]); err != nil {
-					return err
-				}
 			}
 		case "sgd":
 			if o.S.WeightDecay != 0 {

@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -504,6 +505,22 @@ char *dt_op(int op, const dt_tensor *in, int nin, const int64_t *ia, int nia, co
     c10::AutoGradMode mode(grad != 0);
     Args a{in, nin, ia, nia, da, nda, gen};
     *out = wrap(math_op(a, op));
+  });
+}
+
+char *dt_adam_update(dt_tensor p, dt_tensor g, dt_tensor m, dt_tensor v, double lr, double beta1,
+                     double beta2, double eps, double weight_decay, int64_t step) {
+  // torch.optim.Adam's single-tensor step (amsgrad off), in place: no temporaries but the
+  // weight-decayed gradient and the denominator.
+  return guard([&] {
+    torch::NoGradGuard ng;
+    torch::Tensor grad = weight_decay != 0 ? g->t.add(p->t, weight_decay) : g->t;
+    m->t.mul_(beta1).add_(grad, 1 - beta1);
+    v->t.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+    double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
+    double bc2 = 1 - std::pow(beta2, static_cast<double>(step));
+    torch::Tensor denom = (v->t.sqrt() / std::sqrt(bc2)).add_(eps);
+    p->t.addcdiv_(m->t, denom, -lr / bc1);
   });
 }
 

@@ -88,6 +88,11 @@ char *dt_copy_(dt_tensor dst, dt_tensor src); /* in place, outside autograd */
 char *dt_op(int op, const dt_tensor *in, int nin, const int64_t *ia, int nia,
             const double *da, int nda, dt_gen gen, int grad, dt_tensor *out);
 
+/* One Adam update of p and its moments m, v from gradient g, in place and outside autograd
+ * (step counts from 1): torch.optim.Adam's arithmetic, with the state owned by the caller. */
+char *dt_adam_update(dt_tensor p, dt_tensor g, dt_tensor m, dt_tensor v, double lr, double beta1,
+                     double beta2, double eps, double weight_decay, int64_t step);
+
 #ifdef __cplusplus
 }
 #endif
