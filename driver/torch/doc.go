@@ -34,10 +34,11 @@
 // # Global state
 //
 // libtorch keeps the default generators (ManualSeed) process-wide; the
-// intra-op thread count is per OS thread (Pin says how). The package's only process-wide
-// setting of its own is glibc's malloc thresholds, raised at init (see
-// TuneMalloc; DCWP_TORCH_NO_MALLOC_TUNING=1 opts out). Use a Generator for deterministic sampling: generators
-// are CPU generators, so a seed yields the same numbers on every device.
+// intra-op thread count is per OS thread (Pin says how). The package's only
+// process-wide setting of its own is glibc's malloc thresholds, raised at
+// init (see TuneMalloc; DCWP_TORCH_NO_MALLOC_TUNING=1 opts out). Use a
+// Generator for deterministic sampling: generators are CPU generators, so a
+// seed yields the same numbers on every device.
 //
 // # Devices
 //
