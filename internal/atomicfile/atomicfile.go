@@ -88,3 +88,58 @@ func ReadJSON(path string, v any) error {
 	}
 	return nil
 }
+
+// CheckOutput refuses an output path that Write would damage: anything there
+// that is not a regular file (a directory, device node, FIFO, socket or
+// symbolic link, which the rename would replace rather than write through),
+// or a file that is one of the command's inputs (compared with os.SameFile,
+// so hard links and other spellings of the same file count). Inputs that
+// cannot be stat'ed are skipped: reading them reports that. Call it for
+// every output before writing anything. Errors name path.
+func CheckOutput(path string, inputs ...string) error {
+	if path == "" {
+		return errors.New("output path is empty")
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("output %s: %w", path, err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("output %s: %s is not a directory", path, filepath.Dir(path))
+	}
+	out, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("output %s: %w", path, err)
+	}
+	if !out.Mode().IsRegular() {
+		return fmt.Errorf("output %s is %s, not a regular file; refusing to replace it", path, kind(out.Mode()))
+	}
+	for _, in := range inputs {
+		if in == "" {
+			continue
+		}
+		if fi, err := os.Stat(in); err == nil && os.SameFile(out, fi) {
+			return fmt.Errorf("output %s is the input %s; refusing to overwrite an input", path, in)
+		}
+	}
+	return nil
+}
+
+func kind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file (" + m.Type().String() + ")"
+}

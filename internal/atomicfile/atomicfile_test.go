@@ -62,3 +62,64 @@ func TestReadJSONNamesFile(t *testing.T) {
 		t.Fatalf("error %v does not name %s", err, path)
 	}
 }
+
+func TestCheckOutput(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "model.onnx")
+	if err := os.WriteFile(in, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "hard.onnx")
+	if err := os.Link(in, link); err != nil {
+		t.Fatal(err)
+	}
+	sym := filepath.Join(dir, "sym.onnx")
+	if err := os.Symlink(in, sym); err != nil {
+		t.Fatal(err)
+	}
+	loop := filepath.Join(dir, "loop")
+	if err := os.Symlink(loop, loop); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.json")
+	if err := os.WriteFile(other, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path string
+		inputs     []string
+		want       string // "" for no error
+	}{
+		{"new file", filepath.Join(dir, "new.json"), []string{in}, ""},
+		{"existing other file", other, []string{in}, ""},
+		{"missing input skipped", other, []string{filepath.Join(dir, "nope")}, ""},
+		{"empty", "", nil, "empty"},
+		{"directory", dir, nil, "a directory"},
+		{"device", "/dev/null", nil, "a character device"},
+		{"fifo", fifo, nil, "a FIFO"},
+		{"symlink", sym, nil, "a symbolic link"},
+		{"symlink loop", loop, nil, "a symbolic link"},
+		{"same as input", in, []string{other, in}, "is the input"},
+		{"hard link of input", link, []string{in}, "is the input"},
+		{"other spelling of input", filepath.Join(dir, ".", "model.onnx"), []string{in}, "is the input"},
+		{"missing parent", filepath.Join(dir, "no", "x.json"), nil, "no such file"},
+		{"parent is a file", filepath.Join(other, "x.json"), nil, "not a directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckOutput(tc.path, tc.inputs...)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.path != "" && !strings.Contains(err.Error(), tc.path)) {
+				t.Fatalf("error %v, want one naming %q and saying %q", err, tc.path, tc.want)
+			}
+		})
+	}
+}
