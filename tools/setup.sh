@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 ORT_VERSION=1.30.0
 ORT_DIR=$ROOT/third_party/onnxruntime
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread python3-torch python3-torchvision python3-onnx python3-pil python3-numpy)
+APT_PACKAGES=(libtorch-dev libopenblas0-pthread python3-torch python3-torchvision python3-onnx python3-pil python3-numpy libonnx-testdata)
 
 say() { printf 'setup: %s\n' "$*"; }
 
