@@ -6,10 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// debianPython is the interpreter with Debian's python3-onnx (onnx 1.12).
-const debianPython = "/usr/bin/python3"
+	"github.com/dcwp-go/dcwp/internal/pyoracle"
+)
 
 const checkScript = `
 import sys, onnx
@@ -27,9 +26,6 @@ for path, full in zip(args[0::2], args[1::2]):
 // and compact, the plain check on sparse (onnx 1.12's shape inference does not take
 // sparse initializers).
 func TestONNXChecker(t *testing.T) {
-	if err := exec.Command(debianPython, "-c", "import onnx").Run(); err != nil {
-		t.Skipf("%s cannot import onnx (apt-get install python3-onnx): %v", debianPython, err)
-	}
 	dir := t.TempDir()
 	var args []string
 	want := map[string]bool{}
@@ -48,7 +44,7 @@ func TestONNXChecker(t *testing.T) {
 			want[p] = true
 		}
 	}
-	out, err := exec.Command(debianPython, append([]string{"-c", checkScript}, args...)...).CombinedOutput()
+	out, err := exec.Command(pyoracle.Python, append([]string{"-c", checkScript}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("checker: %v\n%s", err, out)
 	}

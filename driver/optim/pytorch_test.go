@@ -1,18 +1,13 @@
 package optim
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/dcwp-go/dcwp/driver/torch"
+	"github.com/dcwp-go/dcwp/internal/pyoracle"
 )
-
-const python = "/usr/bin/python3" // Debian's, with python3-torch
 
 // torchOptimScript trains w, b (from stdin) for `steps` steps of mean((x·wᵀ + b - y)²) with the
 // PyTorch optimizer and StepLR of each case, and prints the final w then b per case.
@@ -83,12 +78,9 @@ func uniform(r *rand.Rand, n int) []float32 {
 	return v
 }
 
-// torchOptim runs torchOptimScript; it skips the test where Debian's python3-torch is missing.
+// torchOptim runs torchOptimScript in Debian's python3-torch.
 func torchOptim(t *testing.T, in map[string][]float32, steps int, cases []namedSettings) map[string][]float64 {
 	t.Helper()
-	if _, err := os.Stat(python); err != nil {
-		t.Skip("skipped: no " + python)
-	}
 	var req struct {
 		Tensors map[string][]float32 `json:"tensors"`
 		Steps   int                  `json:"steps"`
@@ -100,25 +92,8 @@ func torchOptim(t *testing.T, in map[string][]float32, steps int, cases []namedS
 			"beta2": c.s.Beta2, "eps": c.s.Eps, "wd": c.s.WeightDecay, "momentum": c.s.Momentum,
 			"step_size": c.s.StepSize, "gamma": c.s.Gamma})
 	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(python, "-c", torchOptimScript)
-	cmd.Stdin = bytes.NewReader(body)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		if bytes.Contains(stderr.Bytes(), []byte("No module named 'torch'")) {
-			t.Skip("skipped: python3-torch not installed")
-		}
-		t.Fatalf("torch.optim: %v\n%s", err, stderr.String())
-	}
 	res := map[string][]float64{}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("torch.optim output: %v", err)
-	}
+	pyoracle.JSON(t, req, &res, "-c", torchOptimScript)
 	return res
 }
 

@@ -1,14 +1,12 @@
 package torch
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand"
-	"os"
-	"os/exec"
 	"testing"
+
+	"github.com/dcwp-go/dcwp/internal/pyoracle"
 )
 
 // in describes one test input; data is float64 whatever the dtype so it can
@@ -112,15 +110,10 @@ type oracleResult struct {
 	Error string    `json:"error"`
 }
 
-const python = "/usr/bin/python3"
-
 // runOracle evaluates all cases in one Python process (importing torch is
-// the slow part) and skips the test when Debian's python3-torch is missing.
+// the slow part).
 func runOracle(t *testing.T, cases []oracleCase) map[string]oracleResult {
 	t.Helper()
-	if _, err := os.Stat(python); err != nil {
-		t.Skip("skipped: no " + python)
-	}
 	var req struct {
 		Cases []map[string]any `json:"cases"`
 	}
@@ -131,22 +124,8 @@ func runOracle(t *testing.T, cases []oracleCase) map[string]oracleResult {
 		}
 		req.Cases = append(req.Cases, map[string]any{"name": c.name, "code": c.code, "inputs": ins})
 	}
-	body, _ := json.Marshal(req)
-	cmd := exec.Command(python, "testdata/oracle.py")
-	cmd.Stdin = bytes.NewReader(body)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		if bytes.Contains(stderr.Bytes(), []byte("No module named 'torch'")) {
-			t.Skip("skipped: python3-torch not installed")
-		}
-		t.Fatalf("oracle: %v\n%s", err, stderr.String())
-	}
 	res := map[string]oracleResult{}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("oracle output: %v", err)
-	}
+	pyoracle.JSON(t, req, &res, "testdata/oracle.py")
 	return res
 }
 
