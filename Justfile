@@ -77,3 +77,8 @@ bench-eval *args: setup
 # whole --preset paper runs for mlp and cnn, each beside a plain-PyTorch reference of the same stages: time per stage, peak memory, speedups -> bench/train-<model>.json
 bench-train: setup
     bash tools/bench-train.sh {{data}} {{runs}}/bench
+
+# a one-node Slurm on this machine (munged, slurmctld, slurmd; slurm.conf for its cores and memory), for `dcwp-train sweep --launcher slurm`; idempotent
+slurm-local:
+    bash tools/setup.sh slurm
+    bash tools/slurm-local.sh

@@ -81,6 +81,13 @@ protoc_step() {
 	say "protoc $(protoc --version | cut -d' ' -f2), $PROTOC_GEN_GO in build/tools/bin"
 }
 
+# Slurm for `dcwp-train sweep --launcher slurm` and its test, which starts a one-node cluster
+# with tools/slurm-local.sh (`just slurm-local`); installing starts no daemon.
+slurm_step() {
+	local APT_PACKAGES=(slurm-wlm munge) # apt_step's check and install, for these (bash scoping is dynamic)
+	apt_step
+}
+
 build_step() {
 	mkdir -p build/bin
 	go build -o build/bin/ ./cmd/...
@@ -88,5 +95,5 @@ build_step() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(apt ort just mnist shim build)
+[ ${#steps[@]} -gt 0 ] || steps=(apt ort just mnist shim slurm build)
 for s in "${steps[@]}"; do "${s}_step"; done
