@@ -99,12 +99,7 @@ func (m member) descend(s *torch.Scope, total *torch.Tensor) (float64, error) {
 }
 
 // step applies the update and clears the gradients for the next iteration.
-func (m member) step() error {
-	if err := m.opt.Step(); err != nil {
-		return err
-	}
-	return m.opt.ZeroGrad()
-}
+func (m member) step() error { return m.opt.Update() }
 
 func netState(prefix string, n *model.Net, into map[string]tensor.Tensor) error {
 	ts, err := n.Export()

@@ -39,11 +39,7 @@ func TestMaskStraightThrough(t *testing.T) {
 	x := []float32{0.5, -1, 2}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			n, err := New(tiny(), torch.CPUDevice, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer n.Close()
+			n := newNet(t, tiny(), 1)
 			if err := n.InitScores(0); err != nil {
 				t.Fatal(err)
 			}
@@ -108,11 +104,7 @@ func TestMaskStraightThrough(t *testing.T) {
 
 // TestFixedMaskZeroesPrunedGradient checks that pruned weights get no gradient in fine-tuning.
 func TestFixedMaskZeroesPrunedGradient(t *testing.T) {
-	n, err := New(tiny(), torch.CPUDevice, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := newNet(t, tiny(), 3)
 	if err := n.InitScores(0); err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +147,7 @@ func TestForwardShapes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, err := New(a, torch.CPUDevice, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer n.Close()
+			n := newNet(t, a, 0)
 			s := torch.NewNoGradScope()
 			defer s.Close()
 			x := s.Zeros([]int64{2, int64(a.Input[0]), int64(a.Input[1]), int64(a.Input[2])}, torch.Float32, torch.CPUDevice)
@@ -195,11 +183,7 @@ func TestTorchvisionResNet18(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(arch.ResNet18(arch.Options{Input: [3]int{3, 64, 64}, Classes: 1000}), torch.CPUDevice, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := newNet(t, arch.ResNet18(arch.Options{Input: [3]int{3, 64, 64}, Classes: 1000}), 0)
 	if skipped, err := n.Load(ts, false); err != nil || len(skipped) > 0 {
 		t.Fatalf("load: skipped %v, %v", skipped, err)
 	}
@@ -232,11 +216,7 @@ func TestEveryOpRuns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, err := New(a, torch.CPUDevice, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer n.Close()
+			n := newNet(t, a, 0)
 			fx := fixture.ForArch(a, fixture.Spec{Seed: 5})
 			if _, err := n.Load(fx.Params, false); err != nil {
 				t.Fatal(err)
@@ -265,4 +245,15 @@ func TestEveryOpRuns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newNet builds a on the CPU with seed, closed when the test ends.
+func newNet(t *testing.T, a *arch.Arch, seed uint64) *Net {
+	t.Helper()
+	n, err := New(a, torch.CPUDevice, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	return n
 }

@@ -113,6 +113,15 @@ func (o *Optimizer) ZeroGrad() error {
 	return nil
 }
 
+// Update is one training iteration's end: Step, then ZeroGrad for the next
+// backward pass.
+func (o *Optimizer) Update() error {
+	if err := o.Step(); err != nil {
+		return err
+	}
+	return o.ZeroGrad()
+}
+
 // Step applies one update. Parameters without a gradient are left alone (their state too).
 func (o *Optimizer) Step() error {
 	lr := o.LR()

@@ -70,10 +70,7 @@ func (m *trainer) step(x []float32, y []int64) error {
 	if err := s.Err(); err != nil {
 		return err
 	}
-	if err := m.opt.Step(); err != nil {
-		return err
-	}
-	return m.opt.ZeroGrad()
+	return m.opt.Update()
 }
 
 // TestMemoryStable runs 10,000 training steps of the CMNIST MLP (batch 256; batch 32 under

@@ -129,44 +129,38 @@ func (s *Scope) adopt(t *Tensor, err error) *Tensor {
 	return s.Own(t)
 }
 
-// FromFloat32 is the scope-owned form of the package-level constructor.
-func (s *Scope) FromFloat32(data []float32, shape []int64, dev Device) *Tensor {
+// fromHost builds a scope-owned tensor with one of the package-level
+// constructors, or nothing once the scope has failed.
+func fromHost[T any](s *Scope, from func([]T, []int64, Device) (*Tensor, error), data []T, shape []int64, dev Device) *Tensor {
 	if s.err != nil {
 		return nil
 	}
-	return s.adopt(FromFloat32(data, shape, dev))
+	return s.adopt(from(data, shape, dev))
+}
+
+// FromFloat32 is the scope-owned form of the package-level constructor.
+func (s *Scope) FromFloat32(data []float32, shape []int64, dev Device) *Tensor {
+	return fromHost(s, FromFloat32, data, shape, dev)
 }
 
 // FromFloat64 is the scope-owned form of the package-level constructor.
 func (s *Scope) FromFloat64(data []float64, shape []int64, dev Device) *Tensor {
-	if s.err != nil {
-		return nil
-	}
-	return s.adopt(FromFloat64(data, shape, dev))
+	return fromHost(s, FromFloat64, data, shape, dev)
 }
 
 // FromInt64 is the scope-owned form of the package-level constructor.
 func (s *Scope) FromInt64(data []int64, shape []int64, dev Device) *Tensor {
-	if s.err != nil {
-		return nil
-	}
-	return s.adopt(FromInt64(data, shape, dev))
+	return fromHost(s, FromInt64, data, shape, dev)
 }
 
 // FromUint8 is the scope-owned form of the package-level constructor.
 func (s *Scope) FromUint8(data []uint8, shape []int64, dev Device) *Tensor {
-	if s.err != nil {
-		return nil
-	}
-	return s.adopt(FromUint8(data, shape, dev))
+	return fromHost(s, FromUint8, data, shape, dev)
 }
 
 // FromBool is the scope-owned form of the package-level constructor.
 func (s *Scope) FromBool(data []bool, shape []int64, dev Device) *Tensor {
-	if s.err != nil {
-		return nil
-	}
-	return s.adopt(FromBool(data, shape, dev))
+	return fromHost(s, FromBool, data, shape, dev)
 }
 
 // Grad returns a scope-owned handle to t's gradient (nil when none, without

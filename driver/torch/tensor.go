@@ -226,11 +226,7 @@ func (t *Tensor) SetRequiresGrad(on bool) error {
 	if err != nil {
 		return err
 	}
-	b := C.int(0)
-	if on {
-		b = 1
-	}
-	return check("set_requires_grad", C.dt_set_requires_grad(h, b))
+	return check("set_requires_grad", C.dt_set_requires_grad(h, C.int(b2i(on))))
 }
 
 // RequiresGrad reports the requires-grad flag.
@@ -273,11 +269,7 @@ func backward(loss *Tensor, retain bool) error {
 	if err != nil {
 		return err
 	}
-	r := C.int(0)
-	if retain {
-		r = 1
-	}
-	return check("backward", C.dt_backward(h, r))
+	return check("backward", C.dt_backward(h, C.int(b2i(retain))))
 }
 
 // CopyFrom overwrites t's values with src's in place, outside autograd

@@ -153,10 +153,7 @@ func (b *bench) step() error {
 	if err := s.Err(); err != nil {
 		return err
 	}
-	if err := b.opt.Step(); err != nil {
-		return err
-	}
-	return b.opt.ZeroGrad()
+	return b.opt.Update()
 }
 
 // pruneLoss is the pruning stage's objective: CE + λ_sparse·Σ|Θ| + λ_con·SupCon.
