@@ -30,10 +30,11 @@ import (
 //	images  N×C×H×W uint8 (CHW per image)
 //	crc     uint32    CRC-32C (Castagnoli) of everything before it
 //
-// It is written to a temporary file in the same folder and renamed into place.
+// A split without bias labels stores -1 as every bias. The file lives in the loader's cache
+// directory, never beside the images (data folders may be read-only, and are the user's),
+// named for what it caches; it is written to a temporary file there and renamed into place.
 const (
-	cacheName    = ".dcwp-cache.bin"
-	cacheVersion = 1
+	cacheVersion = 2 // 2: the cache directory, resized folder images
 	cacheHeader  = 8 + 4 + 16 + 32
 )
 
@@ -44,8 +45,39 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Loader loads splits with settings of its own, so that callers (and tests) never change
 // package state. The zero Loader uses the cache and logs non-fatal problems.
 type Loader struct {
-	NoCache bool                             // neither read nor write the binary cache
-	Warnf   func(format string, args ...any) // non-fatal problems (an unreadable cache); nil: log.Printf
+	NoCache bool // neither read nor write the binary cache
+	// CacheDir holds the cache files; "": DefaultCacheDir. A directory that cannot be made
+	// or written is warned about and the images are decoded every time.
+	CacheDir string
+	Warnf    func(format string, args ...any) // non-fatal problems (an unreadable cache); nil: log.Printf
+}
+
+// DefaultCacheDir is <user cache home>/dcwp/images ($XDG_CACHE_HOME or ~/.cache on Linux);
+// "" when the system has none.
+func DefaultCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "dcwp", "images")
+}
+
+// cachePath is the cache file of src: named by a hash of its folder's absolute path and
+// what else identifies it, so that two data folders never share one. "" = no cache.
+func (l Loader) cachePath(src *source) string {
+	dir := l.CacheDir
+	if dir == "" {
+		dir = DefaultCacheDir()
+	}
+	if l.NoCache || dir == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(src.dir)
+	if err != nil {
+		return ""
+	}
+	h := sha256.Sum256([]byte(abs + "\x00" + src.cacheID + fmt.Sprintf("\x00%v", src.size)))
+	return filepath.Join(dir, fmt.Sprintf("%x.bin", h[:12]))
 }
 
 func (l Loader) warnf(format string, args ...any) {
@@ -61,26 +93,33 @@ func (l Loader) warnf(format string, args ...any) {
 // about: decoding the images is always a correct (if slower) answer.
 func (src *source) load(ds string, l Loader, spare int) (*part, error) {
 	var key [32]byte
-	useCache := src.cachePath != "" && !l.NoCache
-	if useCache {
+	path := l.cachePath(src)
+	if path != "" {
 		k, err := src.key(ds)
 		if err != nil {
 			return nil, err
 		}
 		key = k
-		if p, err := readCache(src.cachePath, key, src.labels, src.bias, spare); err == nil && p != nil {
+		if p, err := readCache(path, key, src.labels, src.bias, spare); err == nil && p != nil {
 			return p, nil
 		} else if err != nil {
-			l.warnf("dataset: ignoring cache %s: %v", src.cachePath, err)
+			l.warnf("dataset: ignoring cache %s: %v", path, err)
 		}
 	}
-	p, err := decodeAll(src.paths, spare)
+	p, err := decodeAll(src.paths, spare, src.resize, src.size)
 	if err != nil {
 		return nil, err
 	}
-	if useCache {
-		if err := writeCache(src.cachePath, key, p, src.labels, src.bias); err != nil {
-			l.warnf("dataset: could not write cache %s: %v", src.cachePath, err)
+	if p.resized > 0 {
+		l.warnf("dataset: %s: %d of %d images are not %dx%d and were resized to it", src.dir, p.resized, len(src.paths), p.h, p.w)
+	}
+	if path != "" {
+		err := os.MkdirAll(filepath.Dir(path), 0o755)
+		if err == nil {
+			err = writeCache(path, key, p, src.labels, src.bias)
+		}
+		if err != nil {
+			l.warnf("dataset: could not write cache %s: %v (the images are decoded each time)", path, err)
 		}
 	}
 	return p, nil
@@ -116,7 +155,7 @@ func (src *source) key(ds string) ([32]byte, error) {
 		h.Write(buf[:])
 		binary.LittleEndian.PutUint64(buf[:], uint64(mtime))
 		h.Write(buf[:])
-		io.WriteString(h, strconv.Itoa(int(src.labels[i]))+","+strconv.Itoa(int(src.bias[i]))+"\x00")
+		io.WriteString(h, strconv.Itoa(int(src.labels[i]))+","+strconv.Itoa(int(biasAt(src.bias, i)))+"\x00")
 	}
 	var k [32]byte
 	copy(k[:], h.Sum(nil))
@@ -153,6 +192,9 @@ func readCache(path string, key [32]byte, labels, bias []int32, spare int) (*par
 	if n != len(labels) || c <= 0 || hh <= 0 || w <= 0 {
 		return nil, nil
 	}
+	if c != 3 || hh > MaxSide || w > MaxSide || hh*w > MaxPixels {
+		return nil, fmt.Errorf("%w: header says %dx%dx%d images", ErrCacheCorrupt, c, hh, w)
+	}
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
@@ -171,12 +213,20 @@ func readCache(path string, key [32]byte, labels, bias []int32, spare int) (*par
 	}
 	for i := 0; i < n; i++ {
 		if int32(binary.LittleEndian.Uint32(buf[4*i:])) != labels[i] ||
-			int32(binary.LittleEndian.Uint32(buf[4*n+4*i:])) != bias[i] {
+			int32(binary.LittleEndian.Uint32(buf[4*n+4*i:])) != biasAt(bias, i) {
 			return nil, nil
 		}
 	}
 	// The images' capacity runs over the checked CRC into the spare room.
 	return &part{c: c, h: hh, w: w, images: buf[8*n : body : cap(buf)]}, nil
+}
+
+// biasAt is bias[i], or -1 for a split without bias labels.
+func biasAt(bias []int32, i int) int32 {
+	if bias == nil {
+		return -1
+	}
+	return bias[i]
 }
 
 // writeCache writes the cache atomically (temp file + rename).
@@ -193,7 +243,7 @@ func writeCache(path string, key [32]byte, p *part, labels, bias []int32) error 
 	lb := make([]byte, 8*n)
 	for i := 0; i < n; i++ {
 		binary.LittleEndian.PutUint32(lb[4*i:], uint32(labels[i]))
-		binary.LittleEndian.PutUint32(lb[4*n+4*i:], uint32(bias[i]))
+		binary.LittleEndian.PutUint32(lb[4*n+4*i:], uint32(biasAt(bias, i)))
 	}
 	crc := crc32.Checksum(hdr[:], castagnoli)
 	crc = crc32.Update(crc, castagnoli, lb)

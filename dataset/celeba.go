@@ -3,12 +3,56 @@ package dataset
 import (
 	"encoding/csv"
 	"fmt"
+	"image"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 )
+
+// CelebA (Liu et al. 2015), Blond_Hair biased by Male, as subsampled by the reference:
+//
+//	<root>/celebA/celeba/img_align_celeba/<image_id>
+//	<root>/celebA/metadata_blonde_subsampled.csv  (image_id, split, Blond_Hair, Male)
+func init() {
+	register(&Info{
+		Name: CelebA, order: 3,
+		Usage: "CelebA, blond hair biased by gender, from its metadata CSV, 224×224",
+		Spec: &Spec{Classes: 2, ClassNames: []string{"not_blond", "blond"}, Input: [3]int{3, 224, 224},
+			Mean: ImageNetMean, Std: ImageNetStd},
+		Preset: func(string) Preset {
+			return Preset{Model: "resnet18", BatchSize: 128, PretrainLR: 1e-4, LambdaSparse: 5e-6, FinetuneLR: 5e-4,
+				LambdaUp: func(string) float64 { return 20 }, Source: "the reference's CelebA settings"}
+		},
+		sources: func(req *Request, split string) ([]*source, string, error) {
+			src, err := celebASource(req.Root, split)
+			return []*source{src}, "", err
+		},
+		dirSrc: benchmarkDir,
+		tf: transform{shape: func(s *Split) [3]int { return [3]int{s.C, 224, 224} }, random: true,
+			keeps: func(*Split, bool) bool { return false }, parallel: func(*Split) bool { return true },
+			apply: celebATransform},
+	})
+}
+
+// celebATransform: train: random-resized-crop 224, scale (0.7,1), ratio (3/4,4/3) +
+// horizontal flip; eval: resize shorter side to 256 + centre crop 224.
+func celebATransform(s *Split, out []float32, i int, train bool, r *rand.Rand) {
+	img := s.Image(i)
+	if train {
+		top, left, h, w := randomResizedCrop(r, s.H, s.W, 0.7, 1, 3.0/4, 4.0/3)
+		res := resizeCHW(img, s.C, s.H, s.W, image.Rect(left, top, left+w, top+h), 224, 224)
+		toFloat(out, res, s.C, 224, 224, r.Float64() < 0.5)
+		return
+	}
+	rh, rw := resizeShorter(s.H, s.W, 256)
+	res := resizeCHW(img, s.C, s.H, s.W, image.Rect(0, 0, s.W, s.H), rh, rw)
+	top := roundHalfEven(float64(rh-224) / 2)
+	left := roundHalfEven(float64(rw-224) / 2)
+	cropToFloat(out, res, s.C, rh, rw, top, left, 224, 224)
+}
 
 // celebAColumns are the metadata columns the loader reads: the image, its split
 // code, the target (Blond_Hair) and the bias (Male).
@@ -38,7 +82,7 @@ func celebASource(root, split string) (*source, error) {
 		return nil, fmt.Errorf("dataset celeba: metadata %s: %w", csvPath, err)
 	}
 	imgDir := filepath.Join(base, CelebAImageDir)
-	src := &source{dir: imgDir, cachePath: filepath.Join(base, ".dcwp-cache-"+split+".bin"),
+	src := &source{dir: imgDir, cacheID: "celeba " + split,
 		keyExtra: fmt.Sprintf("csv %s %d %d", csvPath, st.Size(), st.ModTime().UnixNano())}
 	if err := src.readCelebARows(r, csvPath, col, want); err != nil {
 		return nil, err

@@ -1,20 +1,14 @@
-// Package dataset loads the debiasing benchmarks used by DCWP (Colored MNIST,
-// Corrupted CIFAR-10, BFFHQ, CelebA) from their published folder layouts into
-// memory, and turns samples into float32 NCHW batches with the train- or
-// eval-time transforms of the reference method.
+// Package dataset loads image classification datasets into memory and turns samples into
+// float32 NCHW batches with each dataset's train- or eval-time transform. Every dataset is
+// one entry in a registry (Info, registered from the dataset's own file): the debiasing
+// benchmarks of DCWP (Colored MNIST, Corrupted CIFAR-10, BFFHQ, CelebA, in their published
+// layouts; see docs/method.md, "Data layouts") and folder, a user's own images as an
+// ImageFolder tree or a CSV manifest.
 //
-// Layouts (see shared/spec/dcwp-method.md, "Data layouts"):
-//
-//	<root>/cmnist/{0.5pct,1pct,2pct,5pct}/{align,conflict,valid}/<sub>/<idx>_<label>_<bias>.png
-//	<root>/cmnist/test/<sub>/<idx>_<label>_<bias>.png
-//	<root>/cifar10c/...                         (same as cmnist)
-//	<root>/bffhq/0.5pct/{align,conflict}/...,  <root>/bffhq/valid/...,  <root>/bffhq/test/...
-//	<root>/celebA/celeba/img_align_celeba/<image_id>
-//	<root>/celebA/metadata_blonde_subsampled.csv  (image_id, split, Blond_Hair, Male)
-//
-// Image folders are walked recursively, so both flat folders and folders with
-// a <sub> level are read. Names starting with "." are skipped (the loader keeps
-// its binary cache as <folder>/.dcwp-cache.bin).
+// Image folders are walked recursively, following symbolic links, so flat folders, folders
+// with a <sub> level and symlinked split folders are read. Names starting with "." are
+// skipped. Data folders are only read: the decoded-image cache lives in a cache directory
+// (Loader.CacheDir).
 package dataset
 
 import (
@@ -54,31 +48,41 @@ var (
 	ErrImageSize = errors.New("image size differs from the rest of the split")
 	// ErrUnknown: unknown dataset, split or pct name.
 	ErrUnknown = errors.New("unknown dataset, split or pct")
+	// ErrNoSplit: the layout has no folder (or manifest rows) for a split.
+	ErrNoSplit = errors.New("split not in the data")
+	// ErrBadImage: an image cannot be decoded or exceeds the size limit.
+	ErrBadImage = errors.New("bad image")
 )
 
 // Split is one split of one dataset, fully in memory.
 type Split struct {
-	Dataset string // "cmnist", "cifar10c", "bffhq", "celeba"
-	Name    string // "train", "valid", "test"
-	Pct     string // conflict pct the split was loaded for ("0.5", "1", ...); "" for celeba
-	C, H, W int    // stored image size
-	Classes int
-	Images  []uint8  // N*C*H*W, CHW per image, raw 0..255
-	Labels  []int32  // target label per sample
-	Bias    []int32  // bias attribute per sample
-	Paths   []string // source file per sample (for error messages / mining dumps)
+	Dataset    string // canonical name: "cmnist", "cifar10c", "bffhq", "celeba", "folder"
+	Name       string // "train", "valid", "test"
+	Pct        string // conflict pct the split was loaded for ("0.5", "1", ...); "" for celeba, folder
+	C, H, W    int    // stored image size
+	Classes    int
+	ClassNames []string // one per class; nil when the split was not made by the loader
+	Images     []uint8  // N*C*H*W, CHW per image, raw 0..255
+	Labels     []int32  // target label per sample
+	Bias       []int32  // bias attribute per sample; nil when the data has no bias labels
+	Paths      []string // source file per sample (for error messages / mining dumps)
 }
+
+// HasBias reports whether the split carries bias labels: without them there are no group
+// metrics (aligned, conflicting, worst group) and no mined precision/recall.
+func (s *Split) HasBias() bool { return s.Bias != nil }
 
 // Len is the number of samples.
 func (s *Split) Len() int { return len(s.Labels) }
 
-// Conflicting reports whether sample i is bias-conflicting (label != bias).
-func (s *Split) Conflicting(i int) bool { return s.Labels[i] != s.Bias[i] }
+// Conflicting reports whether sample i is bias-conflicting (label != bias); false without
+// bias labels.
+func (s *Split) Conflicting(i int) bool { return s.Bias != nil && s.Labels[i] != s.Bias[i] }
 
-// NumConflicting counts the bias-conflicting samples.
+// NumConflicting counts the bias-conflicting samples (0 without bias labels).
 func (s *Split) NumConflicting() int {
 	n := 0
-	for i := range s.Labels {
+	for i := range s.Bias {
 		if s.Labels[i] != s.Bias[i] {
 			n++
 		}
@@ -96,13 +100,19 @@ func (s *Split) Image(i int) []uint8 {
 func (s *Split) Subset(idx []int) *Split {
 	n := s.C * s.H * s.W
 	out := &Split{Dataset: s.Dataset, Name: s.Name, Pct: s.Pct, C: s.C, H: s.H, W: s.W, Classes: s.Classes,
-		Images: make([]uint8, 0, len(idx)*n), Labels: make([]int32, len(idx)), Bias: make([]int32, len(idx))}
+		ClassNames: s.ClassNames, Images: make([]uint8, 0, len(idx)*n), Labels: make([]int32, len(idx))}
 	if s.Paths != nil {
 		out.Paths = make([]string, len(idx))
 	}
+	if s.Bias != nil {
+		out.Bias = make([]int32, len(idx))
+	}
 	for k, i := range idx {
 		out.Images = append(out.Images, s.Image(i)...)
-		out.Labels[k], out.Bias[k] = s.Labels[i], s.Bias[i]
+		out.Labels[k] = s.Labels[i]
+		if s.Bias != nil {
+			out.Bias[k] = s.Bias[i]
+		}
 		if s.Paths != nil {
 			out.Paths[k] = s.Paths[i]
 		}
@@ -114,32 +124,17 @@ func (s *Split) Subset(idx []int) *Split {
 // the train transform yields the same shape). A Split whose Dataset is not a
 // canonical name (one not made by Load, LoadDir or Subset) is a programming
 // error and panics.
-func (s *Split) InputShape() [3]int {
-	switch s.Dataset {
-	case CMNIST, CIFAR10C:
-		return [3]int{s.C, s.H, s.W}
-	case BFFHQ:
-		return [3]int{s.C, 128, 128}
-	case CelebA:
-		return [3]int{s.C, 224, 224}
-	default:
-		panic(fmt.Sprintf("dataset: Split of %q: Dataset must be one of %v", s.Dataset, Names()))
-	}
-}
+func (s *Split) InputShape() [3]int { return info(s.Dataset).tf.shape(s) }
 
 // NumClasses returns the number of classes (and of bias values) of a dataset,
-// named as Canonical accepts.
+// named as Canonical accepts. folder's depends on the data: an error.
 func NumClasses(name string) (int, error) {
-	ds, err := Canonical(name)
+	sp, ok, err := FixedSpec(name)
 	if err != nil {
 		return 0, err
 	}
-	switch ds {
-	case CMNIST, CIFAR10C:
-		return 10, nil
-	case BFFHQ, CelebA:
-		return 2, nil
-	default:
-		return 0, fmt.Errorf("dataset %s: internal: no class count", ds)
+	if !ok {
+		return 0, fmt.Errorf("dataset %s: the class count comes from the data", name)
 	}
+	return sp.Classes, nil
 }

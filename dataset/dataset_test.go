@@ -162,16 +162,18 @@ func TestLoadLayouts(t *testing.T) {
 func TestCacheInvalidation(t *testing.T) {
 	root := fixtures(t)
 	dir := filepath.Join(root, "cmnist", "1pct", "valid")
-	s, err := Load(root, "cmnist", "1", "valid")
+	lc := Loader{CacheDir: t.TempDir()}
+	s, err := lc.Load(root, "cmnist", "1", "valid")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, cacheName)); err != nil {
+	cp := lc.cachePath(&source{dir: dir})
+	if _, err := os.Stat(cp); err != nil {
 		t.Fatalf("cache not written: %v", err)
 	}
 	// Add a file: the cache must be rebuilt, not reused.
 	writeFolder(t, dir, 500, []fx{{4, 5}}, 28, 28, true)
-	s2, err := Load(root, "cmnist", "1", "valid")
+	s2, err := lc.Load(root, "cmnist", "1", "valid")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,12 +181,11 @@ func TestCacheInvalidation(t *testing.T) {
 		t.Fatalf("stale cache: %d samples", s2.Len())
 	}
 	// Corrupt the cache: a warning and a rebuild, same result.
-	cp := filepath.Join(dir, cacheName)
 	b, _ := os.ReadFile(cp)
 	b[len(b)-10] ^= 0xff
 	os.WriteFile(cp, b, 0o644)
 	var warned string
-	l := Loader{Warnf: func(f string, a ...any) { warned = fmt.Sprintf(f, a...) }}
+	l := Loader{CacheDir: lc.CacheDir, Warnf: func(f string, a ...any) { warned = fmt.Sprintf(f, a...) }}
 	s3, err := l.Load(root, "cmnist", "1", "valid")
 	if err != nil {
 		t.Fatal(err)

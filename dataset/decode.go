@@ -6,33 +6,48 @@ import (
 	"image/color"
 	_ "image/jpeg" // register JPEG
 	_ "image/png"  // register PNG
+	"io"
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
-// decodeAll decodes every file into one CHW uint8 buffer, in parallel, with
-// room for spare more images of the same size.
-func decodeAll(paths []string, spare int) (*part, error) {
+// Limits on one image, checked from its header (image.DecodeConfig) before it is decoded:
+// a 30000×30000 PNG of a few kilobytes would otherwise take 3.6 GB to decode.
+const (
+	MaxSide   = 1 << 14 // pixels per side
+	MaxPixels = 1 << 26 // pixels per image (64 Mpx: 192 MB as 3-channel bytes)
+)
+
+// decodeAll decodes every file into one CHW uint8 buffer, in parallel, with room for spare
+// more images of the same size. With resize, images of another size than size (zero: the
+// first image's) are resized to it; without, they are refused.
+func decodeAll(paths []string, spare int, resize bool, size [2]int) (*part, error) {
 	first, c, h, w, err := decodeFile(paths[0], nil)
 	if err != nil {
 		return nil, err
 	}
-	n := c * h * w
-	images := make([]uint8, len(paths)*n, (len(paths)+spare)*n)
-	copy(images, first)
-	p := &part{c: c, h: h, w: w, images: images}
-	if err := p.decodeRest(paths); err != nil {
+	p := &part{c: c, h: h, w: w}
+	if resize && size != [2]int{} && size != [2]int{h, w} {
+		first = resizeCHW(first, c, h, w, image.Rect(0, 0, w, h), size[0], size[1])
+		p.h, p.w, p.resized = size[0], size[1], 1
+	}
+	n := p.c * p.h * p.w
+	p.images = make([]uint8, len(paths)*n, (len(paths)+spare)*n)
+	copy(p.images, first)
+	if err := p.decodeRest(paths, resize); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// decodeRest decodes paths[1:] into their slots of p.images, which must be
-// the size of paths[0]'s image.
-func (p *part) decodeRest(paths []string) error {
+// decodeRest decodes paths[1:] into their slots of p.images, which must be the size of
+// p's images (or, with resize, are resized to it).
+func (p *part) decodeRest(paths []string, resize bool) error {
 	n := p.c * p.h * p.w
 	errs := make([]error, len(paths))
+	var resized atomic.Int64
 	var wg sync.WaitGroup
 	next := make(chan int, 256)
 	for range min(runtime.GOMAXPROCS(0), len(paths)) {
@@ -40,8 +55,14 @@ func (p *part) decodeRest(paths []string) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				_, c, h, w, err := decodeFile(paths[i], p.images[i*n:(i+1)*n])
-				if err == nil && (c != p.c || h != p.h || w != p.w) {
+				dst := p.images[i*n : (i+1)*n]
+				img, c, h, w, err := decodeFile(paths[i], dst)
+				switch {
+				case err != nil:
+				case resize && (h != p.h || w != p.w):
+					copy(dst, resizeCHW(img, c, h, w, image.Rect(0, 0, w, h), p.h, p.w))
+					resized.Add(1)
+				case c != p.c || h != p.h || w != p.w:
 					err = fmt.Errorf("%s is %dx%dx%d, %s is %dx%dx%d: %w", paths[i], c, h, w, paths[0], p.c, p.h, p.w, ErrImageSize)
 				}
 				errs[i] = err
@@ -58,30 +79,52 @@ func (p *part) decodeRest(paths []string) error {
 			return err
 		}
 	}
+	p.resized += int(resized.Load())
 	return nil
 }
 
-// decodeFile decodes one PNG/JPEG into 3-channel CHW bytes. If dst is non-nil
-// and large enough it is filled (when the size matches), else a new slice is returned.
+// decodeFile decodes one PNG/JPEG file into 3-channel CHW bytes (see decodeImage).
 func decodeFile(path string, dst []uint8) ([]uint8, int, int, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, 0, 0, fmt.Errorf("image %s: %w", path, err)
 	}
 	defer f.Close()
-	img, _, err := image.Decode(f)
+	px, c, h, w, err := decodeImage(f, dst)
 	if err != nil {
 		return nil, 0, 0, 0, fmt.Errorf("image %s: %w", path, err)
 	}
+	return px, c, h, w, nil
+}
+
+// decodeImage decodes a PNG or JPEG into 3-channel CHW bytes (gray replicated, alpha
+// dropped). The header's size is checked against MaxSide and MaxPixels before any pixel is
+// decoded. If dst has the image's size it is filled, else a new slice is returned.
+func decodeImage(r io.ReadSeeker, dst []uint8) ([]uint8, int, int, int, error) {
+	cfg, _, err := image.DecodeConfig(r)
+	if err != nil {
+		return nil, 0, 0, 0, fmt.Errorf("%w: %w", ErrBadImage, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, 0, 0, 0, fmt.Errorf("empty image (%dx%d): %w", cfg.Width, cfg.Height, ErrImageSize)
+	}
+	if cfg.Width > MaxSide || cfg.Height > MaxSide || cfg.Width*cfg.Height > MaxPixels {
+		return nil, 0, 0, 0, fmt.Errorf("%dx%d pixels, over the limit of %d per side and %d in all: %w",
+			cfg.Width, cfg.Height, MaxSide, MaxPixels, ErrBadImage)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, 0, 0, 0, err
+	}
+	img, _, err := image.Decode(r)
+	if err != nil {
+		return nil, 0, 0, 0, fmt.Errorf("%w: %w", ErrBadImage, err)
+	}
 	b := img.Bounds()
 	h, w := b.Dy(), b.Dx()
-	if h == 0 || w == 0 {
-		return nil, 0, 0, 0, fmt.Errorf("image %s: empty image: %w", path, ErrImageSize)
+	if h != cfg.Height || w != cfg.Width {
+		return nil, 0, 0, 0, fmt.Errorf("decoded %dx%d, header says %dx%d: %w", w, h, cfg.Width, cfg.Height, ErrBadImage)
 	}
 	if len(dst) != 3*h*w {
-		if dst != nil {
-			return nil, 3, h, w, nil // size mismatch is reported by the caller
-		}
 		dst = make([]uint8, 3*h*w)
 	}
 	toCHW(img, dst)

@@ -1,25 +1,198 @@
 package dataset
 
 import (
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
-// Load reads <root>/<dataset>/... for the given conflict pct ("0.5","1","2","5";
-// ignored for test and for celeba) and split ("train", "valid", "test").
-// train = {pct}pct/align + {pct}pct/conflict; valid = {pct}pct/valid
-// (bffhq: <root>/bffhq/valid); test = test/. Decoded folders are cached in
-// <folder>/.dcwp-cache.bin (celeba: <root>/celebA/.dcwp-cache-<split>.bin) and
-// reread from there while the folder's file names, sizes and mtimes are
-// unchanged.
+// Request says which data to load.
+type Request struct {
+	Root string // data root holding <dataset>/... (benchmarks); the folder or CSV manifest (folder)
+	Name string // dataset, as Canonical accepts
+	Pct  string // conflict pct ("0.5","1","2","5"; ignored for test, celeba and folder)
+	// ImageSize is the H, W folder images are resized to; zero: the first training image's.
+	ImageSize [2]int
+	// Valid is where the validation split comes from: ValidAuto (the layout's, carved from
+	// train when it has none), ValidCarve, or a folder in the layout's own form.
+	Valid      string
+	ValidShare float64 // share of each class carved from train; 0: DefaultValidShare
+	// Classes are the class names of a folder dataset (a model's); nil: train's.
+	Classes []string
+	// Mean and Std are a folder dataset's normalisation (nil: none); the benchmarks have theirs.
+	Mean, Std []float32
+
+	classes []string // resolved by the dataset's prepare (folder)
+	rows    map[string][]manifestRow
+}
+
+// Ways the validation split is made (Request.Valid).
+const (
+	ValidAuto  = ""
+	ValidCarve = "carve"
+	// DefaultValidShare of every class of train becomes the validation split when carved.
+	DefaultValidShare = 0.1
+	// CarveSeed seeds the carve-out: fixed, so that every run (any --seed) of the same data
+	// validates on the same images.
+	CarveSeed = 0
+)
+
+// ValidFrom records how the validation split was made (config.json's valid_split).
+type ValidFrom struct {
+	From  string  `json:"from"`            // "layout", "carve" or the folder given
+	Share float64 `json:"share,omitempty"` // carve: share of each class of train
+	Seed  uint64  `json:"seed"`            // carve: CarveSeed
+	Count int     `json:"count"`           // images in the validation split
+}
+
+// String says it in words, for the log.
+func (v ValidFrom) String() string {
+	switch v.From {
+	case "layout":
+		return fmt.Sprintf("validation: the data's own valid split (%d images)", v.Count)
+	case ValidCarve:
+		return fmt.Sprintf("validation: %d images carved from train (%.0f%% of each class, seed %d); train keeps the rest", v.Count, 100*v.Share, v.Seed)
+	default:
+		return fmt.Sprintf("validation: %d images from %s", v.Count, v.From)
+	}
+}
+
+// Data is a dataset's three splits, what a model of it takes (Spec), and how valid was made.
+type Data struct {
+	Train, Valid, Test *Split
+	Spec               Spec
+	ValidFrom          ValidFrom
+}
+
+// Open loads the train, valid and test splits of a dataset.
+func Open(req Request) (*Data, error) { return Loader{}.Open(req) }
+
+// Open is the package-level Open with the loader's settings.
+func (l Loader) Open(req Request) (*Data, error) {
+	in, err := Lookup(req.Name)
+	if err != nil {
+		return nil, err
+	}
+	if in.Spec != nil && (req.Mean != nil || req.Std != nil || req.ImageSize != [2]int{}) {
+		return nil, fmt.Errorf("dataset %s: its input size and normalisation are the benchmark's own (image size and normalisation are for folder)", in.Name)
+	}
+	if in.prepare != nil {
+		if err := in.prepare(&req); err != nil {
+			return nil, err
+		}
+	}
+	d := &Data{}
+	if d.Train, err = l.split(in, &req, Train); err != nil {
+		return nil, err
+	}
+	if req.ImageSize == [2]int{} {
+		req.ImageSize = [2]int{d.Train.H, d.Train.W}
+	}
+	if err := l.valid(in, &req, d); err != nil {
+		return nil, err
+	}
+	if d.Test, err = l.split(in, &req, Test); err != nil {
+		return nil, err
+	}
+	d.Spec = l.spec(in, &req, d.Train)
+	return d, nil
+}
+
+// spec is the dataset's fixed Spec, or a folder dataset's from its data and request.
+func (l Loader) spec(in *Info, req *Request, train *Split) Spec {
+	if in.Spec != nil {
+		return *in.Spec
+	}
+	return Spec{Classes: train.Classes, ClassNames: train.ClassNames, Input: train.InputShape(), Mean: req.Mean, Std: req.Std}
+}
+
+// valid loads or carves the validation split.
+func (l Loader) valid(in *Info, req *Request, d *Data) error {
+	var err error
+	switch req.Valid {
+	case ValidAuto:
+		d.Valid, err = l.split(in, req, Valid)
+		if err == nil {
+			d.ValidFrom = ValidFrom{From: "layout", Count: d.Valid.Len()}
+			return nil
+		}
+		if !errors.Is(err, ErrNoSplit) {
+			return err
+		}
+		fallthrough
+	case ValidCarve:
+		share := req.ValidShare
+		if share == 0 {
+			share = DefaultValidShare
+		}
+		if !(share > 0 && share < 1) {
+			return fmt.Errorf("validation share %g: want a fraction between 0 and 1", share)
+		}
+		d.Train, d.Valid, err = Carve(d.Train, share, CarveSeed)
+		d.ValidFrom = ValidFrom{From: ValidCarve, Share: share, Seed: CarveSeed}
+	default:
+		var src *source
+		if src, err = in.dirSrc(req, req.Valid); err == nil {
+			d.Valid = &Split{Dataset: in.Name, Name: Valid, Classes: d.Train.Classes, ClassNames: d.Train.ClassNames}
+			err = l.join(d.Valid, []*source{src})
+		}
+		d.ValidFrom = ValidFrom{From: req.Valid}
+	}
+	if err != nil {
+		return fmt.Errorf("dataset %s valid: %w", in.Name, err)
+	}
+	d.ValidFrom.Count = d.Valid.Len()
+	return nil
+}
+
+// Carve splits share of every class of s off as a validation split, by a permutation seeded
+// with seed: each class with at least two images gives at least one and keeps at least one.
+func Carve(s *Split, share float64, seed uint64) (train, valid *Split, err error) {
+	byClass := make([][]int, s.Classes)
+	for i, l := range s.Labels {
+		byClass[l] = append(byClass[l], i)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xca7e))
+	var keep, take []int
+	for _, idx := range byClass {
+		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+		k := int(share*float64(len(idx)) + 0.5)
+		if len(idx) >= 2 {
+			k = min(max(k, 1), len(idx)-1)
+		} else {
+			k = 0
+		}
+		take, keep = append(take, idx[:k]...), append(keep, idx[k:]...)
+	}
+	if len(take) == 0 {
+		return nil, nil, fmt.Errorf("carving a validation split from train: no class has two images (%d images)", s.Len())
+	}
+	slices.Sort(keep)
+	slices.Sort(take)
+	train, valid = s.Subset(keep), s.Subset(take)
+	valid.Name = Valid
+	return train, valid, nil
+}
+
+// Load reads one split ("train", "valid", "test") of a dataset under root for the given
+// conflict pct: see each dataset's file for its layout. Decoded images are cached in the
+// loader's cache directory and reread from there while the files' names, sizes and mtimes
+// are unchanged.
 func Load(root, name, pct, split string) (*Split, error) {
 	return Loader{}.Load(root, name, pct, split)
 }
 
 // Load is the package-level Load with the loader's settings.
 func (l Loader) Load(root, name, pct, split string) (*Split, error) {
-	ds, classes, err := datasetClasses(name)
+	return l.LoadSplit(Request{Root: root, Name: name, Pct: pct}, split)
+}
+
+// LoadSplit reads one split of the requested data.
+func (l Loader) LoadSplit(req Request, split string) (*Split, error) {
+	in, err := Lookup(req.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -27,82 +200,66 @@ func (l Loader) Load(root, name, pct, split string) (*Split, error) {
 	if err != nil {
 		return nil, err
 	}
-	srcs, pctName, err := splitSources(root, ds, sp, pct, classes)
+	if in.prepare != nil {
+		if err := in.prepare(&req); err != nil {
+			return nil, err
+		}
+	}
+	return l.split(in, &req, sp)
+}
+
+// split loads one split of a dataset.
+func (l Loader) split(in *Info, req *Request, sp string) (*Split, error) {
+	srcs, pctName, err := in.sources(req, sp)
 	if err != nil {
 		return nil, err
 	}
-	s := &Split{Dataset: ds, Name: sp, Pct: pctName, Classes: classes}
+	s := &Split{Dataset: in.Name, Name: sp, Pct: pctName}
+	if in.Spec != nil {
+		s.Classes, s.ClassNames = in.Spec.Classes, in.Spec.ClassNames
+	} else {
+		s.Classes, s.ClassNames = len(req.classes), req.classes
+	}
 	if err := l.join(s, srcs); err != nil {
-		return nil, fmt.Errorf("dataset %s %s: %w", ds, sp, err)
+		return nil, fmt.Errorf("dataset %s %s: %w", in.Name, sp, err)
 	}
 	return s, nil
 }
 
 // LoadDir reads every image below dir whose name ends in _<label>_<bias>.<ext>,
-// without cache, as a split of the given dataset. Useful for ad-hoc folders.
+// without cache, as a split of the given benchmark. Useful for ad-hoc folders.
 func LoadDir(dir, name string) (*Split, error) { return Loader{}.LoadDir(dir, name) }
 
 // LoadDir is the package-level LoadDir with the loader's settings.
 func (l Loader) LoadDir(dir, name string) (*Split, error) {
-	ds, classes, err := datasetClasses(name)
+	spec, ok, err := FixedSpec(name)
 	if err != nil {
 		return nil, err
 	}
-	src, err := folderSource(dir, classes)
+	if !ok {
+		return nil, fmt.Errorf("dataset %s: LoadDir reads the benchmarks' file names; use Open", name)
+	}
+	ds, _ := Canonical(name)
+	src, err := folderSource(dir, spec.Classes)
 	if err != nil {
 		return nil, err
 	}
-	src.cachePath = ""
-	p, err := src.load(ds, l, 0)
-	if err != nil {
+	l.NoCache = true
+	s := &Split{Dataset: ds, Name: filepath.Base(dir), Classes: spec.Classes, ClassNames: spec.ClassNames}
+	if err := l.join(s, []*source{src}); err != nil {
 		return nil, err
 	}
-	return &Split{Dataset: ds, Name: filepath.Base(dir), Classes: classes, C: p.c, H: p.h, W: p.w,
-		Images: p.images, Labels: src.labels, Bias: src.bias, Paths: src.paths}, nil
+	return s, nil
 }
 
-// datasetClasses resolves a dataset name and its class count.
-func datasetClasses(name string) (string, int, error) {
-	ds, err := Canonical(name)
-	if err != nil {
-		return "", 0, err
-	}
-	classes, err := NumClasses(ds)
-	return ds, classes, err
-}
-
-// splitSources lists the files one split joins, with the pct they were chosen by:
-// celeba's from its metadata CSV, the others' from their image folders.
-func splitSources(root, ds, sp, pct string, classes int) ([]*source, string, error) {
-	switch ds {
-	case CelebA:
-		src, err := celebASource(root, sp)
-		if err != nil {
-			return nil, "", err
-		}
-		return []*source{src}, "", nil
-	case CMNIST, CIFAR10C, BFFHQ:
-		dirs, pctName, err := folderDirs(root, ds, sp, pct)
-		if err != nil {
-			return nil, "", err
-		}
-		srcs := make([]*source, len(dirs))
-		for i, d := range dirs {
-			if srcs[i], err = folderSource(d, classes); err != nil {
-				return nil, "", fmt.Errorf("dataset %s %s: %w", ds, sp, err)
-			}
-		}
-		return srcs, pctName, nil
-	default:
-		return nil, "", fmt.Errorf("dataset %s: internal: no layout", ds)
-	}
-}
-
-// join loads srcs and appends their samples to s in order; all must hold
-// images of one size.
+// join loads srcs and appends their samples to s in order; all must hold images of one
+// size, unless they resize (folder): then later sources take the first one's size.
 func (l Loader) join(s *Split, srcs []*source) error {
 	parts := make([]*part, len(srcs))
 	for k, src := range srcs {
+		if k > 0 && src.resize && src.size == [2]int{} {
+			src.size = [2]int{s.H, s.W}
+		}
 		p, err := src.load(s.Dataset, l, spareAfter(srcs, k))
 		if err != nil {
 			return err
@@ -115,11 +272,24 @@ func (l Loader) join(s *Split, srcs []*source) error {
 		}
 		parts[k] = p
 		s.Labels = append(s.Labels, src.labels...)
-		s.Bias = append(s.Bias, src.bias...)
+		if src.bias != nil {
+			s.Bias = append(s.Bias, src.bias...)
+		}
 		s.Paths = append(s.Paths, src.paths...)
+	}
+	if s.Bias != nil && len(s.Bias) != len(s.Labels) {
+		return fmt.Errorf("%s: some of the split's images have bias labels and some not", strings.Join(dirsOf(srcs), ", "))
 	}
 	s.Images = joinImages(parts)
 	return nil
+}
+
+func dirsOf(srcs []*source) []string {
+	out := make([]string, len(srcs))
+	for i, s := range srcs {
+		out[i] = s.dir
+	}
+	return out
 }
 
 // spareAfter is the room for more images srcs[k]'s part is loaded with: the

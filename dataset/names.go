@@ -6,46 +6,25 @@ import (
 	"strings"
 )
 
-// known is the one table of dataset names: every place that takes a dataset
-// name from a user (the loader, arch.ForDataset, the trainer's presets,
-// dcwp-eval) resolves it through Canonical, so they accept the same aliases and
-// reject an unknown name with the same message.
-var known = [...]struct {
-	name    string
-	aliases []string // lower case; matched after lower-casing and trimming the input
-}{
-	{CMNIST, []string{"colored_mnist", "coloredmnist"}},
-	{CIFAR10C, []string{"cifar10_c", "cifar-10-c", "corrupted_cifar10"}},
-	{BFFHQ, nil},
-	{CelebA, nil},
-}
-
 // Names returns the canonical dataset names, in the order messages list them.
 func Names() []string {
-	out := make([]string, len(known))
-	for i, k := range known {
-		out[i] = k.name
+	out := make([]string, len(registry))
+	for i, in := range registry {
+		out[i] = in.Name
 	}
 	return out
 }
 
-// Canonical returns the canonical name ("cmnist", ...) of a dataset named by
-// its canonical name or an alias ("colored_mnist", ...), ignoring case and
-// surrounding space. An unknown name is an error that lists the known ones and
-// matches ErrUnknown under errors.Is.
+// Canonical returns the canonical name ("cmnist", ...) of a dataset named by its canonical
+// name or an alias ("colored_mnist", ...), ignoring case and surrounding space: every place
+// that takes a dataset name from a user resolves it here (through Lookup), so they accept the
+// same aliases and reject an unknown name with the same message.
 func Canonical(name string) (string, error) {
-	n := strings.ToLower(strings.TrimSpace(name))
-	for _, k := range known {
-		if n == k.name {
-			return k.name, nil
-		}
-		for _, a := range k.aliases {
-			if n == a {
-				return k.name, nil
-			}
-		}
+	in, err := Lookup(name)
+	if err != nil {
+		return "", err
 	}
-	return "", unknownDatasetError{name}
+	return in.Name, nil
 }
 
 // unknownDatasetError says which names would have been accepted. It is a type
@@ -55,9 +34,9 @@ type unknownDatasetError struct{ name string }
 
 func (e unknownDatasetError) Error() string {
 	var aliases []string
-	for _, k := range known {
-		if len(k.aliases) > 0 {
-			aliases = append(aliases, strings.Join(k.aliases, ", ")+" = "+k.name)
+	for _, in := range registry {
+		if len(in.Aliases) > 0 {
+			aliases = append(aliases, strings.Join(in.Aliases, ", ")+" = "+in.Name)
 		}
 	}
 	return fmt.Sprintf("unknown dataset %q (want one of %s; also accepted: %s)",

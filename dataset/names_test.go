@@ -32,8 +32,8 @@ func TestCanonical(t *testing.T) {
 			if !errors.Is(err, ErrUnknown) {
 				t.Fatalf("error %q is not ErrUnknown", err)
 			}
-			for _, k := range known {
-				for _, n := range append([]string{k.name}, k.aliases...) {
+			for _, k := range registry {
+				for _, n := range append([]string{k.Name}, k.Aliases...) {
 					if !strings.Contains(err.Error(), n) {
 						t.Fatalf("error %q does not list %q", err, n)
 					}
@@ -49,15 +49,25 @@ func TestCanonical(t *testing.T) {
 // Every known name resolves to itself, and every per-dataset switch handles it.
 func TestEveryNameHandled(t *testing.T) {
 	names := Names()
-	if want := []string{CMNIST, CIFAR10C, BFFHQ, CelebA}; !slices.Equal(names, want) {
+	if want := []string{CMNIST, CIFAR10C, BFFHQ, CelebA, Folder}; !slices.Equal(names, want) {
 		t.Fatalf("Names() = %v, want %v", names, want)
 	}
 	for _, n := range names {
 		if got, err := Canonical(n); err != nil || got != n {
 			t.Errorf("Canonical(%q) = %q, %v", n, got, err)
 		}
-		if c, err := NumClasses(n); err != nil || c < 2 {
-			t.Errorf("NumClasses(%q) = %d, %v", n, c, err)
+		in, _ := Lookup(n)
+		if in.Usage == "" || in.Preset == nil || in.Preset("").BatchSize < 2 || in.Preset("").LambdaUp == nil {
+			t.Errorf("%s: registry entry lacks usage or preset", n)
+		}
+		if in.Spec == nil {
+			if _, err := NumClasses(n); err == nil {
+				t.Errorf("NumClasses(%q): want an error (classes come from the data)", n)
+			}
+			continue
+		}
+		if c, err := NumClasses(n); err != nil || c < 2 || len(in.Spec.ClassNames) != c {
+			t.Errorf("NumClasses(%q) = %d, %v; class names %v", n, c, err, in.Spec.ClassNames)
 		}
 		if d := DirName(n); !strings.EqualFold(d, n) {
 			t.Errorf("DirName(%q) = %q", n, d)
@@ -71,7 +81,7 @@ func TestEveryNameHandled(t *testing.T) {
 // up as a panic or as an output of zeros.
 func TestEveryTransform(t *testing.T) {
 	stored := map[string][][2]int{
-		CMNIST: {{28, 28}}, CIFAR10C: {{32, 32}}, BFFHQ: {{128, 128}, {64, 80}}, CelebA: {{218, 178}},
+		CMNIST: {{28, 28}}, CIFAR10C: {{32, 32}}, BFFHQ: {{128, 128}, {64, 80}}, CelebA: {{218, 178}}, Folder: {{40, 24}},
 	}
 	for _, ds := range Names() {
 		sizes, ok := stored[ds]

@@ -12,19 +12,22 @@ import (
 
 // source is a list of image files with their labels, read (or cached) as one unit.
 type source struct {
-	dir       string // for messages
-	cachePath string // "" = no cache
-	keyExtra  string // extra cache key material (e.g. CSV stat)
-	paths     []string
-	labels    []int32
-	bias      []int32
-	infos     []fs.FileInfo // may be nil: then stat lazily for the cache key
+	dir      string // for messages and the cache's identity
+	cacheID  string // what besides dir identifies the cache ("celeba train"); see Loader.cachePath
+	keyExtra string // extra cache key material (e.g. CSV stat)
+	paths    []string
+	labels   []int32
+	bias     []int32       // nil: no bias labels
+	infos    []fs.FileInfo // may be nil: then stat lazily for the cache key
+	resize   bool          // images of another size are resized to size (folder), not refused
+	size     [2]int        // H, W to resize to; zero: the first image's
 }
 
 // part is the decoded images of one source.
 type part struct {
 	c, h, w int
 	images  []uint8
+	resized int // images resized to the part's size
 }
 
 func isImage(name string) bool {
@@ -55,19 +58,17 @@ func ParseName(path string) (label, bias int, err error) {
 // folderSource lists the images below dir (recursively, sorted by path) and
 // parses label and bias from their names.
 func folderSource(dir string, classes int) (*source, error) {
-	st, err := os.Stat(dir)
-	if err != nil {
-		return nil, fmt.Errorf("folder %s: %w", dir, err)
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("folder %s: not a directory", dir)
-	}
-	src := &source{dir: dir, cachePath: filepath.Join(dir, cacheName)}
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	src := &source{dir: dir}
+	err := walkImages(dir, func(p string, info fs.FileInfo) error {
+		l, b, err := ParseName(p)
 		if err != nil {
 			return err
 		}
-		return src.visit(p, d, classes)
+		if l < 0 || l >= classes || b < 0 || b >= classes {
+			return fmt.Errorf("%s: label %d / bias %d outside [0,%d): %w", p, l, b, classes, ErrBadName)
+		}
+		src.add(p, info, int32(l), int32(b))
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -75,39 +76,69 @@ func folderSource(dir string, classes int) (*source, error) {
 	if len(src.paths) == 0 {
 		return nil, fmt.Errorf("folder %s: %w", dir, ErrNoImages)
 	}
-	// The cache key and the sample order rely on it; WalkDir promises it.
+	// The cache key and the sample order rely on it; walkImages promises it.
 	if !sort.StringsAreSorted(src.paths) {
 		return nil, fmt.Errorf("folder %s: internal: walk order not sorted", dir)
 	}
 	return src, nil
 }
 
-// visit adds one walked entry if it is an image. Names starting with "." are
-// skipped: the cache and the temporary files of atomic writes live beside the images.
-func (src *source) visit(p string, d fs.DirEntry, classes int) error {
-	if p != src.dir && strings.HasPrefix(d.Name(), ".") {
-		if d.IsDir() {
-			return filepath.SkipDir
-		}
-		return nil
-	}
-	if d.IsDir() || !isImage(d.Name()) {
-		return nil
-	}
-	info, err := d.Info()
-	if err != nil {
-		return err
-	}
-	l, b, err := ParseName(p)
-	if err != nil {
-		return err
-	}
-	if l < 0 || l >= classes || b < 0 || b >= classes {
-		return fmt.Errorf("%s: label %d / bias %d outside [0,%d): %w", p, l, b, classes, ErrBadName)
-	}
+func (src *source) add(p string, info fs.FileInfo, label, bias int32) {
 	src.paths = append(src.paths, p)
-	src.labels = append(src.labels, int32(l))
-	src.bias = append(src.bias, int32(b))
+	src.labels = append(src.labels, label)
+	src.bias = append(src.bias, bias)
 	src.infos = append(src.infos, info)
+}
+
+// walkImages calls fn for every PNG/JPEG below dir, in sorted path order, following
+// symbolic links (to folders and files; a link back to a folder being walked is an
+// error, not a loop). Names starting with "." are skipped: dot folders and the temporary
+// files of tools that write beside images.
+func walkImages(dir string, fn func(path string, info fs.FileInfo) error) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("folder %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("folder %s: not a directory", dir)
+	}
+	return walk(dir, nil, fn)
+}
+
+func walk(dir string, parents []string, fn func(string, fs.FileInfo) error) error {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("folder %s: %w", dir, err)
+	}
+	for _, p := range parents {
+		if p == real {
+			return fmt.Errorf("folder %s: symbolic link loop (back to %s)", dir, real)
+		}
+	}
+	parents = append(parents, real)
+	ents, err := os.ReadDir(dir) // sorted by name
+	if err != nil {
+		return fmt.Errorf("folder %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		info, err := os.Stat(p) // follows links
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		switch {
+		case info.IsDir():
+			if err := walk(p, parents, fn); err != nil {
+				return err
+			}
+		case info.Mode().IsRegular() && isImage(e.Name()):
+			if err := fn(p, info); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }

@@ -12,13 +12,9 @@ import (
 )
 
 // Batch returns float32 NCHW in [0,1] (pixel/255) for the given sample
-// indices, with the dataset's train-time (train=true) or eval-time transform:
-//
-//	cmnist:   none
-//	cifar10c: train: random crop 32 with zero padding 4 + horizontal flip (p 0.5); eval: none
-//	bffhq:    resize to 128×128 (+ horizontal flip on train)
-//	celeba:   train: random-resized-crop 224, scale (0.7,1), ratio (3/4,4/3) + horizontal flip;
-//	          eval: resize shorter side to 256 + centre crop 224
+// indices, with the dataset's train-time (train=true) or eval-time transform (each
+// dataset's file says which: cmnist and folder none, cifar10c crop and flip on train,
+// bffhq resize to 128, celeba crops to 224).
 //
 // Normalisation (mean/std) is not applied: the model graph does it. shape is
 // {N, C, H, W} with C,H,W = InputShape(). Random draws come from rng (one
@@ -45,8 +41,9 @@ func (s *Split) BatchInto(dst []float32, idx []int, train bool, rng *rand.Rand) 
 			panic(fmt.Sprintf("dataset: Batch index %d out of range [0,%d)", i, s.Len()))
 		}
 	}
+	tf := info(s.Dataset).tf
 	var seeds []uint64
-	if train && s.Dataset != CMNIST {
+	if train && tf.random {
 		if rng == nil {
 			rng = rand.New(rand.NewPCG(0, 0))
 		}
@@ -65,7 +62,7 @@ func (s *Split) BatchInto(dst []float32, idx []int, train bool, rng *rand.Rand) 
 	}
 	// Cheap transforms run inline; resampling ones in parallel.
 	workers := 1
-	if s.Dataset == CelebA || (s.Dataset == BFFHQ && (s.H != 128 || s.W != 128)) {
+	if tf.parallel != nil && tf.parallel(s) {
 		workers = min(runtime.GOMAXPROCS(0), len(idx))
 	}
 	if workers <= 1 {
@@ -122,47 +119,15 @@ var u8f = func() (t [256]float32) {
 
 // keepsPixels reports whether the train- or eval-time transform leaves the stored pixels as
 // they are: the one place that says so, for transform and RawBatch alike.
-func (s *Split) keepsPixels(train bool) bool {
-	return s.Dataset == CMNIST ||
-		(!train && (s.Dataset == CIFAR10C || (s.Dataset == BFFHQ && s.H == 128 && s.W == 128)))
-}
+func (s *Split) keepsPixels(train bool) bool { return info(s.Dataset).tf.keeps(s, train) }
 
-// transform writes sample i, transformed, into out. A dataset it has no case
-// for is a programming error (TestEveryTransform covers each known one) and panics.
+// transform writes sample i, transformed, into out, with the dataset's transform.
 func (s *Split) transform(out []float32, i int, train bool, r *rand.Rand) {
-	img := s.Image(i)
 	if s.keepsPixels(train) {
-		toFloat(out, img, s.C, s.H, s.W, false)
+		toFloat(out, s.Image(i), s.C, s.H, s.W, false)
 		return
 	}
-	switch s.Dataset {
-	case CIFAR10C: // train: eval keeps the pixels
-		cropPadFlip(out, img, s.C, s.H, s.W, 4, r.IntN(9)-4, r.IntN(9)-4, r.Float64() < 0.5)
-	case BFFHQ:
-		flip := train && r.Float64() < 0.5
-		if s.H != 128 || s.W != 128 {
-			resized := resizeCHW(img, s.C, s.H, s.W, image.Rect(0, 0, s.W, s.H), 128, 128)
-			toFloat(out, resized, s.C, 128, 128, flip)
-			return
-		}
-		toFloat(out, img, s.C, s.H, s.W, flip)
-		return
-	case CelebA:
-		if train {
-			top, left, h, w := randomResizedCrop(r, s.H, s.W, 0.7, 1, 3.0/4, 4.0/3)
-			res := resizeCHW(img, s.C, s.H, s.W, image.Rect(left, top, left+w, top+h), 224, 224)
-			toFloat(out, res, s.C, 224, 224, r.Float64() < 0.5)
-			return
-		}
-		// Resize(256): shorter side to 256, then CenterCrop(224).
-		rh, rw := resizeShorter(s.H, s.W, 256)
-		res := resizeCHW(img, s.C, s.H, s.W, image.Rect(0, 0, s.W, s.H), rh, rw)
-		top := roundHalfEven(float64(rh-224) / 2)
-		left := roundHalfEven(float64(rw-224) / 2)
-		cropToFloat(out, res, s.C, rh, rw, top, left, 224, 224)
-	default: // a dataset without a transform here would silently yield zeros
-		panic(fmt.Sprintf("dataset: no transform for dataset %q (train=%v)", s.Dataset, train))
-	}
+	info(s.Dataset).tf.apply(s, out, i, train, r)
 }
 
 func toFloat(out []float32, img []uint8, c, h, w int, flip bool) {
