@@ -112,6 +112,11 @@ type Stats struct {
 	Layers        []LayerStats `json:"layers"`
 	File          string       `json:"file,omitempty"`
 	FileBytes     int64        `json:"file_bytes,omitempty"`
+	ModelSHA256   string       `json:"model_sha256,omitempty"` // of File: ReadParams checks it
+	RunID         string       `json:"run_id,omitempty"`       // the run the weights come from
+	// Warnings say what could not be checked, such as the origin of a file of a run
+	// older than run ids.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Export loads a network of a run and builds its ONNX model in memory.
@@ -138,6 +143,9 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 		return nil, nil, err
 	}
 	a := net.Arch
+	if err := checkFinite(net); err != nil {
+		return nil, nil, err
+	}
 	ls, err := buildIR(a, net.Folded())
 	if err != nil {
 		return nil, nil, fmt.Errorf("export %s: %w", a.Name, err)
@@ -147,11 +155,15 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 			return nil, nil, fmt.Errorf("export %s: %w", a.Name, err)
 		}
 	}
+	if err := checkFiniteLayers(net, ls); err != nil {
+		return nil, nil, err
+	}
 	sh, err := shapes(ls, a.Input)
 	if err != nil {
 		return nil, nil, fmt.Errorf("export %s: %w", a.Name, err)
 	}
-	st := &Stats{Run: o.Source, Model: a.Name, Which: o.Which, Format: o.Format, Opset: o.Opset, KeptRatio: 1}
+	st := &Stats{Run: o.Source, Model: a.Name, Which: o.Which, Format: o.Format, Opset: o.Opset, KeptRatio: 1,
+		RunID: net.RunID, Warnings: net.Warnings}
 	if net.Masks != nil {
 		kept, total := net.Kept()
 		if total > 0 {
@@ -182,17 +194,7 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 		st.ParamsTotal += l.Params
 		st.ParamsNonZero += l.NonZero
 	}
-	meta := [][2]string{
-		{"dataset", cfg.Dataset}, {"conflict_pct", cfg.ConflictPct}, {"model", cfg.Model},
-		{"variant", string(cfg.Variant)}, {"seed", strconv.FormatInt(cfg.Seed, 10)}, {"which", o.Which},
-		{"kept_ratio", strconv.FormatFloat(st.KeptRatio, 'f', 6, 64)},
-		{"params_total", strconv.FormatInt(st.ParamsTotal, 10)},
-		{"params_nonzero", strconv.FormatInt(st.ParamsNonZero, 10)},
-		{"source_run", o.Source}, {"tool_version", version.Version}, {"format", string(o.Format)},
-		{"input", fmt.Sprintf("input float32 [N,%d,%d,%d] pixels in [0,1]", a.Input[0], a.Input[1], a.Input[2])},
-		{"output", fmt.Sprintf("logits float32 [N,%d]", a.Classes)},
-	}
-	for _, kv := range meta {
+	for _, kv := range metadata(cfg, net, o, st) {
 		b.Meta(kv[0], kv[1])
 	}
 	m, err := b.Model()
@@ -203,6 +205,31 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 		return nil, nil, fmt.Errorf("export %s: built an invalid graph: %w", a.Name, err)
 	}
 	return m, st, nil
+}
+
+// metadata is the export's metadata_props, in order: the one place that says what an
+// exported file records of where it comes from and how to feed it.
+func metadata(cfg rundir.Config, net *rundir.Network, o Options, st *Stats) [][2]string {
+	a := net.Arch
+	meta := [][2]string{
+		{"dataset", cfg.Dataset}, {"conflict_pct", cfg.ConflictPct}, {"model", cfg.Model},
+		{"variant", string(cfg.Variant)}, {"seed", strconv.FormatInt(cfg.Seed, 10)}, {"which", o.Which},
+		{"kept_ratio", strconv.FormatFloat(st.KeptRatio, 'f', 6, 64)},
+		{"params_total", strconv.FormatInt(st.ParamsTotal, 10)},
+		{"params_nonzero", strconv.FormatInt(st.ParamsNonZero, 10)},
+		{"source_run", o.Source}, {"tool_version", version.Version}, {"format", string(o.Format)},
+		{"input", fmt.Sprintf("input float32 [N,%d,%d,%d] pixels in [0,1]", a.Input[0], a.Input[1], a.Input[2])},
+		{"output", fmt.Sprintf("logits float32 [N,%d]", a.Classes)},
+	}
+	// Identity: which run (rundir.RunFile) and which of its networks (the role its
+	// safetensors file records) the weights are; unknown for runs older than run ids.
+	if net.RunID != "" {
+		meta = append(meta, [2]string{"run_id", net.RunID})
+	}
+	if net.Role != "" {
+		meta = append(meta, [2]string{"role", net.Role})
+	}
+	return meta
 }
 
 // emitter writes layers as ONNX nodes and initializers, collecting their statistics.

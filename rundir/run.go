@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
@@ -17,10 +18,26 @@ type Run struct {
 	Dir    string
 	Config Config
 	Arch   *arch.Arch
+	ID     string // from RunFile; "" for a run written before ids existed
 }
 
 // Path joins a file name onto the run directory.
 func (r *Run) Path(name string) string { return filepath.Join(r.Dir, name) }
+
+// Files lists the paths of the files a run directory dir holds or may hold: the files
+// above and those of its checkpoint folder. Commands that read a run refuse to write over
+// any of them.
+func Files(dir string) []string {
+	var paths []string
+	for _, f := range []string{ConfigFile, RunFile, SummaryFile, MetricsFile, VanillaFile, BiasedFile, DCWPFile, ScoresFile, MaskFile, MinedFile} {
+		paths = append(paths, filepath.Join(dir, f))
+	}
+	ents, _ := os.ReadDir(filepath.Join(dir, CheckpointDir)) // none yet: nothing to protect
+	for _, e := range ents {
+		paths = append(paths, filepath.Join(dir, CheckpointDir, e.Name()))
+	}
+	return paths
+}
 
 // Open reads a run directory's configuration and the architecture it describes.
 func Open(dir string) (*Run, error) {
@@ -43,6 +60,9 @@ func Open(dir string) (*Run, error) {
 		return nil, fmt.Errorf("run directory %s: %s: %w", dir, ConfigFile, err)
 	}
 	r.Arch = a
+	if r.ID, _, err = ReadID(dir); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -53,41 +73,78 @@ type Network struct {
 	Arch   *arch.Arch
 	Params map[string]tensor.Tensor
 	Masks  map[string]tensor.Tensor // nil for the vanilla network
+
+	File  string // the weights' file, for messages; "" when built in memory
+	RunID string // the run the weights come from; "" when unknown
+	Role  string // the weights' role (RoleVanilla, RoleDCWP); "" when unknown
+	// Warnings say what could not be checked (files written before run ids existed).
+	Warnings []string
 }
 
-// Network loads the vanilla or the DCWP network, checking every tensor against the arch.
+// Network loads the vanilla or the DCWP network, checking every tensor against the arch
+// and every file's identity against the run (checkIdentity).
 func (r *Run) Network(which string) (*Network, error) {
-	var file string
+	var file, role string
 	switch which {
 	case Vanilla:
-		file = VanillaFile
+		file, role = VanillaFile, RoleVanilla
 	case DCWP:
-		file = DCWPFile
+		file, role = DCWPFile, RoleDCWP
 	default:
 		return nil, fmt.Errorf("unknown network %q (want %s or %s)", which, Vanilla, DCWP)
 	}
-	n := &Network{Which: which, Arch: r.Arch}
-	var err error
-	if n.Params, err = r.readChecked(file, r.Arch.Params(), false); err != nil {
+	n := &Network{Which: which, Arch: r.Arch, File: r.Path(file), Role: role}
+	params, id, err := r.readChecked(file, r.Arch.Params(), false)
+	if err != nil {
 		return nil, err
 	}
+	n.Params, n.RunID = params, id.runID
+	warn, err := r.checkIdentity(file, role, id, fileIdentity{}, "")
+	if err != nil {
+		return nil, err
+	}
+	n.warn(warn)
 	if which == DCWP {
-		if n.Masks, err = r.readChecked(MaskFile, r.Arch.MaskedParams(), true); err != nil {
+		masks, mid, err := r.readChecked(MaskFile, r.Arch.MaskedParams(), true)
+		if err != nil {
 			return nil, err
 		}
+		n.Masks = masks
+		warn, err := r.checkIdentity(MaskFile, RoleMask, mid, id, file)
+		if err != nil {
+			return nil, err
+		}
+		n.warn(warn)
+		if n.RunID == "" {
+			n.RunID = mid.runID
+		}
+	}
+	if n.RunID == "" {
+		n.RunID = r.ID
 	}
 	return n, nil
 }
 
-func (r *Run) readChecked(file string, want []arch.Param, mask bool) (map[string]tensor.Tensor, error) {
+func (n *Network) warn(w string) {
+	if w != "" && !slices.Contains(n.Warnings, w) {
+		n.Warnings = append(n.Warnings, w)
+	}
+}
+
+func (r *Run) readChecked(file string, want []arch.Param, mask bool) (map[string]tensor.Tensor, fileIdentity, error) {
 	path := r.Path(file)
-	got, _, err := tensor.ReadFile(path)
+	got, meta, err := tensor.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("run directory %s: %s is missing (did the run finish this stage?)", r.Dir, file)
+			return nil, fileIdentity{}, fmt.Errorf("run directory %s: %s is missing (did the run finish this stage?)", r.Dir, file)
 		}
-		return nil, err
+		return nil, fileIdentity{}, err
 	}
+	ts, err := r.checkTensors(path, got, want, mask)
+	return ts, identityOf(meta), err
+}
+
+func (r *Run) checkTensors(path string, got map[string]tensor.Tensor, want []arch.Param, mask bool) (map[string]tensor.Tensor, error) {
 	for _, p := range want {
 		t, ok := got[p.Name]
 		if !ok {

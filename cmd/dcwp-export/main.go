@@ -15,6 +15,7 @@ import (
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/onnx"
+	"github.com/dcwp-go/dcwp/onnx/onnxpb"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/version"
 	"github.com/urfave/cli/v2"
@@ -102,10 +103,7 @@ func action(c *cli.Context) error {
 	if pj == "" {
 		pj = out + ".params.json"
 	}
-	if err := checkOutDir(out, "output"); err != nil {
-		return err
-	}
-	if err := checkOutDir(pj, "params JSON"); err != nil {
+	if err := checkOutputs(c.String("run"), out, pj); err != nil {
 		return err
 	}
 
@@ -118,27 +116,52 @@ func action(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	size, err := exporter.WriteFile(out, m)
-	if err != nil {
-		return err
+	for _, w := range st.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "dcwp-export: warning: %s\n", w)
 	}
 	if format == exporter.Sparse {
-		if err := warnSparseLarger(c.App.ErrWriter, r, o, size); err != nil {
+		if err := warnSparseLarger(c.App.ErrWriter, r, o, m); err != nil {
 			return err
 		}
 	}
-	st.File, st.FileBytes = out, size
-	if err := atomicfile.WriteJSON(pj, st); err != nil {
+	if _, err := exporter.WriteOutputs(out, m, pj, st); err != nil {
 		return err
 	}
 	printStats(c.App.Writer, st, pj)
 	return nil
 }
 
+// checkOutputs refuses, before anything is read or written, outputs that the write would
+// damage: a device node, FIFO, symlink or directory in their place, a file of the run
+// directory (its weights, say), or the two outputs on one path.
+func checkOutputs(run, out, pj string) error {
+	if err := checkOutDir(out, "output"); err != nil {
+		return err
+	}
+	if err := checkOutDir(pj, "params JSON"); err != nil {
+		return err
+	}
+	inputs := rundir.Files(run)
+	if err := atomicfile.CheckOutput(out, inputs...); err != nil {
+		return err
+	}
+	if err := atomicfile.CheckOutput(pj, append(inputs, out)...); err != nil {
+		return fmt.Errorf("--params-json: %w", err)
+	}
+	if filepath.Clean(out) == filepath.Clean(pj) {
+		return fmt.Errorf("--params-json %s is the model file --out: give two different paths", pj)
+	}
+	return nil
+}
+
 // warnSparseLarger says so when a sparse export is larger than the dense one would be:
 // COO stores 12 bytes per non-zero weight (float32 value, int64 index) against 4 per
 // weight dense, so below about 67 % sparsity sparse costs more, up to 3x at none.
-func warnSparseLarger(w io.Writer, r *rundir.Run, o exporter.Options, sparseBytes int64) error {
+func warnSparseLarger(w io.Writer, r *rundir.Run, o exporter.Options, sparse *onnxpb.ModelProto) error {
+	sdata, err := exporter.Encode(sparse)
+	if err != nil {
+		return err
+	}
 	o.Format = exporter.Dense
 	m, _, err := exporter.Export(r, o)
 	if err != nil {
@@ -148,7 +171,7 @@ func warnSparseLarger(w io.Writer, r *rundir.Run, o exporter.Options, sparseByte
 	if err != nil {
 		return fmt.Errorf("dense size for comparison: %w", err)
 	}
-	if dense := int64(len(data)); sparseBytes > dense {
+	if sparseBytes, dense := int64(len(sdata)), int64(len(data)); sparseBytes > dense {
 		fmt.Fprintf(w, "dcwp-export: warning: the sparse file is %d bytes, %.1fx the %d bytes of --format dense: "+
 			"COO costs 12 bytes per non-zero weight against 4 per weight dense, so sparse is smaller only above about 67 %% sparsity\n",
 			sparseBytes, float64(sparseBytes)/float64(dense), dense)

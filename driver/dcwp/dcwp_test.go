@@ -22,6 +22,7 @@ import (
 	"github.com/dcwp-go/dcwp/internal/fixture"
 	"github.com/dcwp-go/dcwp/plot"
 	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 func tinyConfig(t testing.TB, data string, variant rundir.Variant) rundir.Config {
@@ -306,6 +307,9 @@ func TestRerunReplacesStages(t *testing.T) {
 					t.Errorf("%s differs after rerunning %v", f, stages)
 				}
 			}
+			if idRef, _, _ := rundir.ReadID(ref); !sameID(t, out, idRef) {
+				t.Errorf("rerunning %v changed the run id", stages)
+			}
 			got := readSummary(t, out)
 			if got.DCWP == nil || !reflect.DeepEqual(*got.DCWP, *want.DCWP) || got.KeptRatio != want.KeptRatio || got.SelectedIter != want.SelectedIter {
 				t.Errorf("summary after rerunning %v: DCWP %+v kept %v selected %d, want %+v %v %d",
@@ -429,7 +433,8 @@ func TestDiskFullKeepsCheckpoint(t *testing.T) {
 }
 
 // sameFile reports whether the file name holds the same bytes in two run directories
-// (tensor files are deterministic: sorted names, fixed metadata).
+// (tensor files are deterministic: sorted names, fixed metadata), but for the run id in a
+// tensor file's metadata: two runs have two ids.
 func sameFile(t *testing.T, dirA, dirB, name string) bool {
 	t.Helper()
 	a, errA := os.ReadFile(filepath.Join(dirA, name))
@@ -437,7 +442,44 @@ func sameFile(t *testing.T, dirA, dirB, name string) bool {
 	if errA != nil || errB != nil {
 		t.Fatalf("%v; %v", errA, errB)
 	}
+	if strings.HasSuffix(name, ".safetensors") {
+		return sameTensors(t, a, b)
+	}
 	return len(a) > 0 && bytes.Equal(a, b)
+}
+
+// sameID reports whether every network file of the run carries id, as run.json does.
+func sameID(t *testing.T, run, id string) bool {
+	t.Helper()
+	got, _, err := rundir.ReadID(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{rundir.VanillaFile, rundir.BiasedFile, rundir.MinedFile, rundir.ScoresFile, rundir.MaskFile, rundir.DCWPFile} {
+		_, meta, err := tensor.ReadFile(filepath.Join(run, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta[rundir.MetaRunID] != got {
+			t.Errorf("%s has run id %q, run.json %q", f, meta[rundir.MetaRunID], got)
+			return false
+		}
+	}
+	return id != "" && got == id
+}
+
+func sameTensors(t *testing.T, a, b []byte) bool {
+	ta, ma, errA := tensor.Decode(a)
+	tb, mb, errB := tensor.Decode(b)
+	if errA != nil || errB != nil {
+		t.Fatalf("%v; %v", errA, errB)
+	}
+	if ma[rundir.MetaRunID] == "" || mb[rundir.MetaRunID] == "" {
+		t.Fatalf("a tensor file without a run id: %v; %v", ma, mb)
+	}
+	delete(ma, rundir.MetaRunID)
+	delete(mb, rundir.MetaRunID)
+	return len(ta) > 0 && reflect.DeepEqual(ta, tb) && reflect.DeepEqual(ma, mb)
 }
 
 func TestPresetLambdaCon(t *testing.T) {

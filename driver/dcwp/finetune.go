@@ -45,7 +45,7 @@ func (r *runner) finetune() error {
 		}
 		r.st.Counts.SelectedIter = c.Finetune.Iters
 	}
-	return tensor.WriteFile(r.path(rundir.DCWPFile), out, map[string]string{"network": "dcwp"})
+	return tensor.WriteFile(r.path(rundir.DCWPFile), out, r.fileMeta(rundir.RoleDCWP, nil))
 }
 
 func (r *runner) finetuneLoop(m member, best *map[string]tensor.Tensor) loop {

@@ -49,7 +49,7 @@ func (r *runner) mine() error {
 		}
 	}
 	ts := map[string]tensor.Tensor{"flags": tensor.U8(f8, len(f8)), "conflict": tensor.U8(c8, len(c8))}
-	if err := tensor.WriteFile(r.path(rundir.MinedFile), ts, map[string]string{"miner": string(r.c.Miner)}); err != nil {
+	if err := tensor.WriteFile(r.path(rundir.MinedFile), ts, r.fileMeta(rundir.RoleMined, map[string]string{"miner": string(r.c.Miner)})); err != nil {
 		return err
 	}
 	m := MinedScore(flags, conflict)

@@ -10,6 +10,7 @@ import (
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/driver/torch"
 	"github.com/dcwp-go/dcwp/metrics"
+	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
 )
 
@@ -40,6 +41,12 @@ func (r *runner) loadNet(file string) (*model.Net, error) {
 		return nil, fmt.Errorf("%s: %w", r.path(file), err)
 	}
 	return n, nil
+}
+
+// fileMeta is the safetensors metadata of a file of this run: its run id and role, so that
+// readers can refuse a file of another run or the wrong network (rundir.FileMeta).
+func (r *runner) fileMeta(role string, extra map[string]string) map[string]string {
+	return rundir.FileMeta(r.id, role, extra)
 }
 
 // writeNet writes n's weights to the run's file.

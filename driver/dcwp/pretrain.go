@@ -42,11 +42,11 @@ func (r *runner) pretrain() error {
 	if err := r.runLoop(r.pretrainLoop(nets, ens)); err != nil {
 		return err
 	}
-	if err := r.writeNet(rundir.VanillaFile, erm.net, map[string]string{"network": "vanilla"}); err != nil {
+	if err := r.writeNet(rundir.VanillaFile, erm.net, r.fileMeta(rundir.RoleVanilla, nil)); err != nil {
 		return err
 	}
 	if len(nets) > 1 {
-		if err := r.writeNet(rundir.BiasedFile, nets[1].net, map[string]string{"network": "biased", "loss": string(c.BiasLoss)}); err != nil {
+		if err := r.writeNet(rundir.BiasedFile, nets[1].net, r.fileMeta(rundir.RoleBiased, map[string]string{"loss": string(c.BiasLoss)})); err != nil {
 			return err
 		}
 	}
@@ -238,7 +238,7 @@ func (r *runner) trainMiner() error {
 	if err := r.runLoop(l); err != nil {
 		return err
 	}
-	if err := r.writeNet(rundir.BiasedFile, n, map[string]string{"network": "miner", "loss": string(lossName)}); err != nil {
+	if err := r.writeNet(rundir.BiasedFile, n, r.fileMeta(rundir.RoleBiased, map[string]string{"loss": string(lossName), "trained": "separately"})); err != nil {
 		return err
 	}
 	return r.markDone(minerLoop)

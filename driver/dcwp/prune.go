@@ -34,14 +34,14 @@ func (r *runner) prune() error {
 	if err != nil {
 		return err
 	}
-	if err := tensor.WriteFile(r.path(rundir.ScoresFile), sc, nil); err != nil {
+	if err := tensor.WriteFile(r.path(rundir.ScoresFile), sc, r.fileMeta(rundir.RoleScores, nil)); err != nil {
 		return err
 	}
 	masks, err := n.FixMasks()
 	if err != nil {
 		return err
 	}
-	if err := tensor.WriteFile(r.path(rundir.MaskFile), masks, nil); err != nil {
+	if err := tensor.WriteFile(r.path(rundir.MaskFile), masks, r.fileMeta(rundir.RoleMask, nil)); err != nil {
 		return err
 	}
 	kept, _ := rundir.KeptRatios(masks)

@@ -49,6 +49,7 @@ type runner struct {
 	st       ckState
 	resumeTs map[string]tensor.Tensor // tensors of the checkpoint being resumed (for st.Loop)
 	metricsF *os.File
+	id       string // the run directory's id (rundir.RunFile), recorded in every file written
 	summary  rundir.Summary
 	flags    []bool    // mined flags, train order
 	curStage string    // stage whose wall time is being counted
@@ -100,6 +101,10 @@ func (r *runner) setup() error {
 		err = r.start()
 	}
 	if err != nil {
+		return err
+	}
+	// A fresh run replaces every network, so it gets a new id; a rerun or resume keeps it.
+	if r.id, err = rundir.EnsureID(r.o.Out, !r.o.Resume && r.c.Stages[0] == StagePretrain); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(r.path(rundir.MetricsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
