@@ -43,7 +43,9 @@ type namedSettings struct {
 
 // TestStepsMatchTorchOptim compares Optimizer with torch.optim itself (not a transcription of
 // its rules) on a small least-squares fit: Adam with weight decay, SGD with momentum and
-// weight decay, with and without StepLR.
+// weight decay, with and without StepLR. Adam must agree to the last bit: its update is
+// torch.optim.Adam's own single-tensor arithmetic on the same libtorch. SGD is composed of
+// separate ops, so it agrees within float32 rounding.
 func TestStepsMatchTorchOptim(t *testing.T) {
 	cases := []namedSettings{
 		{"adam", Settings{Kind: "adam", LR: 0.1, Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, WeightDecay: 0.01}},
@@ -61,8 +63,12 @@ func TestStepsMatchTorchOptim(t *testing.T) {
 			if len(want[c.name]) != len(got) {
 				t.Fatalf("torch.optim gave %d values, want %d", len(want[c.name]), len(got))
 			}
+			tol := 1e-5
+			if c.s.Kind == "adam" {
+				tol = 0
+			}
 			for i, v := range want[c.name] {
-				if math.Abs(float64(got[i])-v) > 1e-5+1e-5*math.Abs(v) {
+				if math.Abs(float64(got[i])-v) > tol+tol*math.Abs(v) {
 					t.Fatalf("parameter %d after %d steps = %v, torch.optim %v", i, steps, got[i], v)
 				}
 			}
