@@ -2,6 +2,7 @@ package arch
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -48,20 +49,26 @@ func TestAsCodedMLPScalesInput(t *testing.T) {
 }
 
 func TestValidateRejectsBrokenGraphs(t *testing.T) {
-	cases := map[string]*Arch{
-		"forward reference": {Name: "x", Input: [3]int{1, 2, 2}, Classes: 2, Feature: "a",
-			Nodes: []Node{{Name: "a", Op: OpFlatten, Inputs: []string{"b"}}}},
-		"channel mismatch": {Name: "x", Input: [3]int{1, 2, 2}, Classes: 2, Feature: "f",
-			Nodes: []Node{{Name: "f", Op: OpFlatten, Inputs: []string{Input}}, {Name: "fc", Op: OpLinear, Inputs: []string{"f"}, In: 5, Out: 2}}},
-		"wrong classes": {Name: "x", Input: [3]int{1, 2, 2}, Classes: 3, Feature: "f",
-			Nodes: []Node{{Name: "f", Op: OpFlatten, Inputs: []string{Input}}, {Name: "fc", Op: OpLinear, Inputs: []string{"f"}, In: 4, Out: 2}}},
-		"unknown feature": {Name: "x", Input: [3]int{1, 2, 2}, Classes: 2, Feature: "nope",
-			Nodes: []Node{{Name: "f", Op: OpFlatten, Inputs: []string{Input}}, {Name: "fc", Op: OpLinear, Inputs: []string{"f"}, In: 4, Out: 2}}},
+	flat := Node{Name: "f", Op: OpFlatten, Inputs: []string{Input}}
+	cases := []struct {
+		name string
+		a    *Arch
+		want string // what the error must say
+	}{
+		{"forward reference", &Arch{Name: "x", Input: [3]int{1, 2, 2}, Classes: 2, Feature: "a",
+			Nodes: []Node{{Name: "a", Op: OpFlatten, Inputs: []string{"b"}}}}, `node a reads "b" before it is defined`},
+		{"channel mismatch", &Arch{Name: "x", Input: [3]int{1, 2, 2}, Classes: 2, Feature: "f",
+			Nodes: []Node{flat, {Name: "fc", Op: OpLinear, Inputs: []string{"f"}, In: 5, Out: 2}}}, "node fc: linear wants [5], gets [4]"},
+		{"wrong classes", &Arch{Name: "x", Input: [3]int{1, 2, 2}, Classes: 3, Feature: "f",
+			Nodes: []Node{flat, {Name: "fc", Op: OpLinear, Inputs: []string{"f"}, In: 4, Out: 2}}}, "output shape [2], want [3]"},
+		{"unknown feature", &Arch{Name: "x", Input: [3]int{1, 2, 2}, Classes: 2, Feature: "nope",
+			Nodes: []Node{flat, {Name: "fc", Op: OpLinear, Inputs: []string{"f"}, In: 4, Out: 2}}}, `feature node "nope" does not exist`},
 	}
-	for name, a := range cases {
-		t.Run(name, func(t *testing.T) {
-			if err := a.Validate(); err == nil {
-				t.Fatal("Validate accepted a broken graph")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.a.Validate()
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "arch x") {
+				t.Fatalf("Validate: %v, want an error naming arch x and saying %q", err, c.want)
 			}
 		})
 	}
