@@ -26,11 +26,23 @@ func (c Change) String() string {
 	return fmt.Sprintf("%s %s: %s %s -> %s", c.Kind, c.Name, c.Field, c.A, c.B)
 }
 
-func nodeKey(n NodeSummary, i int) string {
-	if n.Name != "" {
-		return n.Name
+// nodeKeys names each node for matching: its name, "#<position>" when it has none, and
+// "<name>#<k>" for the k-th repeat of a name (node names need not be unique).
+func nodeKeys(ns []NodeSummary) []string {
+	keys := make([]string, len(ns))
+	seen := map[string]int{}
+	for i, n := range ns {
+		switch k := seen[n.Name]; {
+		case n.Name == "":
+			keys[i] = fmt.Sprintf("#%d", i)
+		case k == 0:
+			keys[i] = n.Name
+		default:
+			keys[i] = fmt.Sprintf("%s#%d", n.Name, k)
+		}
+		seen[n.Name]++
 	}
-	return fmt.Sprintf("#%d", i)
+	return keys
 }
 
 func shapesString(ss []Shape) string {
@@ -105,12 +117,14 @@ func Diff(a, b *Summary) []Change {
 	diffValues("output", a.Outputs, b.Outputs)
 
 	bn := map[string]NodeSummary{}
+	bkeys := nodeKeys(b.Nodes)
 	for i, n := range b.Nodes {
-		bn[nodeKey(n, i)] = n
+		bn[bkeys[i]] = n
 	}
 	seen := map[string]bool{}
+	akeys := nodeKeys(a.Nodes)
 	for i, na := range a.Nodes {
-		k := nodeKey(na, i)
+		k := akeys[i]
 		seen[k] = true
 		nb, ok := bn[k]
 		if !ok {
@@ -139,7 +153,7 @@ func Diff(a, b *Summary) []Change {
 		add("node", k, "output_shapes", shapesString(na.OutputShapes), shapesString(nb.OutputShapes))
 	}
 	for i, nb := range b.Nodes {
-		if k := nodeKey(nb, i); !seen[k] {
+		if k := bkeys[i]; !seen[k] {
 			out = append(out, Change{"node", k, "present", "", nb.Op})
 		}
 	}

@@ -51,21 +51,38 @@ func Validate(m *onnxpb.ModelProto) error {
 	if len(g.Input) == 0 || len(g.Output) == 0 {
 		return errors.New("graph has no inputs or no outputs")
 	}
+	// ONNX graphs are in SSA form: every value is defined once. Summary and Diff match
+	// values by name, so a second definition would be compared with the wrong one.
 	defined := map[string]bool{"": true}
 	for _, v := range g.Input {
+		if defined[v.GetName()] {
+			return fmt.Errorf("graph input %q is declared twice (or has no name)", v.GetName())
+		}
 		defined[v.GetName()] = true
 	}
+	inits := map[string]bool{"": true}
+	define := func(what, name string) error {
+		if inits[name] {
+			return fmt.Errorf("%s %q is defined twice (or has no name)", what, name)
+		}
+		inits[name], defined[name] = true, true
+		return nil
+	}
 	for _, t := range g.Initializer {
+		if err := define("initializer", t.GetName()); err != nil {
+			return err
+		}
 		if _, err := numericValues(t); err != nil {
 			return fmt.Errorf("initializer %q: %w", t.GetName(), err)
 		}
-		defined[t.GetName()] = true
 	}
 	for _, s := range g.SparseInitializer {
+		if err := define("sparse initializer", sparseName(s)); err != nil {
+			return err
+		}
 		if _, err := sparseValues(s); err != nil {
 			return fmt.Errorf("sparse initializer %q: %w", sparseName(s), err)
 		}
-		defined[sparseName(s)] = true
 	}
 	for i, n := range g.Node {
 		for _, in := range n.Input {
@@ -74,6 +91,9 @@ func Validate(m *onnxpb.ModelProto) error {
 			}
 		}
 		for _, out := range n.Output {
+			if out != "" && defined[out] {
+				return fmt.Errorf("node %d (%s %q) writes %q, which is already defined", i, n.GetOpType(), n.GetName(), out)
+			}
 			defined[out] = true
 		}
 	}

@@ -9,19 +9,35 @@ import (
 	"github.com/dcwp-go/dcwp/onnx/onnxpb"
 )
 
-func numel(dims []int64) int64 {
+// MaxElements bounds the elements of one tensor the reader materialises (a
+// dense initializer, a densified sparse one, a tensor attribute): 2^25 (33.5M),
+// fourteen times the largest layer of any model dcwp-go exports (ResNet-18's
+// 512x512x3x3 convolutions; the whole network is 11.7M). A sparse initializer
+// declares its dense size without holding it, so without a bound a few bytes
+// of file could ask for terabytes.
+const MaxElements = 1 << 25
+
+// numel is the element count of dims, checked before each multiplication so a
+// hostile shape can neither overflow nor exceed MaxElements.
+func numel(dims []int64) (int64, error) {
 	n := int64(1)
 	for _, d := range dims {
+		if d < 0 {
+			return 0, fmt.Errorf("negative dimension in shape %v", dims)
+		}
+		if d > 0 && n > MaxElements/d {
+			return 0, fmt.Errorf("shape %v holds more than %d elements, the reader's limit", dims, MaxElements)
+		}
 		n *= d
 	}
-	return n
+	return n, nil
 }
 
 // numericValues decodes a dense tensor's values as float64 (float, double and integer types).
 func numericValues(t *onnxpb.TensorProto) ([]float64, error) {
-	n := numel(t.Dims)
-	if n < 0 {
-		return nil, fmt.Errorf("negative dimension in %v", t.Dims)
+	n, err := numel(t.Dims)
+	if err != nil {
+		return nil, err
 	}
 	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
 		return nil, errors.New("external data is not supported")
@@ -95,7 +111,10 @@ func sparseValues(s *onnxpb.SparseTensorProto) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("indices: %w", err)
 	}
-	n := numel(s.Dims)
+	n, err := numel(s.Dims)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]float64, n)
 	nnz := len(vals)
 	rank := len(s.Dims)
