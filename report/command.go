@@ -1,0 +1,83 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/internal/exit"
+)
+
+// Flags of the report command.
+func Flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "format", Value: "md", Usage: "md (a markdown table), csv or json"},
+		&cli.StringFlag{Name: "out", Usage: "write the table here (atomically) instead of to stdout"},
+		&cli.StringFlag{Name: "plot", Usage: "PNG of accuracy against conflict pct (default with --out: beside it, .png)"},
+	}
+}
+
+// Command is `report DIR...`, for dcwp-train and dcwp-report.
+func Command() *cli.Command {
+	return &cli.Command{
+		Name:      "report",
+		Usage:     "tables of runs (sweep folders or run directories): mean ± std over seeds, failed and missing runs named",
+		ArgsUsage: "DIR...",
+		Flags:     Flags(),
+		Action:    Action,
+	}
+}
+
+// Action runs the report over the command line's folders.
+func Action(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return exit.Usagef("give one or more sweep folders or run directories")
+	}
+	format := c.String("format")
+	if !slices.Contains(Formats, format) {
+		return exit.Usagef("--format %q: want one of %v", format, Formats)
+	}
+	entries, err := Collect(c.Args().Slice())
+	if err != nil {
+		return exit.AsUsage(err)
+	}
+	t := Build(entries)
+	out := c.String("out")
+	if out == "" {
+		err = t.Write(c.App.Writer, format)
+	} else {
+		err = atomicfile.Write(out, func(w *bufio.Writer) error { return t.Write(w, format) })
+	}
+	if err != nil {
+		return err
+	}
+	plot := c.String("plot")
+	if plot == "" && out != "" {
+		plot = strings.TrimSuffix(out, filepath.Ext(out)) + ".png"
+	}
+	if plot != "" {
+		if err := t.Plot(plot); err != nil {
+			return err
+		}
+	}
+	notDone := 0
+	for _, r := range t.Rows {
+		notDone += len(r.NotDone)
+	}
+	if notDone > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "report: %d of %d runs have no results (listed in the report)\n", notDone, len(entries))
+	}
+	if out != "" {
+		fmt.Fprintf(c.App.ErrWriter, "report: %s", out)
+		if plot != "" {
+			fmt.Fprintf(c.App.ErrWriter, ", %s", plot)
+		}
+		fmt.Fprintln(c.App.ErrWriter)
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
+)
+
+// errPoints are means with their standard deviations, for plotter's error bars.
+type errPoints struct {
+	plotter.XYs
+	plotter.YErrors
+}
+
+// Plot draws the test accuracy against conflict pct, mean ± std over seeds, vanilla and
+// DCWP side by side at each share; a line per network and group of the other settings.
+func (t Table) Plot(path string) error {
+	pcts := map[string]float64{}
+	for _, r := range t.Rows {
+		v, _ := strconv.ParseFloat(r.ConflictPct, 64)
+		pcts[r.ConflictPct] = v
+	}
+	var xs []string
+	for p := range pcts {
+		xs = append(xs, p)
+	}
+	sort.Slice(xs, func(i, j int) bool { return pcts[xs[i]] < pcts[xs[j]] })
+	pos := map[string]int{}
+	for i, x := range xs {
+		pos[x] = i
+	}
+	families, order := t.families()
+	p := plot.New()
+	p.Title.Text = "Test accuracy by conflict share (mean ± std over seeds)"
+	p.X.Label.Text = "conflict pct"
+	p.Y.Label.Text = "test accuracy (%)"
+	p.NominalX(xs...)
+	width := 0.6 / float64(2*len(order))
+	k := 0
+	for _, fam := range order {
+		for _, net := range []string{"vanilla", "dcwp"} {
+			var pts errPoints
+			for _, r := range families[fam] {
+				s := r.Vanilla.Unbiased
+				if net == "dcwp" {
+					s = r.DCWP.Unbiased
+				}
+				if s == nil {
+					continue
+				}
+				x := float64(pos[r.ConflictPct]) - 0.3 + width*(float64(k)+0.5)
+				pts.XYs = append(pts.XYs, plotter.XY{X: x, Y: 100 * s.Mean})
+				pts.YErrors = append(pts.YErrors, struct{ Low, High float64 }{100 * s.Std, 100 * s.Std})
+			}
+			k++
+			if len(pts.XYs) == 0 {
+				continue
+			}
+			sort.Sort(byX(pts))
+			if err := addSeries(p, strings.TrimSpace(net+" "+fam), pts, k); err != nil {
+				return fmt.Errorf("plot %s: %w", path, err)
+			}
+		}
+	}
+	p.Legend.Top = true
+	w, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	return atomicfile.Write(path, func(bw *bufio.Writer) error {
+		_, err := w.WriteTo(bw)
+		return err
+	})
+}
+
+func addSeries(p *plot.Plot, name string, pts errPoints, k int) error {
+	l, s, err := plotter.NewLinePoints(pts.XYs)
+	if err != nil {
+		return err
+	}
+	l.Color, s.Color = plotutil.Color(k), plotutil.Color(k)
+	s.Shape = plotutil.Shape(k)
+	eb, err := plotter.NewYErrorBars(pts)
+	if err != nil {
+		return err
+	}
+	eb.Color = plotutil.Color(k)
+	p.Add(l, s, eb)
+	p.Legend.Add(name, l, s)
+	return nil
+}
+
+type byX errPoints
+
+func (b byX) Len() int           { return len(b.XYs) }
+func (b byX) Less(i, j int) bool { return b.XYs[i].X < b.XYs[j].X }
+func (b byX) Swap(i, j int) {
+	b.XYs[i], b.XYs[j] = b.XYs[j], b.XYs[i]
+	b.YErrors[i], b.YErrors[j] = b.YErrors[j], b.YErrors[i]
+}
+
+// families groups the rows by every shown setting but conflict pct, named by those that
+// vary ("" when only conflict pct does).
+func (t Table) families() (map[string][]Row, []string) {
+	fams := map[string][]Row{}
+	var order []string
+	varying := map[string]bool{}
+	for _, c := range t.Columns {
+		first := ""
+		for i, r := range t.Rows {
+			v := value(r, c)
+			if i == 0 {
+				first = v
+			} else if v != first {
+				varying[c] = true
+			}
+		}
+	}
+	for _, r := range t.Rows {
+		var parts []string
+		for _, s := range r.Settings {
+			if s.Key != "conflict_pct" && varying[s.Key] {
+				parts = append(parts, s.Key+"="+s.Value)
+			}
+		}
+		name := strings.Join(parts, " ")
+		if _, ok := fams[name]; !ok {
+			order = append(order, name)
+		}
+		fams[name] = append(fams[name], r)
+	}
+	return fams, order
+}
+
+func value(r Row, key string) string {
+	for _, s := range r.Settings {
+		if s.Key == key {
+			return s.Value
+		}
+	}
+	return ""
+}

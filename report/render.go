@@ -1,0 +1,145 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Formats of a report.
+var Formats = []string{"md", "csv", "json"}
+
+// figures are the columns of statistics, in the order every format lists them.
+func figures(r Row) []struct {
+	name string
+	s    *Stat
+	pct  bool // a share, shown in percent in markdown
+} {
+	type f = struct {
+		name string
+		s    *Stat
+		pct  bool
+	}
+	return []f{
+		{"vanilla_acc", r.Vanilla.Unbiased, true}, {"vanilla_aligned", r.Vanilla.Aligned, true},
+		{"vanilla_conflicting", r.Vanilla.Conflicting, true}, {"vanilla_worst", r.Vanilla.WorstGroup, true},
+		{"dcwp_acc", r.DCWP.Unbiased, true}, {"dcwp_aligned", r.DCWP.Aligned, true},
+		{"dcwp_conflicting", r.DCWP.Conflicting, true}, {"dcwp_worst", r.DCWP.WorstGroup, true},
+		{"gain", r.Gain, true}, {"kept_ratio", r.Kept, true},
+		{"mined_precision", r.Precision, false}, {"mined_recall", r.Recall, false},
+		{"wall_seconds", r.WallSeconds, false},
+	}
+}
+
+// Write writes the table in format (md, csv or json).
+func (t Table) Write(w io.Writer, format string) error {
+	switch format {
+	case "md":
+		return t.markdown(w)
+	case "csv":
+		return t.csv(w)
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(t)
+	}
+	return fmt.Errorf("unknown format %q (want one of %v)", format, Formats)
+}
+
+func (t Table) markdown(w io.Writer) error {
+	var b strings.Builder
+	head := append(append([]string{}, t.Columns...), "n")
+	for _, f := range figures(Row{}) {
+		head = append(head, f.name)
+	}
+	b.WriteString("| " + strings.Join(head, " | ") + " |\n|" + strings.Repeat(" --- |", len(head)) + "\n")
+	for _, r := range t.Rows {
+		cells := settingValues(r)
+		n := strconv.Itoa(r.N)
+		if len(r.NotDone) > 0 {
+			n += fmt.Sprintf(" (+%d not done)", len(r.NotDone))
+		}
+		cells = append(cells, n)
+		for _, f := range figures(r) {
+			cells = append(cells, mdStat(f.s, f.pct))
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	b.WriteString("\nAccuracies on the test split, mean ± sample std over seeds, in %; gain = DCWP − vanilla accuracy, run by run; wall time in seconds.\n")
+	var missing []string
+	for _, r := range t.Rows {
+		for _, m := range r.NotDone {
+			log := m.Log
+			if log == "" {
+				log = "no log"
+			}
+			missing = append(missing, fmt.Sprintf("- %s: **%s**%s, log %s", m.Run, m.State, paren(m.Detail), log))
+		}
+	}
+	if len(missing) > 0 {
+		b.WriteString("\nRuns without results (not in the means):\n\n" + strings.Join(missing, "\n") + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func paren(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+func settingValues(r Row) []string {
+	var out []string
+	for _, s := range r.Settings {
+		out = append(out, s.Value)
+	}
+	return out
+}
+
+func mdStat(s *Stat, pct bool) string {
+	if s == nil {
+		return "–"
+	}
+	if pct {
+		return fmt.Sprintf("%.2f ± %.2f", 100*s.Mean, 100*s.Std)
+	}
+	if s.Mean >= 10 {
+		return fmt.Sprintf("%.0f ± %.0f", s.Mean, s.Std)
+	}
+	return fmt.Sprintf("%.3f ± %.3f", s.Mean, s.Std)
+}
+
+func (t Table) csv(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	head := append(append([]string{}, t.Columns...), "n", "not_done")
+	for _, f := range figures(Row{}) {
+		head = append(head, f.name+"_mean", f.name+"_std")
+	}
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	for _, r := range t.Rows {
+		var nd []string
+		for _, m := range r.NotDone {
+			nd = append(nd, m.Run+" "+m.State+" "+m.Log)
+		}
+		rec := append(settingValues(r), strconv.Itoa(r.N), strings.Join(nd, "; "))
+		for _, f := range figures(r) {
+			if f.s == nil {
+				rec = append(rec, "", "")
+				continue
+			}
+			rec = append(rec, strconv.FormatFloat(f.s.Mean, 'g', -1, 64), strconv.FormatFloat(f.s.Std, 'g', -1, 64))
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,182 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/metrics"
+	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/sweep"
+)
+
+// writeRuns writes run directories of two shares × three seeds with random summaries, and
+// one failed run (a marker and a log, no summary) in the 1 % group.
+func writeRuns(t *testing.T, root string) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	acc := func() metrics.Accuracy {
+		return metrics.Accuracy{Accuracy: rng.Float64(), AlignedAccuracy: rng.Float64(), ConflictingAccuracy: rng.Float64(), WorstGroupAccuracy: rng.Float64()}
+	}
+	for _, pct := range []string{"0.5", "1"} {
+		for seed := range 4 {
+			dir := filepath.Join(root, fmt.Sprintf("conflict-pct=%s_seed=%d", pct, seed))
+			os.MkdirAll(dir, 0o755)
+			cfg := rundir.Config{Dataset: "cmnist", ConflictPct: pct, Model: "mlp", Variant: rundir.Clean, Mode: rundir.ModeDCWP,
+				Seed: int64(seed), Select: rundir.SelectBestValid, Data: fmt.Sprint("/data/", seed), LambdaCon: 1}
+			if err := atomicfile.WriteJSON(filepath.Join(dir, rundir.ConfigFile), cfg); err != nil {
+				t.Fatal(err)
+			}
+			if pct == "1" && seed == 3 {
+				os.WriteFile(filepath.Join(dir, sweep.LogFile), []byte("boom\n"), 0o644)
+				atomicfile.WriteJSON(filepath.Join(dir, sweep.TaskFile), sweep.Task{State: sweep.Failed, ExitCode: 1})
+				continue
+			}
+			sum := rundir.Summary{Vanilla: rundir.Eval{Test: acc(), Valid: acc()}, DCWP: &rundir.Eval{Test: acc(), Valid: acc()},
+				KeptRatio: rng.Float64(), Mined: rundir.Mined{Precision: rng.Float64(), Recall: rng.Float64()},
+				StageSeconds: map[string]float64{"pretrain": 100 * rng.Float64(), "prune": 50 * rng.Float64()}}
+			if err := atomicfile.WriteJSON(filepath.Join(dir, rundir.SummaryFile), sum); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestNumbers recomputes every number of the JSON report from the summary.json files,
+// read as plain JSON, with its own mean and standard deviation.
+func TestNumbers(t *testing.T) {
+	root := t.TempDir()
+	writeRuns(t, root)
+	entries, err := Collect([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Build(entries).Write(&b, "json"); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Rows []map[string]any
+	}
+	if err := json.Unmarshal([]byte(b.String()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Rows) != 2 {
+		t.Fatalf("%d rows, want 2 (one per share; seeds and data folders averaged over)", len(got.Rows))
+	}
+	paths := map[string][]string{
+		"vanilla.unbiased": {"vanilla", "test", "accuracy"}, "vanilla.aligned": {"vanilla", "test", "aligned_accuracy"},
+		"vanilla.conflicting": {"vanilla", "test", "conflicting_accuracy"}, "vanilla.worst_group": {"vanilla", "test", "worst_group_accuracy"},
+		"dcwp.unbiased": {"dcwp", "test", "accuracy"}, "dcwp.aligned": {"dcwp", "test", "aligned_accuracy"},
+		"dcwp.conflicting": {"dcwp", "test", "conflicting_accuracy"}, "dcwp.worst_group": {"dcwp", "test", "worst_group_accuracy"},
+		"kept_ratio": {"kept_ratio"}, "mined_precision": {"mined", "precision"}, "mined_recall": {"mined", "recall"},
+	}
+	for _, row := range got.Rows {
+		pct := row["conflict_pct"].(string)
+		sums := readSummaries(t, root, pct)
+		want := map[string][]float64{}
+		for _, s := range sums {
+			for k, p := range paths {
+				want[k] = append(want[k], dig(s, p...))
+			}
+			want["gain"] = append(want["gain"], dig(s, "dcwp", "test", "accuracy")-dig(s, "vanilla", "test", "accuracy"))
+			wall := 0.0
+			for _, v := range s["stage_seconds"].(map[string]any) {
+				wall += v.(float64)
+			}
+			want["wall_seconds"] = append(want["wall_seconds"], wall)
+		}
+		for k, vs := range want {
+			st := digAny(row, strings.Split(k, ".")...).(map[string]any)
+			m, sd := meanStd(vs)
+			if n := int(st["n"].(float64)); n != len(vs) || math.Abs(st["mean"].(float64)-m) > 1e-12 || math.Abs(st["std"].(float64)-sd) > 1e-12 {
+				t.Errorf("%s %% %s: report %v, recomputed mean %v std %v n %d", pct, k, st, m, sd, len(vs))
+			}
+		}
+		if int(row["n"].(float64)) != len(sums) || row["select"] != "best-valid" {
+			t.Errorf("%s %%: n %v select %v, want %d best-valid", pct, row["n"], row["select"], len(sums))
+		}
+		nd, _ := row["not_done"].([]any)
+		if pct == "1" && (len(nd) != 1 || nd[0].(map[string]any)["state"] != "failed" ||
+			nd[0].(map[string]any)["log"] != filepath.Join(root, "conflict-pct=1_seed=3", sweep.LogFile)) {
+			t.Errorf("1 %%: not done %v, want the failed run with its log", nd)
+		}
+	}
+}
+
+// readSummaries is every summary.json of a share's folders, as plain JSON.
+func readSummaries(t *testing.T, root, pct string) []map[string]any {
+	dirs, _ := filepath.Glob(filepath.Join(root, "conflict-pct="+pct+"_seed=*"))
+	sort.Strings(dirs)
+	var out []map[string]any
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, rundir.SummaryFile))
+		if os.IsNotExist(err) {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func digAny(m map[string]any, path ...string) any {
+	var v any = m
+	for _, p := range path {
+		v = v.(map[string]any)[p]
+	}
+	return v
+}
+
+func dig(m map[string]any, path ...string) float64 { return digAny(m, path...).(float64) }
+
+func meanStd(vs []float64) (float64, float64) {
+	var s, ss float64
+	for _, v := range vs {
+		s += v
+	}
+	m := s / float64(len(vs))
+	for _, v := range vs {
+		ss += (v - m) * (v - m)
+	}
+	return m, math.Sqrt(ss / float64(len(vs)-1))
+}
+
+// Every format renders, the plot is a PNG, and the failed run is named in each.
+func TestFormats(t *testing.T) {
+	root := t.TempDir()
+	writeRuns(t, root)
+	entries, err := Collect([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := Build(entries)
+	for _, f := range Formats {
+		var b strings.Builder
+		if err := tab.Write(&b, f); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "conflict-pct=1_seed=3") {
+			t.Errorf("%s does not name the failed run:\n%s", f, b.String())
+		}
+	}
+	png := filepath.Join(t.TempDir(), "r.png")
+	if err := tab.Plot(png); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(png); len(b) < 8 || string(b[1:4]) != "PNG" {
+		t.Fatal("plot is not a PNG")
+	}
+	if _, err := Collect([]string{t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no run directory") {
+		t.Fatalf("empty folder: %v", err)
+	}
+}

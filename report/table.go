@@ -1,0 +1,228 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+// Stat is the mean and the sample standard deviation (n−1; 0 for one value) of n values.
+type Stat struct {
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"`
+	N    int     `json:"n"`
+}
+
+func stat(vs []float64) *Stat {
+	if len(vs) == 0 {
+		return nil
+	}
+	s := Stat{N: len(vs)}
+	for _, v := range vs {
+		s.Mean += v
+	}
+	s.Mean /= float64(len(vs))
+	if len(vs) > 1 {
+		for _, v := range vs {
+			s.Std += (v - s.Mean) * (v - s.Mean)
+		}
+		s.Std = math.Sqrt(s.Std / float64(len(vs)-1))
+	}
+	return &s
+}
+
+// Acc is the test accuracies of one network over a group's runs.
+type Acc struct {
+	Unbiased    *Stat `json:"unbiased"`
+	Aligned     *Stat `json:"aligned"`
+	Conflicting *Stat `json:"conflicting"`
+	WorstGroup  *Stat `json:"worst_group"`
+}
+
+// Setting is one setting that tells the groups apart.
+type Setting struct {
+	Key   string `json:"key"` // config.json's name, nested ones dotted: "pretrain.iters"
+	Value string `json:"value"`
+}
+
+// NotDone is a run of a group that has no result, and where to look.
+type NotDone struct {
+	Run    string `json:"run"`
+	State  string `json:"state"`
+	Detail string `json:"detail,omitempty"`
+	Log    string `json:"log,omitempty"`
+}
+
+// Row is one group of runs that differ only in seed.
+type Row struct {
+	Settings    []Setting `json:"settings"`
+	ConflictPct string    `json:"conflict_pct"`
+	Select      string    `json:"select"` // the selection rule of the reported DCWP network
+	N           int       `json:"n"`      // finished runs
+	Seeds       []int64   `json:"seeds"`
+	Runs        []string  `json:"runs"`
+	NotDone     []NotDone `json:"not_done"`
+	Vanilla     Acc       `json:"vanilla"`
+	DCWP        Acc       `json:"dcwp"`
+	Gain        *Stat     `json:"gain"` // DCWP − vanilla unbiased test accuracy, run by run
+	Kept        *Stat     `json:"kept_ratio"`
+	Precision   *Stat     `json:"mined_precision"`
+	Recall      *Stat     `json:"mined_recall"`
+	WallSeconds *Stat     `json:"wall_seconds"`
+	key         string
+}
+
+// Table is the report: its rows, and the settings that make its columns.
+type Table struct {
+	Columns []string `json:"columns"`
+	Rows    []Row    `json:"rows"`
+}
+
+// always are shown whether they vary or not: what a reader of the paper's tables looks for.
+var always = []string{"dataset", "model", "conflict_pct", "variant", "mode", "select"}
+
+// ignored never tell groups apart: seeds are what a group averages over; the others
+// do not change what a run computes (or, data, where it was read from).
+var ignored = []string{"seed", "data", "tool_version", "device", "threads"}
+
+// Build groups the entries by every setting but the seed, in the order they come.
+func Build(entries []Entry) Table {
+	var rows []*Row
+	byKey := map[string]*Row{}
+	flat := map[string]map[string]string{}
+	for _, e := range entries {
+		f := flatten(e.Config)
+		k := key(f)
+		r, ok := byKey[k]
+		if !ok {
+			r = &Row{key: k, ConflictPct: e.Config.ConflictPct, Select: string(e.Config.Select)}
+			byKey[k], flat[k] = r, f
+			rows = append(rows, r)
+		}
+		if e.Summary == nil {
+			r.NotDone = append(r.NotDone, NotDone{Run: e.Name, State: string(e.State), Detail: e.Detail, Log: e.Log})
+			continue
+		}
+		r.Runs = append(r.Runs, e.Dir)
+		r.Seeds = append(r.Seeds, e.Config.Seed)
+	}
+	cols := columns(flat)
+	t := Table{Columns: cols}
+	for _, r := range rows {
+		for _, c := range cols {
+			r.Settings = append(r.Settings, Setting{c, flat[r.key][c]})
+		}
+		fill(r, entries)
+		t.Rows = append(t.Rows, *r)
+	}
+	return t
+}
+
+// columns are the settings always shown and those that differ between groups.
+func columns(flat map[string]map[string]string) []string {
+	cols := slices.Clone(always)
+	var varying []string
+	seen := map[string]bool{}
+	for _, f := range flat {
+		for k := range f {
+			seen[k] = true
+		}
+	}
+	for k := range seen {
+		if slices.Contains(always, k) || slices.Contains(ignored, k) {
+			continue
+		}
+		first, differs := "", false
+		n := 0
+		for _, f := range flat {
+			if n == 0 {
+				first = f[k]
+			} else if f[k] != first {
+				differs = true
+			}
+			n++
+		}
+		if differs {
+			varying = append(varying, k)
+		}
+	}
+	sort.Strings(varying)
+	return append(cols, varying...)
+}
+
+func fill(r *Row, entries []Entry) {
+	var va, vl, vc, vw, da, dl, dc, dw, gain, kept, prec, rec, wall []float64
+	for _, e := range entries {
+		if e.Summary == nil || key(flatten(e.Config)) != r.key {
+			continue
+		}
+		s := e.Summary
+		r.N++
+		t := s.Vanilla.Test
+		va, vl, vc, vw = append(va, t.Accuracy), append(vl, t.AlignedAccuracy), append(vc, t.ConflictingAccuracy), append(vw, t.WorstGroupAccuracy)
+		if s.DCWP != nil {
+			d := s.DCWP.Test
+			da, dl, dc, dw = append(da, d.Accuracy), append(dl, d.AlignedAccuracy), append(dc, d.ConflictingAccuracy), append(dw, d.WorstGroupAccuracy)
+			gain = append(gain, d.Accuracy-t.Accuracy)
+			kept = append(kept, s.KeptRatio)
+		}
+		if e.Config.Mode != rundir.ModeVanilla {
+			prec, rec = append(prec, s.Mined.Precision), append(rec, s.Mined.Recall)
+		}
+		w := 0.0
+		for _, sec := range s.StageSeconds {
+			w += sec
+		}
+		wall = append(wall, w)
+	}
+	r.Vanilla = Acc{stat(va), stat(vl), stat(vc), stat(vw)}
+	r.DCWP = Acc{stat(da), stat(dl), stat(dc), stat(dw)}
+	r.Gain, r.Kept, r.Precision, r.Recall, r.WallSeconds = stat(gain), stat(kept), stat(prec), stat(rec), stat(wall)
+}
+
+// flatten is a configuration as dotted keys to JSON values ("pretrain.iters": "3000").
+func flatten(c rundir.Config) map[string]string {
+	b, _ := json.Marshal(c)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				walk(prefix+k+".", x)
+			}
+		case string:
+			out[prefix[:len(prefix)-1]] = v
+		case float64:
+			out[prefix[:len(prefix)-1]] = strconv.FormatFloat(v, 'g', -1, 64)
+		default:
+			b, _ := json.Marshal(v)
+			out[prefix[:len(prefix)-1]] = string(b)
+		}
+	}
+	walk("", m)
+	return out
+}
+
+// key identifies a group: every setting but the ignored ones.
+func key(flat map[string]string) string {
+	var ks []string
+	for k := range flat {
+		if !slices.Contains(ignored, k) {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	s := ""
+	for _, k := range ks {
+		s += fmt.Sprintf("%s=%s\n", k, flat[k])
+	}
+	return s
+}

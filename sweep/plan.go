@@ -1,0 +1,165 @@
+// Package sweep runs a grid of dcwp-train runs: the plan (sweep.json, one ordinary run
+// directory per run under the sweep's folder), the state of each run read from its folder,
+// and the launchers that start them (local processes, a Slurm job array, or printed shell
+// commands). It starts dcwp-train as a process and needs no libtorch itself; the command
+// gives it the function that resolves a run's flags into its configuration.
+package sweep
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/internal/exit"
+	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/sweep/grid"
+)
+
+// PlanFile is the plan's name inside the sweep's folder.
+const PlanFile = "sweep.json"
+
+// planVersion changes when sweep.json's meaning does.
+const planVersion = 1
+
+// Resolver turns one run's dcwp-train flags into its effective configuration, refusing
+// settings dcwp-train would refuse.
+type Resolver func(args []string) (rundir.Config, error)
+
+// Run is one run of a plan.
+type Run struct {
+	Index   int            `json:"index"`
+	Name    string         `json:"name"`    // its folder under the sweep's
+	Varying []grid.Setting `json:"varying"` // the settings that name it
+	Args    []string       `json:"args"`    // its dcwp-train flags, less --out and what a launcher sets
+	Config  rundir.Config  `json:"config"`  // what dcwp-train resolves them to
+}
+
+// Plan is the list of runs of a sweep, as written to sweep.json.
+type Plan struct {
+	Version int         `json:"version"`
+	Grid    []grid.Axis `json:"grid"`
+	Runs    []Run       `json:"runs"`
+}
+
+// NewPlan resolves every point of the grid into a run; a point dcwp-train would refuse
+// fails the plan, naming the run.
+func NewPlan(spec *grid.Spec, g grid.Grid, resolve Resolver) (*Plan, error) {
+	points, err := spec.Points(g)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Version: planVersion, Grid: g.Axes}
+	for i, pt := range points {
+		args := spec.Args(pt)
+		cfg, err := resolve(args)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", pt.Name, err)
+		}
+		p.Runs = append(p.Runs, Run{Index: i, Name: pt.Name, Varying: pt.Varying, Args: args, Config: cfg})
+	}
+	return p, nil
+}
+
+// Dir is the folder of run r in the sweep folder out.
+func Dir(out string, r Run) string { return filepath.Join(out, r.Name) }
+
+// ReadPlan reads out/sweep.json; ok is false when there is none.
+func ReadPlan(out string) (p *Plan, ok bool, err error) {
+	path := filepath.Join(out, PlanFile)
+	p = &Plan{}
+	if err := atomicfile.ReadJSON(path, p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	if p.Version != planVersion {
+		return nil, false, fmt.Errorf("%s: plan version %d, this dcwp-train reads %d", path, p.Version, planVersion)
+	}
+	for i, r := range p.Runs {
+		if r.Index != i || r.Name == "" || filepath.Base(r.Name) != r.Name || r.Name == "." || r.Name == ".." {
+			return nil, false, fmt.Errorf("%s: run %d (%q) is malformed", path, i, r.Name)
+		}
+	}
+	return p, true, nil
+}
+
+// Write writes the plan to out/sweep.json, atomically.
+func (p *Plan) Write(out string) error { return atomicfile.WriteJSON(filepath.Join(out, PlanFile), p) }
+
+// Adopt writes p as out's plan, or checks that out's existing plan is the same grid:
+// two grids in one folder would mix their runs. force replaces a different plan.
+func (p *Plan) Adopt(out string, force bool) error {
+	old, ok, err := ReadPlan(out)
+	if err != nil {
+		return err
+	}
+	if ok && !force {
+		if why := old.differs(p); why != "" {
+			return exit.Usagef("%s holds another sweep (%s): choose another --out, or pass --force to replace its plan",
+				filepath.Join(out, PlanFile), why)
+		}
+	}
+	return p.Write(out)
+}
+
+// differs says how two plans differ, "" when they are the same runs.
+func (p *Plan) differs(q *Plan) string {
+	if len(p.Runs) != len(q.Runs) {
+		return fmt.Sprintf("%d runs, this one %d", len(p.Runs), len(q.Runs))
+	}
+	for i := range p.Runs {
+		a, b := p.Runs[i], q.Runs[i]
+		if a.Name != b.Name {
+			return fmt.Sprintf("run %d is %s, here %s", i, a.Name, b.Name)
+		}
+		if d := ConfigDiff(a.Config, b.Config); d != "" {
+			return fmt.Sprintf("run %s: %s", a.Name, d)
+		}
+	}
+	return ""
+}
+
+// comparable is the part of a configuration that makes a run what it is: the tool's
+// version, the device and the thread count do not (dcwp-train's --resume may change the
+// last two, and launchers set them).
+func comparable(c rundir.Config) map[string]json.RawMessage {
+	c.ToolVersion, c.Device, c.Threads = "", "", 0
+	b, _ := json.Marshal(c)
+	var m map[string]json.RawMessage
+	json.Unmarshal(b, &m)
+	return m
+}
+
+// ConfigDiff names the settings in which two configurations differ as runs, "" when none.
+func ConfigDiff(a, b rundir.Config) string {
+	ma, mb := comparable(a), comparable(b)
+	var keys []string
+	for k := range ma {
+		keys = append(keys, k)
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !bytes.Equal(ma[k], mb[k]) {
+			return fmt.Sprintf("%s is %s, the plan has %s", k, orNone(ma[k]), orNone(mb[k]))
+		}
+	}
+	return ""
+}
+
+func orNone(b json.RawMessage) string {
+	if b == nil {
+		return "unset"
+	}
+	return string(b)
+}
