@@ -18,6 +18,7 @@ import (
 	"github.com/dcwp-go/dcwp/driver/dcwp"
 	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/internal/progress"
+	"github.com/dcwp-go/dcwp/report"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/version"
 )
@@ -266,7 +267,7 @@ func run(args []string, stderr io.Writer) int {
 			Name:        "data",
 			Usage:       "build a dataset",
 			Subcommands: []*cli.Command{cmnist.Command()},
-		}},
+		}, sweepCommand(), report.Command()},
 	}
 	return exit.Run(app, args, stderr)
 }
