@@ -91,10 +91,10 @@ func (l Loader) Open(req Request) (*Data, error) {
 	if req.ImageSize == [2]int{} {
 		req.ImageSize = [2]int{d.Train.H, d.Train.W}
 	}
-	if err := l.valid(in, &req, d); err != nil {
+	if d.Test, err = l.split(in, &req, Test); err != nil {
 		return nil, err
 	}
-	if d.Test, err = l.split(in, &req, Test); err != nil {
+	if err := l.valid(in, &req, d); err != nil {
 		return nil, err
 	}
 	d.Spec = l.spec(in, &req, d.Train)
