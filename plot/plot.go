@@ -4,7 +4,7 @@ package plot
 
 import (
 	"bufio"
-	"encoding/json"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,28 +19,8 @@ import (
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
-// ReadMetrics parses a metrics.jsonl file.
-func ReadMetrics(path string) ([]rundir.Metric, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var ms []rundir.Metric
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for line := 1; sc.Scan(); line++ {
-		var m rundir.Metric
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		ms = append(ms, m)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return ms, nil
-}
+// ReadMetrics parses a metrics.jsonl file (rundir.ReadMetrics).
+func ReadMetrics(path string) ([]rundir.Metric, error) { return rundir.ReadMetrics(path) }
 
 // series maps a line's name to its points, kept in the order metrics arrive.
 type series map[string]plotter.XYs
@@ -84,17 +64,17 @@ func figures(metrics []rundir.Metric) []figure {
 	}
 	for _, m := range metrics {
 		for term, v := range m.Loss {
-			get("loss-"+m.Stage+".png", "Loss terms, "+m.Stage, "loss").add(term, m.Iter, v)
+			get("loss-"+fileStage(m.Stage)+".png", "Loss terms, "+m.Stage, "loss").add(term, m.Iter, v)
 		}
 		if m.Valid != nil {
-			s := get("valid-"+m.Stage+".png", "Validation accuracy, "+m.Stage, "accuracy")
+			s := get("valid-"+fileStage(m.Stage)+".png", "Validation accuracy, "+m.Stage, "accuracy")
 			s.add("overall", m.Iter, m.Valid.Accuracy)
 			s.add("aligned", m.Iter, m.Valid.AlignedAccuracy)
 			s.add("conflicting", m.Iter, m.Valid.ConflictingAccuracy)
 			s.add("worst group", m.Iter, m.Valid.WorstGroupAccuracy)
 		}
 		if m.Kept != nil {
-			s := get("kept-"+m.Stage+".png", "Kept ratio of masked weights, "+m.Stage, "kept ratio")
+			s := get("kept-"+fileStage(m.Stage)+".png", "Kept ratio of masked weights, "+m.Stage, "kept ratio")
 			s.add("overall", m.Iter, *m.Kept)
 			for layer, v := range m.KeptPer {
 				s.add(layer, m.Iter, v)
@@ -106,6 +86,22 @@ func figures(metrics []rundir.Metric) []figure {
 		out = append(out, *byKey[k])
 	}
 	return out
+}
+
+// fileStage is a stage name fit for a file name: metrics.jsonl is read from a run
+// directory that may come from anywhere, and a stage like "../../x" must not put a plot
+// outside the plots folder.
+func fileStage(stage string) string {
+	b := []byte(stage)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || len(b) > 64 {
+		return fmt.Sprintf("stage-%x", sha256.Sum256([]byte(stage)))[:16]
+	}
+	return string(b)
 }
 
 func (f figure) save(path string) error {

@@ -1,6 +1,14 @@
 package rundir
 
-import "github.com/dcwp-go/dcwp/metrics"
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/dcwp-go/dcwp/metrics"
+)
 
 // Eval holds a network's accuracy on validation and test.
 type Eval struct {
@@ -37,3 +45,80 @@ type Metric struct {
 	Valid   *metrics.Accuracy  `json:"valid,omitempty"`
 	LR      float64            `json:"lr,omitempty"`
 }
+
+// ParseSummary decodes a summary.json file's content and checks that its figures are
+// shares and counts: accuracies and kept ratios in [0, 1], nothing negative.
+func ParseSummary(data []byte) (Summary, error) {
+	var s Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("not valid JSON: %w", err)
+	}
+	return s, s.Check()
+}
+
+// ReadSummary reads the summary.json of the run directory dir; errors name the file.
+func ReadSummary(dir string) (Summary, error) {
+	path := filepath.Join(dir, SummaryFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Summary{}, err
+	}
+	s, err := ParseSummary(b)
+	if err != nil {
+		return s, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Check returns an error naming the first figure of s that no run could report.
+func (s *Summary) Check() error {
+	evals := []struct {
+		name string
+		e    *Eval
+	}{{"vanilla", &s.Vanilla}, {"dcwp", s.DCWP}}
+	for _, ev := range evals {
+		if ev.e == nil {
+			continue
+		}
+		for split, a := range map[string]metrics.Accuracy{"valid": ev.e.Valid, "test": ev.e.Test} {
+			if err := checkAccuracy(a); err != nil {
+				return fmt.Errorf("%s %s: %w", ev.name, split, err)
+			}
+		}
+	}
+	if !isShare(s.KeptRatio) {
+		return fmt.Errorf("kept ratio %v: want a share in [0, 1]", s.KeptRatio)
+	}
+	for layer, v := range s.KeptPerLayer {
+		if !isShare(v) {
+			return fmt.Errorf("kept ratio of %q %v: want a share in [0, 1]", layer, v)
+		}
+	}
+	m := s.Mined
+	if m.Flagged < 0 || !isShare(m.Precision) || !isShare(m.Recall) {
+		return fmt.Errorf("mined %+v: want a count and two shares in [0, 1]", m)
+	}
+	for st, sec := range s.StageSeconds {
+		if !(sec >= 0) || math.IsInf(sec, 0) {
+			return fmt.Errorf("stage %q took %v seconds", st, sec)
+		}
+	}
+	if s.SelectedIter < 0 || !(s.PeakMemoryMB >= 0) {
+		return fmt.Errorf("selected iteration %d, peak memory %v MB: want neither negative", s.SelectedIter, s.PeakMemoryMB)
+	}
+	return nil
+}
+
+func checkAccuracy(a metrics.Accuracy) error {
+	for _, v := range []float64{a.Accuracy, a.AlignedAccuracy, a.ConflictingAccuracy, a.WorstGroupAccuracy} {
+		if !isShare(v) {
+			return fmt.Errorf("accuracy %v: want a share in [0, 1]", v)
+		}
+	}
+	if a.Samples < 0 || a.Correct < 0 || a.Correct > a.Samples {
+		return fmt.Errorf("%d correct of %d samples", a.Correct, a.Samples)
+	}
+	return nil
+}
+
+func isShare(v float64) bool { return v >= 0 && v <= 1 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // TempPrefix starts the name of every temporary sibling, after a dot and the
@@ -142,4 +143,40 @@ func kind(m os.FileMode) string {
 		return "a device"
 	}
 	return "not a regular file (" + m.Type().String() + ")"
+}
+
+// RemoveStale removes the temporary siblings (".<name>"+TempPrefix+"…") that writes killed
+// before their rename left in dir, and returns their paths. A missing dir has none. Call
+// it only where no other process writes into dir at the same time.
+func RemoveStale(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("removing stale temporary files: %w", err)
+	}
+	var gone []string
+	for _, e := range entries {
+		name := e.Name()
+		i := strings.LastIndex(name, TempPrefix)
+		if !strings.HasPrefix(name, ".") || i < 2 || !e.Type().IsRegular() || !isBase36(name[i+len(TempPrefix):]) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return gone, fmt.Errorf("removing stale temporary file: %w", err)
+		}
+		gone = append(gone, p)
+	}
+	return gone, nil
+}
+
+func isBase36(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return s != ""
 }

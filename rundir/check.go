@@ -1,0 +1,150 @@
+package rundir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// Bounds of the numeric settings. They are far above anything a run of the paper uses and
+// low enough that no setting can make the trainer allocate without bound: the SupCon loss
+// holds B×B pair tables (MaxBatchSize: 4096² floats are 64 MiB each).
+const (
+	MaxBatchSize = 4096
+	MaxIters     = 100_000_000
+	MaxThreads   = 1024
+	MaxLR        = 10
+	MaxLambdaUp  = 1e6
+)
+
+// ParseConfig decodes a config.json file's content and checks its settings (Check).
+func ParseConfig(data []byte) (Config, error) {
+	var c Config
+	if err := json.Unmarshal(data, &c); err != nil {
+		return c, fmt.Errorf("not valid JSON: %w", err)
+	}
+	return c, c.Check()
+}
+
+// ReadConfig reads and checks the config.json of the run directory dir; errors name the
+// file, and wrap fs.ErrNotExist when there is none.
+func ReadConfig(dir string) (Config, error) {
+	path := filepath.Join(dir, ConfigFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Config{}, fmt.Errorf("%s: no %s (not a dcwp-train run, or it never started): %w", dir, ConfigFile, err)
+		}
+		return Config{}, err
+	}
+	c, err := ParseConfig(b)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Check returns an error naming the first setting of c that is out of range: a number that
+// is NaN, infinite, negative where it counts something, or past the bounds above, or a
+// named setting with an unknown value. Dataset, model and stage names are the driver's.
+func (c *Config) Check() error {
+	for _, err := range []error{c.Miner.Check(), c.Variant.Check(), c.BiasLoss.Check(), c.Mode.Check(), c.Select.Check()} {
+		if err != nil {
+			return err
+		}
+	}
+	if c.BatchSize < 2 || c.BatchSize > MaxBatchSize {
+		return fmt.Errorf("batch size %d: want 2 to %d", c.BatchSize, MaxBatchSize)
+	}
+	if c.Threads < 0 || c.Threads > MaxThreads {
+		return fmt.Errorf("threads %d: want 0 (every CPU) to %d", c.Threads, MaxThreads)
+	}
+	stages := []struct {
+		name string
+		s    *Stage
+	}{{"pretrain", &c.Pretrain}, {"mining", c.MiningModel}, {"prune", &c.Prune}, {"finetune", &c.Finetune}}
+	for _, st := range stages {
+		if st.s == nil {
+			continue
+		}
+		if err := st.s.Check(); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+	}
+	nums := []struct {
+		name     string
+		v        float64
+		min, max float64
+		open     bool // min itself is out of range
+	}{
+		{"q (GCE)", c.Q, 0, 1, true},
+		{"ensemble threshold", c.EnsembleThreshold, 0, 1, false},
+		{"lambda_up", c.LambdaUp, 0, MaxLambdaUp, true},
+		{"lambda_sparse", c.LambdaSparse, 0, math.MaxFloat64, false},
+		{"lambda_con", c.LambdaCon, 0, math.MaxFloat64, false},
+		{"temperature (SupCon)", c.Temperature, 0, math.MaxFloat64, true},
+		{"mask temperature", c.MaskTau, 0, math.MaxFloat64, true},
+		{"score init", c.ScoreInit, -math.MaxFloat64, math.MaxFloat64, false},
+	}
+	for _, n := range nums {
+		if err := inRange(n.name, n.v, n.min, n.max, n.open); err != nil {
+			return err
+		}
+	}
+	if c.EvalEvery < 1 || c.CheckpointEvery < 1 || c.EvalEvery > MaxIters || c.CheckpointEvery > MaxIters {
+		return fmt.Errorf("eval and checkpoint intervals (%d, %d) must be positive (at most %d)", c.EvalEvery, c.CheckpointEvery, MaxIters)
+	}
+	return nil
+}
+
+// Check returns an error naming the first setting of the stage that is out of range.
+func (s *Stage) Check() error {
+	if err := s.Optimizer.Check(); err != nil {
+		return err
+	}
+	if s.Iters < 1 || s.Iters > MaxIters || !(s.LR > 0 && s.LR <= MaxLR) {
+		return fmt.Errorf("iterations (%d) and learning rate (%g) must be positive (at most %d and %g)", s.Iters, s.LR, MaxIters, float64(MaxLR))
+	}
+	if s.StepSize < 0 || s.StepSize > MaxIters {
+		return fmt.Errorf("StepLR period %d: want 0 (constant) to %d", s.StepSize, MaxIters)
+	}
+	if s.StepSize > 0 {
+		if err := inRange("StepLR gamma", s.Gamma, 0, 1, true); err != nil {
+			return err
+		}
+	} else if err := inRange("StepLR gamma", s.Gamma, 0, 1, false); err != nil {
+		return err
+	}
+	for _, n := range []struct {
+		name string
+		v    float64
+	}{{"weight decay", s.WeightDecay}, {"momentum", s.Momentum}, {"beta1", s.Beta1}, {"beta2", s.Beta2}} {
+		if err := inRange(n.name, n.v, 0, 1, false); err != nil {
+			return err
+		}
+	}
+	if s.Momentum == 1 || s.Beta1 == 1 || s.Beta2 == 1 {
+		return fmt.Errorf("momentum %g, beta1 %g, beta2 %g: want each below 1", s.Momentum, s.Beta1, s.Beta2)
+	}
+	return nil
+}
+
+// inRange refuses v outside [min, max] ((min, max] when open), NaN and ±Inf included.
+func inRange(name string, v, min, max float64, open bool) error {
+	ok := v >= min && v <= max && !math.IsInf(v, 0)
+	if open && v == min {
+		ok = false
+	}
+	if ok {
+		return nil
+	}
+	lo := "["
+	if open {
+		lo = "("
+	}
+	return fmt.Errorf("%s %v: want a number in %s%g, %g]", name, v, lo, min, max)
+}

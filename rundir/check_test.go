@@ -1,0 +1,133 @@
+package rundir
+
+import (
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func validConfig(t *testing.T) Config {
+	t.Helper()
+	c, err := ParseConfig([]byte(configJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestConfigCheck requires every out-of-range setting to be refused with its name and value.
+func TestConfigCheck(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	cases := []struct {
+		name string
+		edit func(c *Config)
+		want string // "" = valid
+	}{
+		{"as written", func(c *Config) {}, ""},
+		{"threads 0 = every CPU", func(c *Config) { c.Threads = 0 }, ""},
+		{"batch of one", func(c *Config) { c.BatchSize = 1 }, "batch size 1: want 2 to 4096"},
+		{"huge batch", func(c *Config) { c.BatchSize = 100000 }, "batch size 100000"},
+		{"negative threads", func(c *Config) { c.Threads = -1 }, "threads -1"},
+		{"too many threads", func(c *Config) { c.Threads = 1 << 20 }, "threads 1048576"},
+		{"negative iterations", func(c *Config) { c.Prune.Iters = -3 }, "prune: iterations (-3)"},
+		{"too many iterations", func(c *Config) { c.Pretrain.Iters = MaxIters + 1 }, "pretrain: iterations (100000001)"},
+		{"NaN learning rate", func(c *Config) { c.Finetune.LR = nan }, "finetune: iterations (300) and learning rate (NaN)"},
+		{"infinite learning rate", func(c *Config) { c.Finetune.LR = inf }, "learning rate (+Inf)"},
+		{"negative step", func(c *Config) { c.MiningModel.StepSize = -1 }, "mining: StepLR period -1"},
+		{"step without gamma", func(c *Config) { c.Prune.StepSize, c.Prune.Gamma = 10, 0 }, "prune: StepLR gamma 0"},
+		{"gamma above 1", func(c *Config) { c.MiningModel.Gamma = 2 }, "mining: StepLR gamma 2"},
+		{"momentum 1", func(c *Config) { c.MiningModel.Momentum = 1 }, "momentum 1"},
+		{"negative weight decay", func(c *Config) { c.MiningModel.WeightDecay = -1e-4 }, "weight decay -0.0001"},
+		{"NaN beta2", func(c *Config) { c.Prune.Beta2 = nan }, "beta2 NaN"},
+		{"q 0", func(c *Config) { c.Q = 0 }, "q (GCE) 0: want a number in (0, 1]"},
+		{"q NaN", func(c *Config) { c.Q = nan }, "q (GCE) NaN"},
+		{"negative lambda_up", func(c *Config) { c.LambdaUp = -5 }, "lambda_up -5"},
+		{"zero lambda_up", func(c *Config) { c.LambdaUp = 0 }, "lambda_up 0"},
+		{"infinite lambda_con", func(c *Config) { c.LambdaCon = inf }, "lambda_con +Inf"},
+		{"negative lambda_sparse", func(c *Config) { c.LambdaSparse = -1 }, "lambda_sparse -1"},
+		{"zero temperature", func(c *Config) { c.Temperature = 0 }, "temperature (SupCon) 0"},
+		{"negative mask temperature", func(c *Config) { c.MaskTau = -1 }, "mask temperature -1"},
+		{"NaN score init", func(c *Config) { c.ScoreInit = nan }, "score init NaN"},
+		{"threshold above 1", func(c *Config) { c.EnsembleThreshold = 1.5 }, "ensemble threshold 1.5"},
+		{"no checkpoint interval", func(c *Config) { c.CheckpointEvery = 0 }, "eval and checkpoint intervals (50, 0)"},
+		{"unknown miner", func(c *Config) { c.Miner = "magic" }, `unknown miner "magic"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := validConfig(t)
+			c.edit(&cfg)
+			err := cfg.Check()
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("error %v, want one saying %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestReadConfigNamesFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadConfig(dir); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "no config.json") {
+		t.Fatalf("missing: %v", err)
+	}
+	p := filepath.Join(dir, ConfigFile)
+	os.WriteFile(p, []byte(strings.Replace(configJSON, `"lambda_up":50`, `"lambda_up":-5`, 1)), 0o644)
+	if _, err := ReadConfig(dir); err == nil || !strings.Contains(err.Error(), p+": lambda_up -5") {
+		t.Fatalf("bad setting: %v", err)
+	}
+}
+
+func TestParseMetrics(t *testing.T) {
+	cases := []struct {
+		name  string
+		in    string
+		rows  int
+		err   string
+		whole int
+	}{
+		{"empty", "", 0, "", 0},
+		{"two rows", "{\"stage\":\"prune\",\"iter\":1}\n{\"stage\":\"prune\",\"iter\":2}\n", 2, "", 54},
+		{"blank lines", "\n{\"stage\":\"prune\",\"iter\":1}\n\n", 1, "", 29},
+		{"cut mid-row", "{\"stage\":\"prune\",\"iter\":1}\n{\"stage\":\"pr", 1, "line 2: unexpected end of JSON input", 27},
+		{"last row without newline", "{\"stage\":\"prune\",\"iter\":1}", 1, "", 0},
+		{"not an object", "[1]\n", 0, "line 1: json: cannot unmarshal array", 4},
+		{"negative iteration", "{\"stage\":\"prune\",\"iter\":-1}\n", 0, "line 1: iteration -1 is negative", 28},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rows, err := ParseMetrics([]byte(c.in))
+			if len(rows) != c.rows || (c.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), c.err) {
+				t.Fatalf("%d rows, error %v; want %d rows and %q", len(rows), err, c.rows, c.err)
+			}
+			if got := WholeRows([]byte(c.in)); got != c.whole {
+				t.Fatalf("WholeRows = %d, want %d", got, c.whole)
+			}
+		})
+	}
+}
+
+func TestParseSummaryRefuses(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`{"kept_ratio":1.5}`, "kept ratio 1.5"},
+		{`{"vanilla":{"test":{"accuracy":2}}}`, "vanilla test: accuracy 2"},
+		{`{"dcwp":{"valid":{"samples":3,"correct":4}}}`, "dcwp valid: 4 correct of 3 samples"},
+		{`{"mined":{"flagged":-1}}`, "mined"},
+		{`{"stage_seconds":{"prune":-2}}`, `stage "prune" took -2 seconds`},
+		{`{"kept_per_layer":{"fc.weight":-0.1}}`, `kept ratio of "fc.weight" -0.1`},
+		{`{`, "not valid JSON"},
+	}
+	for _, c := range cases {
+		if _, err := ParseSummary([]byte(c.in)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.in, err, c.want)
+		}
+	}
+	if _, err := ParseSummary([]byte(`{"kept_ratio":0.2,"vanilla":{"test":{"accuracy":0.9,"samples":10,"correct":9}}}`)); err != nil {
+		t.Errorf("a good summary: %v", err)
+	}
+}
