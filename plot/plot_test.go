@@ -55,3 +55,15 @@ func TestReadMetricsNamesBadLine(t *testing.T) {
 		t.Fatalf("error %v, want one naming line 2", err)
 	}
 }
+
+// TestStageNamesStayInPlots: a stage name read from a run directory's metrics.jsonl can
+// come from anywhere; the figure's file must stay a plain name inside the plots folder.
+func TestStageNamesStayInPlots(t *testing.T) {
+	for _, stage := range []string{"/../../../tmp/evil", "..", "a/b", "", strings.Repeat("x", 300), "prune"} {
+		for _, f := range figures([]rundir.Metric{{Stage: stage, Loss: map[string]float64{"ce": 1}}}) {
+			if f.file != filepath.Base(f.file) || strings.Contains(f.file, "..") || len(f.file) > 80 {
+				t.Errorf("stage %.20q: figure file %q", stage, f.file)
+			}
+		}
+	}
+}

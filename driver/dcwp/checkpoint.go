@@ -82,13 +82,27 @@ func readCheckpoint(out string) (st ckState, ts map[string]tensor.Tensor, ok boo
 	if err != nil {
 		return st, nil, false, fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := json.Unmarshal([]byte(meta["state"]), &st); err != nil {
-		return st, nil, false, fmt.Errorf("checkpoint %s: bad state: %w", ckPath(out), err)
+	if st, err = parseState(meta); err != nil {
+		return st, nil, false, fmt.Errorf("checkpoint %s: %w", ckPath(out), err)
+	}
+	return st, ts, true, nil
+}
+
+// parseState decodes the bookkeeping in a checkpoint's metadata. What it says is checked
+// against the run's configuration by checkState.
+func parseState(meta map[string]string) (ckState, error) {
+	var st ckState
+	raw, ok := meta["state"]
+	if !ok {
+		return st, errors.New(`no "state" in the metadata: not a dcwp-train checkpoint`)
+	}
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return st, fmt.Errorf("bad state: %w", err)
 	}
 	if st.StageSeconds == nil { // written before any stage had run
 		st.StageSeconds = map[string]float64{}
 	}
-	return st, ts, true, nil
+	return st, nil
 }
 
 // prefixed returns the tensors of m under prefix+name.

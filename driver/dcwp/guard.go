@@ -1,0 +1,182 @@
+package dcwp
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+// ErrBadInput marks the errors Run finds before it writes anything: settings, the run
+// directory, its config.json and checkpoint, an output path that cannot be written safely.
+// The command reports them as bad input (internal/exit's badInput sentinels).
+var ErrBadInput = errors.New("bad input")
+
+type inputError struct{ err error }
+
+func (e inputError) Error() string        { return e.err.Error() }
+func (e inputError) Unwrap() error        { return e.err }
+func (e inputError) Is(target error) bool { return target == ErrBadInput }
+
+// badInput marks err as bad input; nil stays nil.
+func badInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	return inputError{err}
+}
+
+// runOutputs are the files a run writes directly in its directory.
+var runOutputs = []string{rundir.ConfigFile, rundir.SummaryFile, rundir.MetricsFile, rundir.VanillaFile,
+	rundir.BiasedFile, rundir.DCWPFile, rundir.ScoresFile, rundir.MaskFile, rundir.MinedFile}
+
+// checkOutputs refuses a run directory that the run would damage rather than write: one
+// that is not a directory, or holds, where the run writes a file, something that is not a
+// regular file (the write would replace a directory, device, FIFO or link; metrics.jsonl,
+// appended to, would block on a FIFO) or is one of the run's inputs.
+func checkOutputs(out string, inputs ...string) error {
+	fi, err := os.Stat(out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("run directory: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("run directory %s is not a directory", out)
+	}
+	var paths []string
+	for _, sub := range []string{rundir.CheckpointDir, rundir.PlotsDir} {
+		fi, err := os.Lstat(filepath.Join(out, sub))
+		if err == nil && !fi.IsDir() {
+			return fmt.Errorf("%s is not a directory", filepath.Join(out, sub))
+		}
+		if err == nil && sub == rundir.CheckpointDir {
+			paths = append(paths, ckPath(out))
+		}
+	}
+	for _, name := range runOutputs {
+		paths = append(paths, filepath.Join(out, name))
+	}
+	plots, _ := filepath.Glob(filepath.Join(out, rundir.PlotsDir, "*.png"))
+	for _, p := range append(paths, plots...) {
+		if err := atomicfile.CheckOutput(p, inputs...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeStale removes the temporary files that killed writes left in the run directory.
+func (r *runner) removeStale() error {
+	for _, dir := range []string{r.o.Out, filepath.Join(r.o.Out, rundir.CheckpointDir), filepath.Join(r.o.Out, rundir.PlotsDir)} {
+		gone, err := atomicfile.RemoveStale(dir)
+		for _, p := range gone {
+			r.logf("removed %s, left by an interrupted write", p)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkContinue refuses to start the configured stages on the run directory's state
+// (old, ok: its checkpoint) when that cannot work: a fresh run over a run that has a
+// checkpoint, or later stages of a run whose earlier stages are not done.
+func (r *runner) checkContinue(old ckState, ok bool) error {
+	first := r.c.Stages[0]
+	switch {
+	case !r.o.Resume && ok && first == StagePretrain:
+		return fmt.Errorf("%s already holds a run with a checkpoint: pass --resume to continue it, or choose another --out", r.o.Out)
+	case first == StagePretrain:
+		return nil
+	case !ok:
+		return fmt.Errorf("--stages %s: %s holds no run whose earlier stages are done (no checkpoint); start with %s",
+			first, r.o.Out, StagePretrain)
+	}
+	for _, s := range AllStages[:stageIndex(first)] {
+		if !old.done(s) {
+			return fmt.Errorf("--stages %s: stage %s of the run in %s is not done (continue it with --resume, or rerun from %s)",
+				first, s, r.o.Out, s)
+		}
+	}
+	return nil
+}
+
+// loopIters are the iterations of each training loop of the run, by loop name.
+func (r *runner) loopIters() map[string]int {
+	c := r.c
+	m := map[string]int{StagePretrain: c.Pretrain.Iters, StagePrune: c.Prune.Iters, StageFinetune: c.Finetune.Iters}
+	if c.MiningModel != nil {
+		m[minerLoop] = c.MiningModel.Iters
+	}
+	return m
+}
+
+// checkState refuses checkpoint bookkeeping that no run of this configuration writes, so a
+// damaged or foreign checkpoint stops the resume with a message instead of a crash deep in
+// a loop (a negative iteration indexes the sampler's permutation).
+func checkState(st ckState, iters map[string]int) error {
+	if st.Loop != "" {
+		n, ok := iters[st.Loop]
+		if !ok {
+			return fmt.Errorf("checkpoint is inside loop %q, which this run does not have", st.Loop)
+		}
+		if st.Iter < 0 || st.Iter > n {
+			return fmt.Errorf("checkpoint is at iteration %d of %s, which has %d", st.Iter, st.Loop, n)
+		}
+	} else if st.Iter != 0 {
+		return fmt.Errorf("checkpoint is at iteration %d of no loop", st.Iter)
+	}
+	for _, d := range st.Done {
+		if _, ok := iters[d]; !ok && d != StageMine {
+			return fmt.Errorf("checkpoint says stage %q is done, which this run does not have", d)
+		}
+	}
+	if st.MetricsSize < 0 {
+		return fmt.Errorf("checkpoint records a metrics.jsonl of %d bytes", st.MetricsSize)
+	}
+	k := st.Counts
+	counts := []int{k.ERMSteps, k.BiasedSteps, k.MinerSteps, k.PruneSteps, k.FinetuneSteps, k.EnsembleCount, k.SelectedIter}
+	if slices.Min(counts) < 0 || slices.Max(counts) > rundir.MaxIters {
+		return fmt.Errorf("checkpoint counters %+v: want 0 to %d", k, rundir.MaxIters)
+	}
+	if v := st.Best.Valid; !(v >= 0 && v <= 1) {
+		return fmt.Errorf("checkpoint best validation accuracy %v: want a share in [0, 1]", v)
+	}
+	for s, sec := range st.StageSeconds {
+		if !(sec >= 0) || math.IsInf(sec, 0) {
+			return fmt.Errorf("checkpoint says stage %q took %v seconds", s, sec)
+		}
+	}
+	return nil
+}
+
+// truncateMetrics drops the rows written after the checkpoint being resumed, and a partial
+// last row: a file cut shorter than it was at the checkpoint (a kill during a copy, a full
+// disk) keeps its whole rows, so the rows the resumed run appends start on a line of their own.
+func (r *runner) truncateMetrics(size int64) error {
+	path := r.path(rundir.MetricsFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	keep := int64(rundir.WholeRows(data[:min(int64(len(data)), size)]))
+	if keep < size {
+		r.logf("warning: %s holds %d whole bytes of rows, not the %d it had at the checkpoint: rows after byte %d are lost",
+			path, keep, size, keep)
+	}
+	if int64(len(data)) > keep {
+		return os.Truncate(path, keep)
+	}
+	return nil
+}
