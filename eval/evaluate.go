@@ -41,12 +41,13 @@ type Options struct {
 // accuracy fields (accuracy, aligned_accuracy, conflicting_accuracy,
 // worst_group_accuracy, samples, correct, groups) are metrics.Accuracy's.
 type Report struct {
-	Model      string  `json:"model"`
-	Dataset    string  `json:"dataset"`
-	Pct        string  `json:"pct,omitempty"`
-	Split      string  `json:"split"`
-	InputShape []int64 `json:"input_shape"`
-	Classes    int     `json:"classes"`
+	Model      string   `json:"model"`
+	Dataset    string   `json:"dataset"`
+	Pct        string   `json:"pct,omitempty"`
+	Split      string   `json:"split"`
+	InputShape []int64  `json:"input_shape"`
+	Classes    int      `json:"classes"`
+	ClassNames []string `json:"class_names,omitempty"`
 
 	metrics.Accuracy
 
@@ -94,13 +95,13 @@ func Evaluate(o Options) (*Report, error) {
 		o.Warmup = 0
 	}
 	// Cheap checks first: the model file, then the data, then the runtime.
-	if _, _, err := ReadModel(o.Model); err != nil {
+	mp, _, err := ReadModel(o.Model)
+	if err != nil {
 		return nil, err
 	}
 	split := o.SplitData
 	if split == nil {
-		var err error
-		if split, err = LoadSplit(o.Data, o.Dataset, o.Pct, o.Split); err != nil {
+		if split, err = loadSplitFor(mp, o.Model, o.Data, o.Dataset, o.Pct, o.Split); err != nil {
 			return nil, err
 		}
 	}
@@ -112,7 +113,7 @@ func Evaluate(o Options) (*Report, error) {
 	if err := CheckInput(s, split); err != nil {
 		return nil, err
 	}
-	r := &Report{Model: o.Model, Dataset: split.Dataset, Pct: split.Pct, Split: split.Name,
+	r := &Report{Model: o.Model, Dataset: split.Dataset, Pct: split.Pct, Split: split.Name, ClassNames: split.ClassNames,
 		InputShape: s.Input.Shape, Provider: s.Provider, ORTVersion: ort.Version(), ORTLib: s.Lib,
 		Threads: o.Session.Threads}
 	if split.Name == dataset.Test {
@@ -206,9 +207,14 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "parameters  %d total, %d non-zero (%.2f%%)\n\n", r.ParamsTotal, r.ParamsNonzero, nzPct)
 	fmt.Fprintf(w, "accuracy              %7.2f%%  (%d/%d)\n", 100*r.Accuracy.Accuracy, r.Correct, r.Samples)
-	fmt.Fprintf(w, "aligned accuracy      %7.2f%%\n", 100*r.AlignedAccuracy)
-	fmt.Fprintf(w, "conflicting accuracy  %7.2f%%\n", 100*r.ConflictingAccuracy)
-	fmt.Fprintf(w, "worst-group accuracy  %7.2f%%\n\n", 100*r.WorstGroupAccuracy)
+	if r.GroupsUnavailable != "" {
+		fmt.Fprintf(w, "%s\n\n", r.GroupsUnavailable)
+	} else {
+		fmt.Fprintf(w, "aligned accuracy      %7.2f%%\n", 100*r.AlignedAccuracy)
+		fmt.Fprintf(w, "conflicting accuracy  %7.2f%%\n", 100*r.ConflictingAccuracy)
+		fmt.Fprintf(w, "worst-group accuracy  %7.2f%%\n\n", 100*r.WorstGroupAccuracy)
+	}
+	r.writePerClass(w)
 	if len(r.Groups) > 0 {
 		fmt.Fprintf(w, "per-group accuracy %% (rows: label, columns: bias; diagonal = aligned, - = empty)\n")
 		fmt.Fprintf(w, "%5s", "")

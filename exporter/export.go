@@ -7,6 +7,7 @@ package exporter
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -221,6 +222,7 @@ func metadata(cfg rundir.Config, net *rundir.Network, o Options, st *Stats) [][2
 		{"input", fmt.Sprintf("input float32 [N,%d,%d,%d] pixels in [0,1]", a.Input[0], a.Input[1], a.Input[2])},
 		{"output", fmt.Sprintf("logits float32 [N,%d]", a.Classes)},
 	}
+	meta = append(meta, datasetMetadata(cfg, a)...)
 	// Identity: which run (rundir.RunFile) and which of its networks (the role its
 	// safetensors file records) the weights are; unknown for runs older than run ids.
 	if net.RunID != "" {
@@ -230,6 +232,34 @@ func metadata(cfg rundir.Config, net *rundir.Network, o Options, st *Stats) [][2
 		meta = append(meta, [2]string{"role", net.Role})
 	}
 	return meta
+}
+
+// datasetMetadata is what a user feeding the model needs of its dataset: the class names
+// (a JSON array, index = output column), the input size (CxHxW) and the normalisation the
+// graph applies itself ("none", or JSON mean and std per channel).
+func datasetMetadata(cfg rundir.Config, a *arch.Arch) [][2]string {
+	names := indexNames(a.Classes)
+	norm := "none"
+	if spec, err := cfg.Spec(); err == nil {
+		if len(spec.ClassNames) == a.Classes {
+			names = spec.ClassNames
+		}
+		if spec.Mean != nil {
+			b, _ := json.Marshal(map[string][]float32{"mean": spec.Mean, "std": spec.Std})
+			norm = string(b)
+		}
+	}
+	cn, _ := json.Marshal(names)
+	return [][2]string{{"class_names", string(cn)},
+		{"input_size", fmt.Sprintf("%dx%dx%d", a.Input[0], a.Input[1], a.Input[2])}, {"normalization", norm}}
+}
+
+func indexNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = strconv.Itoa(i)
+	}
+	return out
 }
 
 // emitter writes layers as ONNX nodes and initializers, collecting their statistics.

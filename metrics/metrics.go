@@ -12,8 +12,15 @@ type Accuracy struct {
 	WorstGroupAccuracy  float64     `json:"worst_group_accuracy"`
 	Samples             int         `json:"samples"`
 	Correct             int         `json:"correct"`
-	Groups              [][]float64 `json:"groups,omitempty"` // [label][bias] accuracy, NaN-free: -1 for empty cells
+	Groups              [][]float64 `json:"groups,omitempty"`    // [label][bias] accuracy, NaN-free: -1 for empty cells
+	PerClass            []float64   `json:"per_class,omitempty"` // accuracy of each label, -1 for a label with no sample
+	// GroupsUnavailable, when set, says why there are no group figures (no bias labels):
+	// aligned, conflicting and worst-group accuracy are then 0 and mean nothing.
+	GroupsUnavailable string `json:"groups_unavailable,omitempty"`
 }
+
+// NoBias is GroupsUnavailable's text for data without bias labels.
+const NoBias = "no bias labels: group metrics (aligned, conflicting, worst group) need a bias column"
 
 // Score scores predictions against labels and groups them by (label, bias).
 //
@@ -25,14 +32,28 @@ type Accuracy struct {
 //
 // classes is the number of labels (and of bias values). Samples whose label or
 // bias lies outside [0, classes) count towards Accuracy but not towards any
-// cell. Aggregates with no contributing cell are 0. pred, label and bias must
-// have the same length; the function panics otherwise (a programming error).
+// cell. Aggregates with no contributing cell are 0. PerClass is each label's accuracy.
+// bias nil means the data has no bias labels: no groups, GroupsUnavailable says so. pred,
+// label and a non-nil bias must have the same length; the function panics otherwise (a
+// programming error).
 func Score(pred, label, bias []int32, classes int) Accuracy {
-	if len(pred) != len(label) || len(label) != len(bias) {
+	if len(pred) != len(label) || (bias != nil && len(label) != len(bias)) {
 		panic("metrics.Score: pred, label and bias differ in length")
 	}
 	if classes < 0 {
 		classes = 0
+	}
+	if bias == nil {
+		a := Accuracy{PerClass: perClass(pred, label, classes), GroupsUnavailable: NoBias, Samples: len(pred)}
+		for i := range pred {
+			if pred[i] == label[i] {
+				a.Correct++
+			}
+		}
+		if a.Samples > 0 {
+			a.Accuracy = float64(a.Correct) / float64(a.Samples)
+		}
+		return a
 	}
 	correct := make([]int, classes*classes)
 	count := make([]int, classes*classes)
@@ -88,7 +109,30 @@ func Score(pred, label, bias []int32, classes int) Accuracy {
 		a.ConflictingAccuracy = conflSum / float64(conflN)
 	}
 	a.WorstGroupAccuracy = worst
+	a.PerClass = perClass(pred, label, classes)
 	return a
+}
+
+// perClass is the accuracy of each label in [0, classes), -1 for a label with no sample.
+func perClass(pred, label []int32, classes int) []float64 {
+	correct, count := make([]int, classes), make([]int, classes)
+	for i, l := range label {
+		if l < 0 || int(l) >= classes {
+			continue
+		}
+		count[l]++
+		if pred[i] == l {
+			correct[l]++
+		}
+	}
+	out := make([]float64, classes)
+	for l := range out {
+		out[l] = -1
+		if count[l] > 0 {
+			out[l] = float64(correct[l]) / float64(count[l])
+		}
+	}
+	return out
 }
 
 // Argmax returns, for logits laid out as rows of `classes` values, the index

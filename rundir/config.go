@@ -5,6 +5,9 @@ package rundir
 import (
 	"fmt"
 	"slices"
+
+	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/dataset"
 )
 
 // File names inside a run directory.
@@ -58,6 +61,12 @@ type Config struct {
 	BatchSize   int      `json:"batch_size"`
 	Pretrained  string   `json:"pretrained,omitempty"` // resnet18 start weights given by the user
 
+	// DataSpec is what the model takes and gives when the data says (folder: classes, their
+	// names, input size, normalisation); nil: the dataset's own (dataset.FixedSpec).
+	DataSpec *dataset.Spec `json:"data_spec,omitempty"`
+	// ValidSplit says how the validation split was made when not the data's own (carved).
+	ValidSplit *dataset.ValidFrom `json:"valid_split,omitempty"`
+
 	Pretrain    Stage  `json:"pretrain"`
 	MiningModel *Stage `json:"mining_model,omitempty"` // separate run for the mining network (cmnist)
 	Prune       Stage  `json:"prune"`
@@ -79,6 +88,23 @@ type Config struct {
 	EvalEvery       int       `json:"eval_every"`
 	CheckpointEvery int       `json:"checkpoint_every"`
 	Select          Selection `json:"select"`
+}
+
+// Arch is the architecture the run trains.
+func (c *Config) Arch() (*arch.Arch, error) {
+	return arch.ForRunSpec(c.Model, c.Dataset, c.DataSpec, c.AsCoded())
+}
+
+// Spec is what the run's model takes and gives: DataSpec, or the dataset's own.
+func (c *Config) Spec() (dataset.Spec, error) {
+	if c.DataSpec != nil {
+		return *c.DataSpec, nil
+	}
+	s, ok, err := dataset.FixedSpec(c.Dataset)
+	if err == nil && !ok {
+		err = fmt.Errorf("config: dataset %s needs data_spec (classes and input size), which is missing", c.Dataset)
+	}
+	return s, err
 }
 
 // AsCoded reports whether the run reproduces the reference code's quirks.

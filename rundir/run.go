@@ -55,7 +55,7 @@ func Open(dir string) (*Run, error) {
 		}
 		return nil, fmt.Errorf("run directory %s: %w", dir, err)
 	}
-	a, err := arch.ForRun(r.Config.Model, r.Config.Dataset, r.Config.AsCoded())
+	a, err := r.Config.Arch()
 	if err != nil {
 		return nil, fmt.Errorf("run directory %s: %s: %w", dir, ConfigFile, err)
 	}

@@ -21,6 +21,9 @@ type Mined struct {
 	Flagged   int     `json:"flagged"`
 	Precision float64 `json:"precision"`
 	Recall    float64 `json:"recall"`
+	// Unscored, when set, says why precision and recall are not known (no bias labels on
+	// train): they are then 0 and mean nothing.
+	Unscored string `json:"unscored,omitempty"`
 }
 
 // Summary is what a finished run reports.

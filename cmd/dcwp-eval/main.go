@@ -59,7 +59,7 @@ func dataFlags(required bool) []cli.Flag {
 		req = " (optional)"
 	}
 	return []cli.Flag{
-		&cli.StringFlag{Name: "dataset", Usage: "dataset: cmnist, cifar10c, bffhq or celeba" + req},
+		&cli.StringFlag{Name: "dataset", Usage: "dataset: " + strings.Join(dataset.Names(), ", ") + " (folder: the model's class names and input size are used)" + req},
 		&cli.StringFlag{Name: "data", Usage: "data root holding <dataset>/..." + req},
 		&cli.StringFlag{Name: "pct", Value: "1", Usage: "conflict pct of the train/valid split (0.5, 1, 2, 5)"},
 		&cli.StringFlag{Name: "split", Value: "test", Usage: "split: test, valid or train"},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/dataset/cmnist"
 	"github.com/dcwp-go/dcwp/driver/dcwp"
 	"github.com/dcwp-go/dcwp/internal/exit"
@@ -50,8 +51,14 @@ func stageFlagList() []cli.Flag {
 
 func flags() []cli.Flag {
 	fs := []cli.Flag{
-		&cli.StringFlag{Name: "dataset", Usage: "cmnist, cifar10c, bffhq or celeba", Value: "cmnist"},
-		&cli.StringFlag{Name: "data", Usage: "data root holding <dataset>/... in the published layout"},
+		&cli.StringFlag{Name: "dataset", Usage: "one of " + strings.Join(dataset.Names(), ", ") + ":\n" + dataset.Usage(), Value: "cmnist"},
+		&cli.StringFlag{Name: "data", Usage: "data root holding <dataset>/... in the published layout; folder: the folder or CSV manifest"},
+		&cli.StringFlag{Name: "image-size", Usage: "folder: resize images to N or HxW pixels", DefaultText: "first training image's size"},
+		&cli.StringFlag{Name: "normalize", Usage: "folder: normalisation inside the model: none, imagenet, or MEAN/STD per channel (0.5,0.5,0.5/0.25,0.25,0.25)", Value: "none"},
+		&cli.StringFlag{Name: "valid", Usage: "validation split: the data's own (carved from train when it has none), carve, or a folder in the dataset's layout", DefaultText: "the data's own"},
+		&cli.Float64Flag{Name: "valid-share", Usage: "share of each class of train a carved validation split takes", Value: dataset.DefaultValidShare},
+		&cli.StringFlag{Name: "cache-dir", Usage: "where decoded images are cached (never in the data folder)", DefaultText: dataset.DefaultCacheDir()},
+		&cli.BoolFlag{Name: "no-cache", Usage: "decode the images every run"},
 		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples: 0.5, 1, 2 or 5", Value: "1"},
 		&cli.StringFlag{Name: "model", Usage: "mlp, cnn or resnet18"},
 		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes, cmnist)", Value: "paper"},
@@ -220,20 +227,15 @@ func train(c *cli.Context) error {
 	if c.Bool("no-progress") {
 		shown = progress.Lines
 	}
-	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: os.Stderr, Progress: shown})
+	data, err := dataOptions(c)
+	if err != nil {
+		return exit.AsUsage(err)
+	}
+	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: os.Stderr, Progress: shown, Data: data})
 	if err != nil {
 		return err
 	}
-	pr := func(name string, e rundir.Eval) {
-		fmt.Printf("%-8s test acc %.2f%%  aligned %.2f%%  conflicting %.2f%%  worst %.2f%%   (valid acc %.2f%%)\n", name,
-			100*e.Test.Accuracy, 100*e.Test.AlignedAccuracy, 100*e.Test.ConflictingAccuracy, 100*e.Test.WorstGroupAccuracy, 100*e.Valid.Accuracy)
-	}
-	pr("vanilla", sum.Vanilla)
-	if sum.DCWP != nil {
-		pr("dcwp", *sum.DCWP)
-		fmt.Printf("kept %.2f%% of the masked weights; mined %d (precision %.3f, recall %.3f)\n",
-			100*sum.KeptRatio, sum.Mined.Flagged, sum.Mined.Precision, sum.Mined.Recall)
-	}
+	printSummary(os.Stdout, sum)
 	fmt.Printf("run directory: %s\n", c.String("out"))
 	return nil
 }

@@ -5,7 +5,6 @@ package dcwp
 import (
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/dataset"
@@ -54,26 +53,6 @@ func miningSGD(iters int) *rundir.Stage {
 	return &rundir.Stage{Optimizer: rundir.SGD, LR: 0.1, Iters: iters, StepSize: 600, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
 }
 
-// lambdaUp is the paper's λ_up by conflict percentage.
-func lambdaUp(dataset, pct string) float64 {
-	switch dataset {
-	case "celeba":
-		return 20
-	case "bffhq":
-		return 80
-	}
-	v, _ := strconv.ParseFloat(pct, 64)
-	switch {
-	case v <= 0.5:
-		return 80
-	case v <= 1:
-		return 50
-	case v <= 2:
-		return 30
-	}
-	return 10
-}
-
 // mlpLambdaCon is λ_con of the clean variant on the mlp. The reference's 0.05 was never
 // exercised on the mlp: there its input is divided by 255 twice, mining fails and nothing
 // debiases. Chosen on the validation split (Colored MNIST 1 %, seed 0, conflicting accuracy
@@ -86,7 +65,7 @@ const mlpLambdaCon = 1.0
 // (model "" picks the preset's default model for the dataset; variant "" is clean). Settings
 // that depend on the model follow the model the run will train, given or defaulted.
 func Preset(preset, name, pct, model string, variant rundir.Variant) (rundir.Config, error) {
-	dataset, err := dataset.Canonical(name) // an alias ("colored_mnist") becomes the canonical name
+	in, err := dataset.Lookup(name) // an alias ("colored_mnist") becomes the canonical name
 	if err != nil {
 		return rundir.Config{}, err
 	}
@@ -96,45 +75,36 @@ func Preset(preset, name, pct, model string, variant rundir.Variant) (rundir.Con
 	if variant == "" {
 		variant = rundir.Clean
 	}
+	if model == "" && preset == "quick" {
+		model = QuickModel
+	}
+	p := in.Preset(model) // the dataset's settings: its registry entry says which
 	if model == "" {
-		model = defaultModel(preset, dataset)
+		model = p.Model
+	}
+	if in.Spec == nil {
+		pct = "" // the data's own share, not a published release's
 	}
 	c := rundir.Config{
-		Dataset: dataset, ConflictPct: pct, Model: model, Preset: preset, Variant: variant, Mode: rundir.ModeDCWP,
+		Dataset: in.Name, ConflictPct: pct, Model: model, Preset: preset, Variant: variant, Mode: rundir.ModeDCWP,
 		Stages: slices.Clone(AllStages), Device: "cpu",
 		BiasLoss: rundir.GCE, Q: 0.7, Miner: rundir.MinerWrong, SelectWithGCE: true, EnsembleThreshold: 0.8,
-		LambdaUp: lambdaUp(dataset, pct), LambdaCon: 0.05, Temperature: 0.07, MaskTau: 1, ScoreInit: 1.5,
+		LambdaUp: p.LambdaUp(pct), LambdaCon: 0.05, Temperature: 0.07, MaskTau: 1, ScoreInit: 1.5,
 		EvalEvery: 100, CheckpointEvery: 200, Select: rundir.SelectLast,
-		Prune: adam(1e-2, 2000),
+		Prune:     adam(1e-2, 2000),
+		BatchSize: p.BatchSize, LambdaSparse: p.LambdaSparse,
+		Pretrain: adam(p.PretrainLR, 10000), Finetune: adam(p.FinetuneLR, 1000),
 	}
-	switch dataset {
-	case "cmnist":
-		c.BatchSize = 256
-		c.Pretrain = adam(1e-2, 10000)
+	c.Pretrain.StepSize, c.Pretrain.Gamma = p.PretrainStep, p.PretrainGam
+	c.Finetune.StepSize, c.Finetune.Gamma = p.FinetuneStep, p.FinetuneGam
+	if p.MiningModel {
 		c.MiningModel = miningSGD(2000)
-		c.LambdaSparse = 1e-8
-		c.Finetune = adam(1e-3, 1000)
-		c.Finetune.StepSize, c.Finetune.Gamma = 1000, 0.1
-	case "cifar10c":
-		c.BatchSize = 256
-		c.Pretrain = adam(1e-3, 10000)
-		c.Pretrain.StepSize, c.Pretrain.Gamma = 10000, 0.5
+	}
+	if p.Ensemble {
 		c.Miner = rundir.MinerEnsemble
-		c.LambdaSparse = 1e-9
-		c.Finetune = adam(5e-4, 1000)
-	case "bffhq":
-		c.BatchSize = 64
-		c.Pretrain = adam(1e-3, 10000)
-		c.LambdaSparse = 1e-9
-		c.Finetune = adam(5e-4, 1000)
-	case "celeba":
-		c.BatchSize = 128
-		c.Pretrain = adam(1e-4, 10000)
-		c.LambdaSparse = 5e-6
-		c.Finetune = adam(5e-4, 1000)
 	}
 	if preset == "quick" {
-		if err := quick(&c); err != nil {
+		if err := quick(&c, p); err != nil {
 			return c, err
 		}
 	}
@@ -144,21 +114,11 @@ func Preset(preset, name, pct, model string, variant rundir.Variant) (rundir.Con
 	return c, nil
 }
 
-// defaultModel is the model a preset trains on a dataset when none is given.
-func defaultModel(preset, dataset string) string {
-	switch {
-	case preset == "quick":
-		return QuickModel
-	case dataset == "cmnist":
-		return "cnn"
-	}
-	return "resnet18"
-}
-
-// quick shrinks a run to minutes on two CPU cores (Colored MNIST only).
-func quick(c *rundir.Config) error {
-	if c.Dataset != "cmnist" {
-		return fmt.Errorf("preset quick is for cmnist only (a %s run needs hours on a CPU); use --preset paper with smaller --*-iters", c.Dataset)
+// quick shrinks a run to minutes on two CPU cores (the datasets whose preset says it fits:
+// Colored MNIST, and folder on the small-image models).
+func quick(c *rundir.Config, p dataset.Preset) error {
+	if !p.Quick {
+		return fmt.Errorf("preset quick does not fit %s with %s (a run needs hours on a CPU); use --preset paper with smaller --*-iters", c.Dataset, c.Model)
 	}
 	c.BatchSize = 256
 	c.Pretrain = adam(1e-2, 1000)
@@ -183,8 +143,10 @@ func Validate(c *rundir.Config) error {
 	if !slices.Contains(arch.Models, c.Model) {
 		return fmt.Errorf("unknown model %q (want one of %v)", c.Model, arch.Models)
 	}
-	if _, err := arch.ForRun(c.Model, c.Dataset, c.AsCoded()); err != nil {
-		return err
+	if c.DataSpec != nil || dataset.Fixed(c.Dataset) { // folder's shape is known once its data is read
+		if _, err := c.Arch(); err != nil {
+			return err
+		}
 	}
 	for _, err := range []error{c.Miner.Check(), c.Variant.Check(), c.BiasLoss.Check(), c.Mode.Check(), c.Select.Check()} {
 		if err != nil {

@@ -52,9 +52,13 @@ func (r *runner) mine() error {
 	if err := tensor.WriteFile(r.path(rundir.MinedFile), ts, r.fileMeta(rundir.RoleMined, map[string]string{"miner": string(r.c.Miner)})); err != nil {
 		return err
 	}
-	m := MinedScore(flags, conflict)
-	r.logf("mined %d of %d training samples (%d truly conflicting): precision %.3f, recall %.3f",
-		m.Flagged, len(flags), r.train.NumConflicting(), m.Precision, m.Recall)
+	m := r.minedScore(flags)
+	if m.Unscored != "" {
+		r.logf("mined %d of %d training samples (%s)", m.Flagged, len(flags), m.Unscored)
+	} else {
+		r.logf("mined %d of %d training samples (%d truly conflicting): precision %.3f, recall %.3f",
+			m.Flagged, len(flags), r.train.NumConflicting(), m.Precision, m.Recall)
+	}
 	return nil
 }
 

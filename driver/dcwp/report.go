@@ -82,7 +82,7 @@ func (r *runner) finish(last string) (*rundir.Summary, error) {
 		return nil, err
 	}
 	if r.flags != nil {
-		r.summary.Mined = MinedScore(r.flags, r.conflict())
+		r.summary.Mined = r.minedScore(r.flags)
 	}
 	var ms map[string]tensor.Tensor
 	if stageIndex(last) >= stageIndex(StagePrune) {

@@ -33,6 +33,8 @@ type Options struct {
 	// AfterIter, when set, is called after every training iteration (tests slow a run down
 	// with it to kill it at a known point).
 	AfterIter func(loop string, iter int)
+	// Data is how the images are read (size, normalisation, validation split, cache).
+	Data DataOptions
 }
 
 // ErrStopped is returned when Options.StopAfter ends a run early on purpose.
@@ -89,8 +91,16 @@ func (r *runner) setup() error {
 	if cfg.Threads <= 0 {
 		cfg.Threads = runtime.NumCPU()
 	}
-	if r.arch, err = arch.ForRun(cfg.Model, cfg.Dataset, cfg.AsCoded()); err != nil {
+	// The data is read and checked before anything is written to --out; a folder dataset's
+	// shape, classes and validation split go into the config.json written below.
+	if err := r.loadData(); err != nil {
 		return err
+	}
+	if r.arch, err = r.c.Arch(); err != nil {
+		return err
+	}
+	if got := r.train.InputShape(); got != r.arch.Input {
+		return fmt.Errorf("%s: images are %v, model %s wants %v", cfg.Dataset, got, cfg.Model, r.arch.Input)
 	}
 	if err := os.MkdirAll(r.o.Out, 0o755); err != nil {
 		return fmt.Errorf("run directory: %w", err)
@@ -112,7 +122,7 @@ func (r *runner) setup() error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	r.metricsF = f
-	return r.loadData()
+	return nil
 }
 
 // config is the run's effective configuration, validated, its stages in pipeline order: the
@@ -192,36 +202,6 @@ func (r *runner) forgetFrom(old ckState, first int) error {
 		return err
 	}
 	r.logf("%s: rerunning %v on the existing run (done before: %v)", r.o.Out, r.c.Stages, keep)
-	return nil
-}
-
-func (r *runner) loadData() error {
-	c := r.c
-	if c.Data == "" {
-		return errors.New("no data folder given (--data)")
-	}
-	load := func(split string) (*dataset.Split, error) {
-		s, err := dataset.Load(c.Data, c.Dataset, c.ConflictPct, split)
-		if err != nil {
-			return nil, fmt.Errorf("loading %s %s split from %s: %w", c.Dataset, split, c.Data, err)
-		}
-		if got := s.InputShape(); got != r.arch.Input {
-			return nil, fmt.Errorf("%s %s split: images are %v, model %s wants %v", c.Dataset, split, got, c.Model, r.arch.Input)
-		}
-		return s, nil
-	}
-	var err error
-	if r.train, err = load(dataset.Train); err != nil {
-		return err
-	}
-	if r.valid, err = load(dataset.Valid); err != nil {
-		return err
-	}
-	if r.test, err = load(dataset.Test); err != nil {
-		return err
-	}
-	r.logf("data: %s %s%%: train %d (%d conflicting), valid %d, test %d", c.Dataset, c.ConflictPct,
-		r.train.Len(), r.train.NumConflicting(), r.valid.Len(), r.test.Len())
 	return nil
 }
 

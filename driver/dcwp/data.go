@@ -1,0 +1,89 @@
+package dcwp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dcwp-go/dcwp/dataset"
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+// DataOptions say how a run reads its images beyond the dataset and folder: a folder
+// dataset's image size and normalisation, where validation comes from, the cache. On resume
+// the run's config.json gives the size, normalisation and validation split instead.
+type DataOptions struct {
+	ImageSize  [2]int    // folder: H, W; zero: the first training image's
+	Mean, Std  []float32 // folder: normalisation inside the model; nil: none
+	Valid      string    // dataset.ValidAuto, dataset.ValidCarve or a folder
+	ValidShare float64   // carve: share of each class; 0: dataset.DefaultValidShare
+	CacheDir   string    // decoded-image cache; "": dataset.DefaultCacheDir
+	NoCache    bool
+}
+
+// request is the data request of the run: the options', or what config.json recorded.
+func (r *runner) request() dataset.Request {
+	c, d := r.c, r.o.Data
+	req := dataset.Request{Root: c.Data, Name: c.Dataset, Pct: c.ConflictPct, ImageSize: d.ImageSize,
+		Mean: d.Mean, Std: d.Std, Valid: d.Valid, ValidShare: d.ValidShare}
+	if s := c.DataSpec; s != nil && r.o.Resume {
+		req.ImageSize, req.Mean, req.Std, req.Classes = [2]int{s.Input[1], s.Input[2]}, s.Mean, s.Std, s.ClassNames
+	}
+	if v := c.ValidSplit; v != nil && r.o.Resume {
+		req.Valid, req.ValidShare = v.From, v.Share
+	}
+	return req
+}
+
+// loadData reads the three splits and records, for a folder dataset, its Spec, and for a
+// validation split that is not the data's own, how it was made.
+func (r *runner) loadData() error {
+	c := r.c
+	if c.Data == "" {
+		return errors.New("no data folder given (--data)")
+	}
+	l := dataset.Loader{CacheDir: r.o.Data.CacheDir, NoCache: r.o.Data.NoCache,
+		Warnf: func(f string, a ...any) { r.logf("warning: "+f, a...) }}
+	d, err := l.Open(r.request())
+	if err != nil {
+		return fmt.Errorf("loading %s from %s: %w", c.Dataset, c.Data, err)
+	}
+	r.train, r.valid, r.test = d.Train, d.Valid, d.Test
+	if c.Miner == rundir.MinerOracle && !r.train.HasBias() {
+		return fmt.Errorf("--miner oracle mines with the true bias labels, and %s has none on train", c.Data)
+	}
+	if !dataset.Fixed(c.Dataset) {
+		c.DataSpec = &d.Spec
+	}
+	if d.ValidFrom.From != "layout" {
+		c.ValidSplit = &d.ValidFrom
+	}
+	pct := ""
+	if c.ConflictPct != "" {
+		pct = " " + c.ConflictPct + "%"
+	}
+	conflicting := fmt.Sprintf("%d conflicting", r.train.NumConflicting())
+	if !r.train.HasBias() {
+		conflicting = "no bias labels: mined precision/recall need a bias column"
+	}
+	r.logf("data: %s%s: train %d (%s), valid %d, test %d; %d classes, input %v",
+		c.Dataset, pct, r.train.Len(), conflicting, r.valid.Len(), r.test.Len(), r.train.Classes, r.train.InputShape())
+	r.logf("%s", d.ValidFrom)
+	if !r.test.HasBias() {
+		r.logf("test has no bias labels: accuracy and per-class accuracy only (group metrics need a bias column)")
+	}
+	return nil
+}
+
+// minedScore scores mined flags against train's bias labels, or says it cannot.
+func (r *runner) minedScore(flags []bool) rundir.Mined {
+	if !r.train.HasBias() {
+		n := 0
+		for _, f := range flags {
+			if f {
+				n++
+			}
+		}
+		return rundir.Mined{Flagged: n, Unscored: "train has no bias labels: mined precision/recall need a bias column"}
+	}
+	return MinedScore(flags, r.conflict())
+}
