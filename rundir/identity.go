@@ -131,11 +131,16 @@ func FileMeta(runID, role string, extra map[string]string) map[string]string {
 // fileIdentity is what a file's metadata says of where it comes from; empty when unknown.
 type fileIdentity struct {
 	runID, role string
+	// current: written by a trainer that records identities (a MetaRole key), so it must
+	// carry both; a file with one of them only was edited or damaged.
+	current bool
 }
 
 func identityOf(meta map[string]string) fileIdentity {
-	id := fileIdentity{runID: meta[MetaRunID], role: meta[MetaRole]}
-	if id.role == "" {
+	_, hasRole := meta[MetaRole]
+	_, hasID := meta[MetaRunID]
+	id := fileIdentity{runID: meta[MetaRunID], role: meta[MetaRole], current: hasRole || hasID}
+	if !id.current {
 		switch legacy := meta[metaLegacyNetwork]; legacy {
 		case "miner":
 			id.role = RoleBiased
@@ -152,6 +157,10 @@ func identityOf(meta map[string]string) fileIdentity {
 // so that two files of one network must at least agree with each other.
 func (r *Run) checkIdentity(file, role string, got, first fileIdentity, firstFile string) (warning string, err error) {
 	path := r.Path(file)
+	if got.current && (got.role == "" || checkRunID(got.runID) != nil) {
+		return "", fmt.Errorf("%s: safetensors metadata has run id %.80q and role %.80q: a file dcwp-train writes has both; it was edited or damaged",
+			path, got.runID, got.role)
+	}
 	if got.role != "" && got.role != role {
 		return "", fmt.Errorf("%s holds the %s network (safetensors metadata role %q), not the %s one: was a file copied over it?",
 			path, got.role, got.role, role)

@@ -151,3 +151,26 @@ func FuzzParseRunFile(f *testing.F) {
 		}
 	})
 }
+
+// TestHalfIdentityRefused: a file with a role but no run id, or a run id but no role, was
+// not written so by dcwp-train (which writes both, and older versions neither).
+func TestHalfIdentityRefused(t *testing.T) {
+	for name, meta := range map[string]map[string]string{
+		"role, no run id": {MetaRole: RoleDCWP},
+		"run id, no role": {MetaRunID: "RUN-A"},
+		"bad run id":      {MetaRunID: "RUN A", MetaRole: RoleDCWP},
+	} {
+		t.Run(name, func(t *testing.T) {
+			run := t.TempDir()
+			writeIDRun(t, run, "RUN-A")
+			setMeta(t, filepath.Join(run, DCWPFile), meta)
+			r, err := Open(run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Network(DCWP); err == nil || !strings.Contains(err.Error(), filepath.Join(run, DCWPFile)+": safetensors metadata has run id") {
+				t.Fatalf("error %v, want the half identity refused", err)
+			}
+		})
+	}
+}

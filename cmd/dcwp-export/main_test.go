@@ -46,14 +46,18 @@ func TestExportWritesModelAndParams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum.Opset != 17 || sum.Metadata["format"] != string(f) || sum.Metadata["source_run"] != dir || sum.Metadata["which"] != "dcwp" {
+			if sum.Opset != 17 || sum.Metadata["format"] != string(f) || sum.Metadata["source_run"] != dir || sum.Metadata["which"] != "dcwp" ||
+				sum.Metadata["run_id"] != spec.RunID() || sum.Metadata["role"] != rundir.RoleDCWP {
 				t.Errorf("opset %d metadata %v", sum.Opset, sum.Metadata)
 			}
-			var st exporter.Stats
-			if err := atomicfile.ReadJSON(out+".params.json", &st); err != nil {
+			st, err := exporter.ReadParams(out+".params.json", out)
+			if err != nil {
 				t.Fatal(err)
 			}
 			fi, _ := os.Stat(out)
+			if se.Len() > 0 {
+				t.Errorf("stderr of a run with ids: %s", se.String())
+			}
 			if st.FileBytes != fi.Size() || st.ParamsTotal != sum.ParamsTotal || st.ParamsNonZero != sum.ParamsNonZero {
 				t.Errorf("params JSON %+v disagrees with the file (%d bytes, %d/%d)", st, fi.Size(), sum.ParamsNonZero, sum.ParamsTotal)
 			}
