@@ -25,10 +25,55 @@ const (
 	FixedMask
 )
 
+// Precision is what a network's forward computes in.
+type Precision string
+
+const (
+	FP32 Precision = "fp32" // float32 throughout
+	// BF16 is bf16 autocast: convolutions and matrix products in bfloat16, everything the
+	// optimiser and the losses see (weights, scores, masks, logits, features) in float32.
+	BF16 Precision = "bf16"
+)
+
+// Precisions lists every precision, the default first.
+var Precisions = []Precision{FP32, BF16}
+
+// ParsePrecision reads a precision as the flags and config.json spell it ("" is fp32).
+func ParsePrecision(s string) (Precision, error) {
+	switch Precision(s) {
+	case "", FP32:
+		return FP32, nil
+	case BF16:
+		return BF16, nil
+	}
+	return "", fmt.Errorf("unknown precision %q (want one of %v)", s, Precisions)
+}
+
+// ParseMemoryFormat reads a memory format as the flags spell it ("" is contiguous).
+func ParseMemoryFormat(s string) (torch.MemoryFormat, error) {
+	switch s {
+	case "", "contiguous", "nchw":
+		return torch.Contiguous, nil
+	case "channels-last", "channels_last", "nhwc":
+		return torch.ChannelsLast, nil
+	}
+	return 0, fmt.Errorf("unknown memory format %q (want contiguous or channels-last)", s)
+}
+
+// Options are how a network computes; neither changes what it computes beyond rounding.
+type Options struct {
+	Precision Precision
+	// Format lays out the 4-D tensors (conv weights, their scores and masks, the input and
+	// so every activation after it) in this memory format. Channels-last changes only the
+	// kernels' summation order; exports and checkpoints are the same logical values.
+	Format torch.MemoryFormat
+}
+
 // Net is one network: every arch parameter as a libtorch tensor, plus scores and masks.
 type Net struct {
 	Arch   *arch.Arch
 	Dev    torch.Device
+	Opts   Options
 	Params map[string]*torch.Tensor // every arch.Param, running stats included
 	Scores map[string]*torch.Tensor // Θ per masked weight; nil until InitScores
 	Masks  map[string]*torch.Tensor // float 0/1 per masked weight; nil until FixMasks
@@ -39,7 +84,15 @@ type Net struct {
 // and linear weights, uniform ±1/√fan_in for their biases, BatchNorm weight 1 bias 0, running
 // mean 0 var 1), drawn from a Go-side generator seeded with seed.
 func New(a *arch.Arch, dev torch.Device, seed uint64) (*Net, error) {
-	n := &Net{Arch: a, Dev: dev, Params: map[string]*torch.Tensor{}, consts: map[string]*torch.Tensor{}}
+	return NewWith(a, dev, seed, Options{})
+}
+
+// NewWith is New computing as o says; the initial values are New's.
+func NewWith(a *arch.Arch, dev torch.Device, seed uint64, o Options) (*Net, error) {
+	if _, err := ParsePrecision(string(o.Precision)); err != nil {
+		return nil, err
+	}
+	n := &Net{Arch: a, Dev: dev, Opts: o, Params: map[string]*torch.Tensor{}, consts: map[string]*torch.Tensor{}}
 	rng := rand.New(rand.NewPCG(seed, 0x6d6f64656c))
 	fanIn := map[string]int{} // per node: a weight's elements per output unit, as torch's fan_in
 	for _, p := range a.Params() {
@@ -60,7 +113,7 @@ func New(a *arch.Arch, dev torch.Device, seed uint64) (*Net, error) {
 				v[i] = 1
 			}
 		}
-		t, err := torch.FromFloat32(v, shape64(p.Shape), dev)
+		t, err := n.tensor(v, shape64(p.Shape))
 		if err != nil {
 			n.Close()
 			return nil, fmt.Errorf("model %s: %s: %w", a.Name, p.Name, err)
@@ -86,6 +139,19 @@ func New(a *arch.Arch, dev torch.Device, seed uint64) (*Net, error) {
 		n.consts[nd.Name+".mean"], n.consts[nd.Name+".std"] = m, s
 	}
 	return n, nil
+}
+
+// tensor is a network tensor of host values on the net's device, 4-D ones in its format.
+func (n *Net) tensor(v []float32, shape []int64) (*torch.Tensor, error) {
+	t, err := torch.FromFloat32(v, shape, n.Dev)
+	if err != nil || len(shape) != 4 || n.Opts.Format == torch.Contiguous {
+		return t, err
+	}
+	s := torch.NewNoGradScope()
+	defer s.Close()
+	out := s.Keep(s.ToFormat(t, n.Opts.Format))
+	t.Close()
+	return out, s.Err()
 }
 
 func shape64(s []int) []int64 {
@@ -156,7 +222,7 @@ func (n *Net) InitScores(init float64) error {
 		for i := range v {
 			v[i] = float32(init)
 		}
-		t, err := torch.FromFloat32(v, shape64(p.Shape), n.Dev)
+		t, err := n.tensor(v, shape64(p.Shape))
 		if err != nil {
 			return err
 		}
@@ -188,7 +254,7 @@ func (n *Net) FixMasks() (map[string]tensor.Tensor, error) {
 				f[i], u[i] = 1, 1
 			}
 		}
-		t, err := torch.FromFloat32(f, shape64(p.Shape), n.Dev)
+		t, err := n.tensor(f, shape64(p.Shape))
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +278,7 @@ func (n *Net) SetMasks(ms map[string]tensor.Tensor) error {
 				f[i] = 1
 			}
 		}
-		t, err := torch.FromFloat32(f, shape64(p.Shape), n.Dev)
+		t, err := n.tensor(f, shape64(p.Shape))
 		if err != nil {
 			return err
 		}
@@ -252,8 +318,20 @@ type Forward struct {
 	AsCoded bool             // SampleMask: noise added to sigmoid(Θ)
 }
 
-// Run evaluates the network on x (NCHW) and returns the logits and the feature node's output.
+// Run evaluates the network on x (NCHW) and returns the logits and the feature node's output,
+// both float32 whatever the precision (the losses stay in float32).
 func (n *Net) Run(s *torch.Scope, x *torch.Tensor, f Forward) (logits, feature *torch.Tensor) {
+	if n.Opts.Format != torch.Contiguous {
+		x = s.ToFormat(x, n.Opts.Format)
+	}
+	if n.Opts.Precision != BF16 {
+		return n.run(s, x, f)
+	}
+	s.AutocastBF16(func() { logits, feature = n.run(s, x, f) })
+	return s.ToFloat(logits), s.ToFloat(feature)
+}
+
+func (n *Net) run(s *torch.Scope, x *torch.Tensor, f Forward) (logits, feature *torch.Tensor) {
 	out := map[string]*torch.Tensor{arch.Input: x}
 	for _, nd := range n.Arch.Nodes {
 		in := out[nd.Inputs[0]]

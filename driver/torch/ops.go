@@ -132,6 +132,42 @@ func (s *Scope) Clone(x *Tensor) *Tensor { return s.unary("clone", C.DT_OP_CLONE
 // Contiguous returns x laid out contiguously.
 func (s *Scope) Contiguous(x *Tensor) *Tensor { return s.unary("contiguous", C.DT_OP_CONTIGUOUS, x) }
 
+// MemoryFormat is how a 4-D tensor's elements are laid out in memory; values are the same in
+// every format, only their order in memory (and so the kernels' summation order) differs.
+type MemoryFormat int64
+
+const (
+	Contiguous   MemoryFormat = C.DT_FORMAT_CONTIGUOUS    // NCHW, row-major
+	ChannelsLast MemoryFormat = C.DT_FORMAT_CHANNELS_LAST // NHWC in memory, NCHW in shape
+)
+
+// String is the format's name as the command-line flags spell it.
+func (f MemoryFormat) String() string {
+	if f == ChannelsLast {
+		return "channels-last"
+	}
+	return "contiguous"
+}
+
+// ToFormat returns x laid out in format f (x itself, shared, when it already is), tracked by
+// autograd: torch's x.contiguous(memory_format=f).
+func (s *Scope) ToFormat(x *Tensor, f MemoryFormat) *Tensor {
+	return s.call("memory_format", C.DT_OP_MEMORY_FORMAT, []*Tensor{x}, 0, []int64{int64(f)}, nil, nil)
+}
+
+// IsFormat reports whether t is laid out in format f.
+func (t *Tensor) IsFormat(f MemoryFormat) (bool, error) {
+	h, err := t.handle()
+	if err != nil {
+		return false, err
+	}
+	var out C.int
+	if err := check("is_format", C.dt_is_format(h, C.int(f), &out)); err != nil {
+		return false, err
+	}
+	return out != 0, nil
+}
+
 // CmpOp is a comparison for Compare.
 type CmpOp int64
 

@@ -10,9 +10,10 @@ import (
 // Scope owns the tensors its ops produce and records the first error.
 // A Scope is not safe for concurrent use.
 type Scope struct {
-	owned  []*Tensor
-	err    error
-	noGrad bool
+	owned    []*Tensor
+	err      error
+	noGrad   bool
+	autocast bool
 }
 
 // NewScope returns an empty scope with grad recording on.
@@ -72,6 +73,17 @@ func (s *Scope) NoGrad(f func() error) error {
 	return f()
 }
 
+// AutocastBF16 runs f with the scope's ops under bf16 autocast (CPU and CUDA): convolutions
+// and matrix products compute in bfloat16, the ops PyTorch keeps in float32 stay there, and
+// the rest run in their inputs' types. Like the grad flag it travels with every call, and
+// each call casts afresh (no cast cache), so weights updated in place are never seen stale.
+func (s *Scope) AutocastBF16(f func()) {
+	prev := s.autocast
+	s.autocast = true
+	defer func() { s.autocast = prev }()
+	f()
+}
+
 // maxInputs bounds the handle array kept on the stack for most ops.
 const maxInputs = 8
 
@@ -101,13 +113,16 @@ func (s *Scope) call(name string, op C.int, in []*Tensor, optional uint, ia []in
 	if len(hs) > 0 {
 		hp = &hs[0]
 	}
-	grad := C.int(1)
-	if s.noGrad {
-		grad = 0
+	var flags C.int
+	if !s.noGrad {
+		flags |= C.DT_FLAG_GRAD
+	}
+	if s.autocast {
+		flags |= C.DT_FLAG_AUTOCAST_BF16
 	}
 	out := &Tensor{owner: s}
-	msg := C.dt_op(op, hp, C.int(len(hs)), int64Ptr(ia), C.int(len(ia)), float64Ptr(da), C.int(len(da)),
-		gen.handle(), grad, &out.h)
+	msg := C.dt_op_flags(op, hp, C.int(len(hs)), int64Ptr(ia), C.int(len(ia)), float64Ptr(da), C.int(len(da)),
+		gen.handle(), flags, &out.h)
 	if err := check(name, msg); err != nil {
 		s.err = err
 		return nil

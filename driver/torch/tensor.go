@@ -19,11 +19,13 @@ const (
 	Bool    DType = C.DT_BOOL
 	Int32   DType = C.DT_INT32
 	Uint8   DType = C.DT_UINT8
-	Other   DType = C.DT_OTHER
+	// BFloat16 is what bf16 autocast computes in; host copies read it as float32.
+	BFloat16 DType = C.DT_BFLOAT16
+	Other    DType = C.DT_OTHER
 )
 
 var dtypeNames = map[DType]string{Float32: "float32", Float64: "float64", Int64: "int64",
-	Bool: "bool", Int32: "int32", Uint8: "uint8", Other: "other"}
+	Bool: "bool", Int32: "int32", Uint8: "uint8", BFloat16: "bfloat16", Other: "other"}
 
 func (d DType) String() string { return dtypeNames[d] }
 
@@ -34,6 +36,8 @@ func (d DType) Size() int {
 		return 8
 	case Float32, Int32:
 		return 4
+	case BFloat16:
+		return 2
 	}
 	return 1
 }

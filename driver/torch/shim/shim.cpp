@@ -9,6 +9,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 
 #include <dlfcn.h>
 #include <malloc.h>
@@ -57,6 +58,7 @@ torch::ScalarType to_scalar(int dt) {
     case DT_BOOL: return torch::kBool;
     case DT_INT32: return torch::kInt32;
     case DT_UINT8: return torch::kUInt8;
+    case DT_BFLOAT16: return torch::kBFloat16;
   }
   throw std::invalid_argument("unsupported dtype code " + std::to_string(dt));
 }
@@ -69,6 +71,7 @@ int from_scalar(torch::ScalarType s) {
     case torch::kBool: return DT_BOOL;
     case torch::kInt32: return DT_INT32;
     case torch::kUInt8: return DT_UINT8;
+    case torch::kBFloat16: return DT_BFLOAT16;
     default: return DT_OTHER;
   }
 }
@@ -78,6 +81,74 @@ torch::Device to_device(int64_t type, int64_t index) {
   if (type == DT_CUDA) return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
   throw std::invalid_argument("unsupported device type " + std::to_string(type));
 }
+
+at::MemoryFormat memory_format(int64_t f) {
+  if (f == DT_FORMAT_CONTIGUOUS) return at::MemoryFormat::Contiguous;
+  if (f == DT_FORMAT_CHANNELS_LAST) return at::MemoryFormat::ChannelsLast;
+  throw std::invalid_argument("torch shim: unknown memory format " + std::to_string(f));
+}
+
+// Autocast turns bf16 autocast on for CPU and CUDA while it lives, cache off, and restores
+// what was set before. PyTorch 2.4 replaced the per-device setters with ones taking the
+// device type (the old ones are deprecated).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+struct AutocastDevice {
+  c10::DeviceType type;
+  bool on;
+  at::ScalarType dtype;
+  explicit AutocastDevice(c10::DeviceType t)
+      : type(t), on(at::autocast::is_autocast_enabled(t)), dtype(at::autocast::get_autocast_dtype(t)) {}
+  void set(bool enabled, at::ScalarType dt) const {
+    at::autocast::set_autocast_enabled(type, enabled);
+    at::autocast::set_autocast_dtype(type, dt);
+  }
+  void restore() const { set(on, dtype); }
+};
+#define DT_AUTOCAST_CPU AutocastDevice(c10::DeviceType::CPU)
+#define DT_AUTOCAST_CUDA AutocastDevice(c10::DeviceType::CUDA)
+#else
+struct AutocastDevice {
+  bool cuda;
+  bool on;
+  at::ScalarType dtype;
+  explicit AutocastDevice(bool is_cuda)
+      : cuda(is_cuda),
+        on(is_cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled()),
+        dtype(is_cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype()) {}
+  void set(bool enabled, at::ScalarType dt) const {
+    if (cuda) {
+      at::autocast::set_enabled(enabled);
+      at::autocast::set_autocast_gpu_dtype(dt);
+    } else {
+      at::autocast::set_cpu_enabled(enabled);
+      at::autocast::set_autocast_cpu_dtype(dt);
+    }
+  }
+  void restore() const { set(on, dtype); }
+};
+#define DT_AUTOCAST_CPU AutocastDevice(false)
+#define DT_AUTOCAST_CUDA AutocastDevice(true)
+#endif
+
+struct Autocast {
+  bool active;
+  AutocastDevice cpu = DT_AUTOCAST_CPU, cuda = DT_AUTOCAST_CUDA;
+  bool cache = at::autocast::is_autocast_cache_enabled();
+  explicit Autocast(bool on) : active(on) {
+    if (!active) return;
+    at::autocast::set_autocast_cache_enabled(false);
+    cpu.set(true, at::kBFloat16);
+    cuda.set(true, at::kBFloat16);
+  }
+  ~Autocast() {
+    if (!active) return;
+    cpu.restore();
+    cuda.restore();
+    at::autocast::set_autocast_cache_enabled(cache);
+  }
+  Autocast(const Autocast &) = delete;
+  Autocast &operator=(const Autocast &) = delete;
+};
 
 dt_tensor wrap(torch::Tensor t) { return new dt_tensor_s{std::move(t)}; }
 
@@ -258,6 +329,7 @@ torch::Tensor shape_op(const Args &a, int op) {
     case DT_OP_INDEX_SELECT: a.need(2, 1, 0); return a.t(0).index_select(a.ia[0], a.t(1));
     case DT_OP_GATHER: a.need(2, 1, 0); return a.t(0).gather(a.ia[0], a.t(1));
     case DT_OP_CONTIGUOUS: return a.t(0).contiguous();
+    case DT_OP_MEMORY_FORMAT: a.need(1, 1, 0); return a.t(0).contiguous(memory_format(a.ia[0]));
     case DT_OP_DETACH: return a.t(0).detach();
     case DT_OP_CLONE: return a.t(0).clone();
   }
@@ -506,6 +578,20 @@ char *dt_op(int op, const dt_tensor *in, int nin, const int64_t *ia, int nia, co
     Args a{in, nin, ia, nia, da, nda, gen};
     *out = wrap(math_op(a, op));
   });
+}
+
+char *dt_op_flags(int op, const dt_tensor *in, int nin, const int64_t *ia, int nia,
+                  const double *da, int nda, dt_gen gen, int flags, dt_tensor *out) {
+  return guard([&] {
+    c10::AutoGradMode mode((flags & DT_FLAG_GRAD) != 0);
+    Autocast ac((flags & DT_FLAG_AUTOCAST_BF16) != 0);
+    Args a{in, nin, ia, nia, da, nda, gen};
+    *out = wrap(math_op(a, op));
+  });
+}
+
+char *dt_is_format(dt_tensor t, int format, int *out) {
+  return guard([&] { *out = t->t.is_contiguous(memory_format(format)) ? 1 : 0; });
 }
 
 char *dt_adam_update(dt_tensor p, dt_tensor g, dt_tensor m, dt_tensor v, double lr, double beta1,

@@ -28,7 +28,7 @@ typedef struct dt_gen_s *dt_gen;
 #define DT_MAX_DIMS 16
 
 /* dtypes */
-enum { DT_FLOAT32 = 0, DT_FLOAT64 = 1, DT_INT64 = 2, DT_BOOL = 3, DT_INT32 = 4, DT_UINT8 = 5, DT_OTHER = 99 };
+enum { DT_FLOAT32 = 0, DT_FLOAT64 = 1, DT_INT64 = 2, DT_BOOL = 3, DT_INT32 = 4, DT_UINT8 = 5, DT_BFLOAT16 = 6, DT_OTHER = 99 };
 /* device types */
 enum { DT_CPU = 0, DT_CUDA = 1 };
 
@@ -48,7 +48,17 @@ enum {
   DT_OP_STE_MASK, DT_OP_MAXIMUM, DT_OP_MINIMUM, DT_OP_CLAMP, DT_OP_ONE_HOT,
   DT_OP_LOGICAL_NOT, DT_OP_LOGICAL_AND, DT_OP_LOGICAL_OR, DT_OP_SIGN, DT_OP_SQUARE,
   DT_OP_VIEW, DT_OP_CONTIGUOUS, DT_OP_RANDPERM, DT_OP_ANY_NONFINITE,
+  DT_OP_MEMORY_FORMAT, /* ia[0]: DT_FORMAT_*; the same values in another layout */
   DT_OP__COUNT
+};
+
+/* Memory formats for DT_OP_MEMORY_FORMAT and dt_is_format. */
+enum { DT_FORMAT_CONTIGUOUS = 0, DT_FORMAT_CHANNELS_LAST = 1 };
+
+/* Flags of dt_op_flags. */
+enum {
+  DT_FLAG_GRAD = 1,          /* record autograd graph */
+  DT_FLAG_AUTOCAST_BF16 = 2, /* bf16 autocast (CPU and CUDA) for this op */
 };
 
 /* Comparison kinds for DT_OP_CMP (ia[0]). */
@@ -87,6 +97,15 @@ char *dt_copy_(dt_tensor dst, dt_tensor src); /* in place, outside autograd */
 /* Generic op: in[] may contain NULL for optional inputs, gen may be NULL. */
 char *dt_op(int op, const dt_tensor *in, int nin, const int64_t *ia, int nia,
             const double *da, int nda, dt_gen gen, int grad, dt_tensor *out);
+
+/* dt_op with flags (DT_FLAG_*) instead of a grad mode. Autocast, like grad mode, is
+ * thread-local in libtorch, so it is set for the op's duration only, with its cast cache off:
+ * a cache kept between calls would hand out stale casts of weights updated in place. */
+char *dt_op_flags(int op, const dt_tensor *in, int nin, const int64_t *ia, int nia,
+                  const double *da, int nda, dt_gen gen, int flags, dt_tensor *out);
+
+/* *out = 1 when t is laid out in format (DT_FORMAT_*), else 0. */
+char *dt_is_format(dt_tensor t, int format, int *out);
 
 /* One Adam update of p and its moments m, v from gradient g, in place and outside autograd
  * (step counts from 1): torch.optim.Adam's arithmetic, with the state owned by the caller. */
