@@ -117,6 +117,9 @@ func BenchORT(o BenchOptions) ([]BenchResult, error) {
 				if fb := s.FixedBatch(); fb > 0 && fb != b {
 					return fmt.Errorf("%w: model %s takes batches of exactly %d, cannot time batch %d", ErrShape, model, fb, b)
 				}
+				if _, err := batchElements(ErrUsage, model, b, []int64{int64(chw[0]), int64(chw[1]), int64(chw[2])}); err != nil {
+					return err
+				}
 				x, sh := BenchInput(o.Split, chw, b, o.Seed)
 				shape := []int64{int64(sh[0]), int64(sh[1]), int64(sh[2]), int64(sh[3])}
 				t, err := TimeRuns(func() error { _, _, err := s.Run(x, shape); return err }, b, o.Runs, o.Warmup)

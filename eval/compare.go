@@ -170,19 +170,25 @@ type inBatch struct {
 
 func compareInputs(s *Session, split *dataset.Split, o CompareOptions) ([]inBatch, string, error) {
 	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
-	batch := o.Batch
+	batch, kind := min(o.Batch, o.Samples), ErrUsage
 	if fb := s.FixedBatch(); fb > 0 {
-		batch = fb
+		batch, kind = fb, ErrShape
 	}
 	var out []inBatch
 	if split != nil {
 		if err := CheckInput(s, split); err != nil {
 			return nil, "", err
 		}
+		in := split.InputShape()
+		if _, err := batchElements(kind, s.Model, batch, []int64{int64(in[0]), int64(in[1]), int64(in[2])}); err != nil {
+			return nil, "", err
+		}
 		n := min(o.Samples, split.Len())
+		if _, err := batchElements(ErrUsage, s.Model, n, []int64{int64(in[0]), int64(in[1]), int64(in[2])}); err != nil {
+			return nil, "", err // every input is held at once
+		}
 		idx := rng.Perm(split.Len())[:n]
 		sort.Ints(idx)
-		in := split.InputShape()
 		for start := 0; start < n; start += batch {
 			part := idx[start:min(start+batch, n)]
 			x, sh := split.Batch(part, false, nil)
@@ -200,10 +206,13 @@ func compareInputs(s *Session, split *dataset.Split, o CompareOptions) ([]inBatc
 				ErrShape, s.Model, s.Input.Name, i+1, dimString(shape))
 		}
 	}
-	per := 1
-	for _, d := range shape[1:] {
-		per *= int(d)
+	if _, err := batchElements(kind, s.Model, batch, shape[1:]); err != nil {
+		return nil, "", err
 	}
+	if _, err := batchElements(ErrUsage, s.Model, o.Samples, shape[1:]); err != nil {
+		return nil, "", err // every input is held at once
+	}
+	per, _ := batchElements(kind, s.Model, 1, shape[1:])
 	for start := 0; start < o.Samples; start += batch {
 		rows := min(batch, o.Samples-start)
 		if fb := s.FixedBatch(); fb > 0 {

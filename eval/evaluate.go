@@ -113,6 +113,9 @@ func Evaluate(o Options) (*Report, error) {
 	if err := CheckInput(s, split); err != nil {
 		return nil, err
 	}
+	if err := CheckOutput(s, split.Classes); err != nil {
+		return nil, err
+	}
 	r := &Report{Model: o.Model, Dataset: split.Dataset, Pct: split.Pct, Split: split.Name, ClassNames: split.ClassNames,
 		InputShape: s.Input.Shape, Provider: s.Provider, ORTVersion: ort.Version(), ORTLib: s.Lib,
 		Threads: o.Session.Threads}
@@ -123,7 +126,7 @@ func Evaluate(o Options) (*Report, error) {
 
 	var first *Pass
 	for k, b := range o.Batches {
-		po := PassOptions{Batch: b, Warmup: o.Warmup}
+		po := PassOptions{Batch: b, Warmup: o.Warmup, Classes: split.Classes}
 		if k > 0 {
 			po.Limit = o.BenchSamples
 		}
@@ -136,10 +139,6 @@ func Evaluate(o Options) (*Report, error) {
 			return nil, err
 		}
 		if k == 0 {
-			if p.Classes != split.Classes {
-				return nil, fmt.Errorf("%w: model %s outputs %d classes, dataset %s has %d",
-					ErrShape, o.Model, p.Classes, split.Dataset, split.Classes)
-			}
 			first = p
 			r.Classes = p.Classes
 			r.Accuracy = metrics.Score(p.Preds, split.Labels, split.Bias, split.Classes)

@@ -47,6 +47,7 @@ func dimString(d []int64) string {
 // PassOptions configures RunSplit.
 type PassOptions struct {
 	Batch    int                   // samples per Run; a graph with a fixed batch dimension overrides it
+	Classes  int                   // logits per sample the first output must give; 0 = any
 	Limit    int                   // run on the first Limit samples only; 0 = the whole split
 	Warmup   int                   // untimed runs on the first batch before timing
 	Progress func(done, total int) // called after each batch; may be nil
@@ -70,22 +71,29 @@ func RunSplit(s *Session, split *dataset.Split, o PassOptions) (*Pass, error) {
 	if err := CheckInput(s, split); err != nil {
 		return nil, err
 	}
-	batch := o.Batch
-	if fb := s.FixedBatch(); fb > 0 {
-		batch = fb
-	}
-	if batch <= 0 {
-		return nil, fmt.Errorf("%w: batch size %d", ErrUsage, batch)
-	}
 	n := split.Len()
 	if o.Limit > 0 && o.Limit < n {
 		n = o.Limit
 	}
-	p := &Pass{Batch: batch, Samples: n}
+	batch, kind := o.Batch, ErrUsage
+	if fb := s.FixedBatch(); fb > 0 {
+		batch, kind = fb, ErrShape
+	}
+	if batch <= 0 {
+		return nil, fmt.Errorf("%w: batch size %d", ErrUsage, batch)
+	}
 	in := split.InputShape()
 	per := in[0] * in[1] * in[2]
-	buf := make([]float32, batch*per)
-	idx := make([]int, 0, batch)
+	rows := batch // a dynamic batch never needs more rows than there are samples
+	if kind == ErrUsage {
+		rows = max(1, min(batch, n))
+	}
+	if _, err := batchElements(kind, s.Model, rows, []int64{int64(in[0]), int64(in[1]), int64(in[2])}); err != nil {
+		return nil, err
+	}
+	p := &Pass{Batch: batch, Samples: n}
+	buf := make([]float32, rows*per)
+	idx := make([]int, 0, rows)
 	run := func(start int, timed bool) error {
 		end := min(start+batch, n)
 		idx = idx[:0]
@@ -103,6 +111,9 @@ func RunSplit(s *Session, split *dataset.Split, o PassOptions) (*Pass, error) {
 		logits, classes, err := s.Run(x, []int64{int64(rows), int64(in[0]), int64(in[1]), int64(in[2])})
 		dt := time.Since(t0)
 		if err != nil {
+			return err
+		}
+		if err := checkLogits(s, split, o.Classes, p.Classes, logits, classes, start, len(idx)); err != nil {
 			return err
 		}
 		if !timed {
@@ -134,6 +145,26 @@ func RunSplit(s *Session, split *dataset.Split, o PassOptions) (*Pass, error) {
 	}
 	p.Preds = metrics.Argmax(p.Logits, p.Classes)
 	return p, nil
+}
+
+// checkLogits refuses a batch's logits that cannot be scored: a class count other than
+// want (the dataset's) or than earlier batches gave (an output such as [N, N]), fewer
+// values than rows × classes, or a NaN or infinity (which argmax would silently turn into
+// class 0).
+func checkLogits(s *Session, split *dataset.Split, want, earlier int, logits []float32, classes, start, rows int) error {
+	switch {
+	case want > 0 && classes != want:
+		return fmt.Errorf("%w: model %s outputs %d classes, dataset %s has %d", ErrShape, s.Model, classes, split.Dataset, want)
+	case earlier > 0 && classes != earlier:
+		return fmt.Errorf("%w: model %s outputs %d classes for one batch and %d for another", ErrShape, s.Model, earlier, classes)
+	case len(logits) < rows*classes:
+		return fmt.Errorf("%w: model %s gave %d logits for %d samples of %d classes", ErrShape, s.Model, len(logits), rows, classes)
+	}
+	if i := firstNonFinite(logits[:rows*classes]); i >= 0 {
+		return fmt.Errorf("%w: model %s gives a non-finite logit (%g) for sample %d of %s %s; its weights or graph are broken",
+			ErrModel, s.Model, logits[i], start+i/classes, split.Dataset, split.Name)
+	}
+	return nil
 }
 
 // Predict runs the model over the whole split at the given batch size and

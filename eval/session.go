@@ -3,6 +3,7 @@ package eval
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/dcwp-go/dcwp/onnx"
@@ -31,15 +32,17 @@ type Session struct {
 	rt       *ort.Session
 }
 
+// MaxModelBytes is the largest model file read: protobuf, and so ONNX without external
+// data, cannot exceed 2 GiB.
+const MaxModelBytes = 2 << 30
+
 // ReadModel reads and parses an ONNX file, with errors that name the file and
-// wrap ErrModel.
+// wrap ErrModel. Only regular files are read: a FIFO would block and a device
+// such as /dev/zero would be read until memory runs out.
 func ReadModel(path string) (*onnxpb.ModelProto, []byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, MaxModelBytes)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, fmt.Errorf("%w: model %s does not exist", ErrModel, path)
-		}
-		return nil, nil, fmt.Errorf("%w: model %s: %v", ErrModel, path, err)
+		return nil, nil, fmt.Errorf("%w: model %v", ErrModel, err)
 	}
 	if len(data) == 0 {
 		return nil, nil, fmt.Errorf("%w: model %s is empty", ErrModel, path)
@@ -49,6 +52,40 @@ func ReadModel(path string) (*onnxpb.ModelProto, []byte, error) {
 		return nil, nil, fmt.Errorf("%w: model %v", ErrModel, err)
 	}
 	return m, data, nil
+}
+
+// readRegular reads a regular file of at most limit bytes; errors start with path.
+func readRegular(path string, limit int64) ([]byte, error) {
+	// Stat before opening: opening a FIFO blocks until a writer appears.
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s does not exist", path)
+		}
+		return nil, fmt.Errorf("%s: %v", path, errors.Unwrap(err))
+	}
+	if !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return nil, fmt.Errorf("%s is a directory, not a model file", path)
+		}
+		return nil, fmt.Errorf("%s is not a regular file (mode %s), not a model file", path, fi.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit of an ONNX file", path, fi.Size(), limit)
+	}
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return data, nil
 }
 
 func valueShape(v *onnxpb.ValueInfoProto) []int64 {
@@ -152,7 +189,7 @@ func (s *Session) Run(x []float32, shape []int64) (logits []float32, classes int
 		return nil, 0, err
 	}
 	o := outs[0]
-	if o.Data == nil || len(o.Shape) != 2 || o.Shape[0] != shape[0] {
+	if o.Data == nil || len(o.Shape) != 2 || o.Shape[0] != shape[0] || o.Shape[1] < 1 {
 		return nil, 0, fmt.Errorf("%w: model %s: first output %q has shape %v (want float32 [%d, classes])",
 			ErrShape, s.Model, o.Name, o.Shape, shape[0])
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -157,6 +158,16 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	}
 }
 
+// Bounds of the numeric flags: beyond them a value is a typo, and would ask for memory
+// (batches, samples) or time (runs) no machine has.
+const (
+	maxBatch   = 1 << 20
+	maxSamples = 1 << 20
+	maxRuns    = 1 << 20
+	maxThreads = 1 << 10
+	maxDevice  = 1 << 10
+)
+
 func parseBatches(s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
@@ -168,12 +179,57 @@ func parseBatches(s string) ([]int, error) {
 		if err != nil || v <= 0 {
 			return nil, exit.Usagef("--batch %q: %q is not a positive integer", s, f)
 		}
+		if v > maxBatch {
+			return nil, exit.Usagef("--batch %q: %d is over the limit of %d", s, v, maxBatch)
+		}
 		out = append(out, v)
 	}
 	if len(out) == 0 {
 		return nil, exit.Usagef("--batch %q: no batch size", s)
 	}
 	return out, nil
+}
+
+// checkRange refuses an integer flag outside [lo, hi].
+func checkRange(c *cli.Context, name string, lo, hi int) error {
+	if v := c.Int(name); v < lo || v > hi {
+		return exit.Usagef("--%s %d: want %d to %d", name, v, lo, hi)
+	}
+	return nil
+}
+
+// checkFlags validates the runtime flags and the given integer flags (name, lo, hi).
+func checkFlags(c *cli.Context, ranges ...any) error {
+	all := append([]any{"threads", 0, maxThreads, "device", 0, maxDevice}, ranges...)
+	for i := 0; i+2 < len(all); i += 3 {
+		if err := checkRange(c, all[i].(string), all[i+1].(int), all[i+2].(int)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTolerances refuses negative, NaN or infinite tolerances (a NaN or infinite one
+// would pass any difference) and both being 0.
+func checkTolerances(atol, rtol float64) error {
+	ok := func(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }
+	if !ok(atol) || !ok(rtol) || (atol == 0 && rtol == 0) {
+		return exit.Usagef("compare: --atol %g / --rtol %g: want finite, non-negative tolerances, not both 0", atol, rtol)
+	}
+	return nil
+}
+
+// checkOutput refuses a --json path that is not a regular file or is one of the inputs,
+// before anything is read or written.
+func checkOutput(c *cli.Context, inputs ...string) error {
+	p := c.String("json")
+	if p == "" {
+		return nil
+	}
+	if err := atomicfile.CheckOutput(p, inputs...); err != nil {
+		return exit.Usagef("--json: %w", err)
+	}
+	return nil
 }
 
 func noArgs(c *cli.Context) error {
@@ -195,6 +251,12 @@ func evalAction(c *cli.Context) error {
 	}
 	batches, err := parseBatches(c.String("batch"))
 	if err != nil {
+		return err
+	}
+	if err := checkFlags(c, "bench-samples", 0, math.MaxInt32); err != nil {
+		return err
+	}
+	if err := checkOutput(c, c.String("model")); err != nil {
 		return err
 	}
 	stderr := c.App.ErrWriter
@@ -227,8 +289,14 @@ func compareAction(c *cli.Context) error {
 	if (c.String("data") == "") != (c.String("dataset") == "") {
 		return exit.Usagef("compare: give --dataset and --data together, or neither for random inputs")
 	}
-	if c.Float64("atol") < 0 || c.Float64("rtol") < 0 || (c.Float64("atol") == 0 && c.Float64("rtol") == 0) {
-		return exit.Usagef("compare: --atol %g / --rtol %g: want non-negative tolerances, not both 0", c.Float64("atol"), c.Float64("rtol"))
+	if err := checkTolerances(c.Float64("atol"), c.Float64("rtol")); err != nil {
+		return err
+	}
+	if err := checkFlags(c, "samples", 1, maxSamples); err != nil {
+		return err
+	}
+	if err := checkOutput(c, c.String("baseline"), c.String("candidate")); err != nil {
+		return err
 	}
 	r, err := eval.Compare(eval.CompareOptions{
 		Baseline: c.String("baseline"), Candidate: c.String("candidate"),
@@ -266,6 +334,16 @@ func benchAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkFlags(c, "runs", 1, maxRuns, "warmup", 0, maxRuns); err != nil {
+		return err
+	}
+	if err := checkOutput(c, models...); err != nil {
+		return err
+	}
+	warmup := c.Int("warmup")
+	if warmup == 0 {
+		warmup = -1 // BenchOptions: 0 is its default of 5, < 0 none
+	}
 	var split *dataset.Split
 	if c.String("data") != "" {
 		if split, err = eval.LoadSplit(c.String("data"), c.String("dataset"), c.String("pct"), c.String("split")); err != nil {
@@ -273,7 +351,7 @@ func benchAction(c *cli.Context) error {
 		}
 	}
 	res, err := eval.BenchORT(eval.BenchOptions{Models: models, Split: split, Batches: batches, Runs: c.Int("runs"),
-		Warmup: c.Int("warmup"), Seed: c.Uint64("seed"), Session: sessionOptions(c)})
+		Warmup: warmup, Seed: c.Uint64("seed"), Session: sessionOptions(c)})
 	if err != nil {
 		return err
 	}
