@@ -58,6 +58,7 @@ type Config struct {
 	Seed        int64    `json:"seed"`
 	Device      string   `json:"device"`
 	Threads     int      `json:"threads,omitempty"`
+	Precision   string   `json:"precision,omitempty"` // fp32 or bf16 autocast (driver/model.Precision); older configs: none, fp32
 	BatchSize   int      `json:"batch_size"`
 	Pretrained  string   `json:"pretrained,omitempty"` // resnet18 start weights given by the user
 

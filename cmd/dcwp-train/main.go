@@ -17,6 +17,7 @@ import (
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/dataset/cmnist"
 	"github.com/dcwp-go/dcwp/driver/dcwp"
+	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/internal/progress"
 	"github.com/dcwp-go/dcwp/report"
@@ -68,6 +69,8 @@ func flags() []cli.Flag {
 		&cli.Int64Flag{Name: "seed", Usage: "random seed", Value: 0},
 		&cli.StringFlag{Name: "device", Usage: "cpu, cuda or cuda:N", Value: "cpu"},
 		&cli.IntFlag{Name: "threads", Usage: "libtorch intra-op threads"},
+		&cli.StringFlag{Name: "precision", Usage: "fp32, or bf16: autocast for convolutions and matrix products, float32 weights, optimiser and losses (kept on --resume)", DefaultText: "fp32"},
+		&cli.StringFlag{Name: "memory-format", Usage: "layout of the networks' tensors: contiguous, or channels-last (conv networks; may change on --resume)", Value: "contiguous"},
 		&cli.IntFlag{Name: "batch-size", Usage: "batch size"},
 		&cli.StringFlag{Name: "pretrained", Usage: "safetensors file with torchvision-named start weights (resnet18)"},
 		&cli.StringFlag{Name: "out", Usage: "run directory to write"},
@@ -146,6 +149,9 @@ func config(c *cli.Context) (rundir.Config, error) {
 		}
 	}
 	cfg.Seed = c.Int64("seed")
+	if err := setPrecision(c, &cfg, true); err != nil {
+		return cfg, err
+	}
 	if c.IsSet("select-with-gce") {
 		cfg.SelectWithGCE = c.Bool("select-with-gce")
 	}
@@ -196,6 +202,24 @@ func config(c *cli.Context) (rundir.Config, error) {
 	return cfg, dcwp.Validate(&cfg)
 }
 
+// setPrecision applies --precision; a new run records its precision, while a run from before
+// precisions (none recorded: fp32) keeps none when told fp32, so that --resume accepts it.
+func setPrecision(c *cli.Context, cfg *rundir.Config, fresh bool) error {
+	if c.IsSet("precision") {
+		p, err := model.ParsePrecision(c.String("precision"))
+		if err != nil {
+			return fmt.Errorf("--precision: %w", err)
+		}
+		if cur, err := model.ParsePrecision(cfg.Precision); err != nil || cur != p {
+			cfg.Precision = string(p)
+		}
+	}
+	if fresh && cfg.Precision == "" {
+		cfg.Precision = string(model.FP32)
+	}
+	return nil
+}
+
 // setEnum sets *p from the flag, when given, and refuses a value the setting does not know.
 func setEnum[T interface {
 	~string
@@ -231,7 +255,11 @@ func train(c *cli.Context) error {
 	if err != nil {
 		return exit.AsUsage(err)
 	}
-	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: os.Stderr, Progress: shown, Data: data})
+	format, err := model.ParseMemoryFormat(c.String("memory-format"))
+	if err != nil {
+		return exit.AsUsage(fmt.Errorf("--memory-format: %w", err))
+	}
+	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: os.Stderr, Progress: shown, Data: data, MemoryFormat: format})
 	if err != nil {
 		return err
 	}

@@ -156,6 +156,9 @@ func Validate(c *rundir.Config) error {
 	if _, err := PipelineOrder(c.Stages); err != nil {
 		return err
 	}
+	if err := checkPrecision(c.Precision); err != nil {
+		return err
+	}
 	if c.BatchSize < 2 {
 		return fmt.Errorf("batch size %d: want at least 2", c.BatchSize)
 	}

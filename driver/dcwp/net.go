@@ -20,7 +20,17 @@ func (r *runner) newNet(role string) (*model.Net, error) {
 	for _, b := range []byte(role) {
 		h = h*1099511628211 ^ uint64(b)
 	}
-	return model.New(r.arch, r.dev, h)
+	p, err := model.ParsePrecision(r.c.Precision) // checked by Validate
+	if err != nil {
+		return nil, err
+	}
+	return model.NewWith(r.arch, r.dev, h, model.Options{Precision: p, Format: r.o.MemoryFormat})
+}
+
+// checkPrecision refuses a precision the networks do not have ("" is fp32, as in old configs).
+func checkPrecision(p string) error {
+	_, err := model.ParsePrecision(p)
+	return err
 }
 
 // loadNet reads a network the run wrote earlier.

@@ -35,6 +35,9 @@ type Options struct {
 	AfterIter func(loop string, iter int)
 	// Data is how the images are read (size, normalisation, validation split, cache).
 	Data DataOptions
+	// MemoryFormat lays out the networks' 4-D tensors (channels-last for the conv networks
+	// where faster); it changes only summation order, so it may change on resume.
+	MemoryFormat torch.MemoryFormat
 }
 
 // ErrStopped is returned when Options.StopAfter ends a run early on purpose.
