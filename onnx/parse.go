@@ -68,8 +68,22 @@ func Validate(m *onnxpb.ModelProto) error {
 		inits[name], defined[name] = true, true
 		return nil
 	}
+	total := int64(0)
+	budget := func(what, name string, dims []int64) error {
+		n, err := numel(dims)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", what, name, err)
+		}
+		if total += n; total > MaxModelElements {
+			return fmt.Errorf("%s %q (shape %v) takes the initializers over %d elements in all, the reader's limit", what, name, dims, MaxModelElements)
+		}
+		return nil
+	}
 	for _, t := range g.Initializer {
 		if err := define("initializer", t.GetName()); err != nil {
+			return err
+		}
+		if err := budget("initializer", t.GetName(), t.Dims); err != nil {
 			return err
 		}
 		if _, err := numericValues(t); err != nil {
@@ -78,6 +92,9 @@ func Validate(m *onnxpb.ModelProto) error {
 	}
 	for _, s := range g.SparseInitializer {
 		if err := define("sparse initializer", sparseName(s)); err != nil {
+			return err
+		}
+		if err := budget("sparse initializer", sparseName(s), s.Dims); err != nil {
 			return err
 		}
 		if _, err := sparseValues(s); err != nil {

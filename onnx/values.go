@@ -17,6 +17,11 @@ import (
 // of file could ask for terabytes.
 const MaxElements = 1 << 25
 
+// MaxModelElements bounds the elements of all of a model's initializers together (dense
+// and densified sparse; 2^26, over five ResNet-18s), so a small file declaring many
+// large sparse tensors cannot make reading it take minutes.
+const MaxModelElements = 1 << 26
+
 // numel is the element count of dims, checked before each multiplication so a
 // hostile shape can neither overflow nor exceed MaxElements.
 func numel(dims []int64) (int64, error) {
