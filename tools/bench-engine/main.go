@@ -1,7 +1,8 @@
 // Command bench-engine times dcwp-train's training steps (steps.go: the trainer's
 // network, optimizer and losses) against the same steps in Python PyTorch
 // (torch_ref.py, same thread count and device) and writes bench/engine.json:
-// [{"name","go_ms","torch_ms","ratio"}].
+// [{"name","precision","memory_format","go_ms","torch_ms","ratio"}]; -precision bf16 and
+// -memory-format channels-last set both sides alike (torch.autocast, channels_last).
 //
 // Go and Python rounds alternate so both see the same machine load (the CI
 // machines are shared); each side's fastest round after a warm-up counts.
@@ -21,12 +22,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/driver/torch"
 )
 
 type row struct {
-	Name    string  `json:"name"`
-	GoMS    float64 `json:"go_ms"`
+	Name         string  `json:"name"`
+	Precision    string  `json:"precision"`
+	MemoryFormat string  `json:"memory_format"`
+	GoMS         float64 `json:"go_ms"`
 	TorchMS float64 `json:"torch_ms"`
 	Ratio   float64 `json:"ratio"`
 }
@@ -38,6 +42,7 @@ type config struct {
 	python, out     string
 	steps           map[string]int
 	models          []string
+	opts            model.Options // both sides: precision and memory format
 }
 
 // allModels are the models bench-engine knows, in the order it times them.
@@ -56,7 +61,17 @@ func main() {
 	mlpSteps := flag.Int("mlp-steps", 50, "steps per round, MLP models")
 	cnnSteps := flag.Int("cnn-steps", 4, "steps per round, CNN")
 	only := flag.String("models", strings.Join(allModels, ","), "comma-separated subset of "+strings.Join(allModels, ", "))
+	precision := flag.String("precision", "fp32", "fp32 or bf16 (autocast), both sides")
+	format := flag.String("memory-format", "contiguous", "contiguous or channels-last, both sides")
 	flag.Parse()
+	var err error
+	if c.opts.Precision, err = model.ParsePrecision(*precision); err == nil {
+		c.opts.Format, err = model.ParseMemoryFormat(*format)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-engine:", err)
+		os.Exit(2)
+	}
 	c.models = strings.Split(*only, ",")
 	c.steps["mlp"], c.steps["masked mlp"], c.steps["cnn"] = *mlpSteps, *mlpSteps, *cnnSteps
 	if err := run(c); err != nil {
@@ -78,7 +93,7 @@ func run(c config) error {
 		return err
 	}
 	defer ref.close()
-	fmt.Printf("device %s, %d thread(s), batch %d, libtorch %s\n", dev, c.threads, c.batch, torch.Version())
+	fmt.Printf("device %s, %d thread(s), batch %d, %s, %v, libtorch %s\n", dev, c.threads, c.batch, c.opts.Precision, c.opts.Format, torch.Version())
 	var rows []row
 	for _, name := range c.models {
 		r, err := compare(name, dev, c, ref)
@@ -93,13 +108,13 @@ func run(c config) error {
 
 // compare alternates Go and PyTorch rounds of one model; round 0 warms up.
 func compare(name string, dev torch.Device, c config, ref *pyRef) (row, error) {
-	b, err := newBench(name, dev, c.batch)
+	b, err := newBench(name, dev, c.batch, c.opts)
 	if err != nil {
 		return row{}, err
 	}
 	defer b.close()
 	settings := b.ref(c.batch)
-	r := row{Name: name}
+	r := row{Name: name, Precision: string(c.opts.Precision), MemoryFormat: c.opts.Format.String()}
 	for i := 0; i <= c.rounds; i++ {
 		g, err := timeGo(b, c.steps[name])
 		if err != nil {

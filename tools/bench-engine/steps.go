@@ -49,9 +49,11 @@ type refSettings struct {
 	Temperature  float64 `json:"temperature"`
 	Labels       []int32 `json:"labels"`
 	Flags        []bool  `json:"flags"`
+	Precision    string  `json:"precision"`     // fp32 or bf16
+	ChannelsLast bool    `json:"channels_last"` // 4-D weights and the input
 }
 
-func newBench(name string, dev torch.Device, batch int64) (*bench, error) {
+func newBench(name string, dev torch.Device, batch int64, o model.Options) (*bench, error) {
 	bc, ok := benchCases[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown model %q", name)
@@ -64,7 +66,7 @@ func newBench(name string, dev torch.Device, batch int64) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := model.New(a, dev, 1)
+	net, err := model.NewWith(a, dev, 1, o)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +130,8 @@ func (b *bench) ref(batch int64) refSettings {
 	}
 	return refSettings{Model: b.cfg.Model, Prune: b.prune, Batch: batch, LR: st.LR, Beta1: st.Beta1, Beta2: st.Beta2,
 		Eps: st.Eps, ScoreInit: b.cfg.ScoreInit, Tau: b.cfg.MaskTau, LambdaSparse: b.cfg.LambdaSparse,
-		LambdaCon: b.cfg.LambdaCon, Temperature: b.cfg.Temperature, Labels: b.labels, Flags: b.flags}
+		LambdaCon: b.cfg.LambdaCon, Temperature: b.cfg.Temperature, Labels: b.labels, Flags: b.flags,
+		Precision: string(b.net.Opts.Precision), ChannelsLast: b.net.Opts.Format == torch.ChannelsLast}
 }
 
 // step is one iteration as driver/dcwp's stages run it.

@@ -93,16 +93,37 @@ def supcon(feat, labels, flags, temperature):
     return -(mean_pos * valid).sum() / valid.sum()
 
 
+def forward(net, dev, s):
+    """net's forward as the settings s say: under bf16 autocast (float32 outputs for the losses,
+    as driver/model gives), on channels-last input; a PyTorch user's mixed precision."""
+    if s.get("precision", "fp32") != "bf16":
+        return net
+
+    def run(x, weights):
+        with torch.autocast(dev.type, dtype=torch.bfloat16):
+            logits, feat = net(x, weights)
+        return logits.float(), feat.float()
+
+    return run
+
+
 def make_step(dev, s):
     """One iteration of the stage the settings s describe; see steps.go."""
     gen = torch.Generator().manual_seed(1)
     net = {"mlp": MLP, "cnn": CNN}[s["model"]](dev, gen)
     n = s["batch"]
     x = torch.rand((n, 3, 28, 28), generator=gen).to(dev)
+    layout = lambda t: t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t
+    if not s.get("channels_last"):
+        layout = lambda t: t
+    rest = net.trainable[len(net.weights):]  # trainable is the weights, then the rest
+    net.weights = [layout(w) for w in net.weights]
+    net.trainable = net.weights + rest
+    x = layout(x)
     labels = torch.tensor(s["labels"], dtype=torch.int64, device=dev)
     flags = torch.tensor(s["flags"], dtype=torch.bool, device=dev)
     if s["prune"]:
-        scores = [torch.full(w.shape, s["score_init"], device=dev, requires_grad=True) for w in net.weights]
+        scores = [layout(torch.full(w.shape, s["score_init"], device=dev)).requires_grad_(True) for w in net.weights]
         train = scores
     else:
         train = net.trainable
@@ -110,17 +131,18 @@ def make_step(dev, s):
             t.requires_grad_(True)
     opt = torch.optim.Adam(train, lr=s["lr"], betas=(s["beta1"], s["beta2"]), eps=s["eps"])
     it = [0]
+    fwd = forward(net, dev, s)
 
     def step():
         if s["prune"]:
             g = torch.Generator().manual_seed(it[0])  # a generator per iteration, as the stage makes
             masked = [w * ste_mask(sc, s["tau"], g) for w, sc in zip(net.weights, scores)]
-            logits, feat = net(x, masked)
+            logits, feat = fwd(x, masked)
             sparse = sum(sc.abs().sum() for sc in scores)
             total = (F.cross_entropy(logits, labels) + s["lambda_sparse"] * sparse
                      + s["lambda_con"] * supcon(feat, labels, flags, s["temperature"]))
         else:
-            total = F.cross_entropy(net(x, net.weights)[0], labels)
+            total = F.cross_entropy(fwd(x, net.weights)[0], labels)
         it[0] += 1
         total.item()
         total.backward()
