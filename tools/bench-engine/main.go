@@ -31,8 +31,8 @@ type row struct {
 	Precision    string  `json:"precision"`
 	MemoryFormat string  `json:"memory_format"`
 	GoMS         float64 `json:"go_ms"`
-	TorchMS float64 `json:"torch_ms"`
-	Ratio   float64 `json:"ratio"`
+	TorchMS      float64 `json:"torch_ms"`
+	Ratio        float64 `json:"ratio"`
 }
 
 type config struct {
