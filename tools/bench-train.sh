@@ -9,7 +9,11 @@
 #
 #   tools/bench-train.sh [DATA_ROOT] [RUNS_DIR]     (MODELS="mlp cnn", SEED=0, THREADS=1 per side)
 #
-# ARGS passes flags both sides take (--mining-iters, --pretrain-iters, --prune-iters,
+# PRECISION=bf16 and MEMORY_FORMAT=channels-last set both sides alike (dcwp-train's --precision
+# and --memory-format; the reference's torch.autocast and channels_last); a setting other than
+# the default (fp32, contiguous) is added to the report's name: bench/train-cnn-bf16.json.
+#
+# ARGS passes flags both sides take (--batch-size, --mining-iters, --pretrain-iters, --prune-iters,
 # --finetune-iters, --eval-every, --checkpoint-every), e.g. for a short trial of the bench itself.
 #
 # THREADS defaults to 1 so that the two sides fit a 2-core machine without taking cores from
@@ -22,6 +26,12 @@ runs="${2:-runs/bench}"
 models="${MODELS:-mlp cnn}"
 seed="${SEED:-0}"
 threads="${THREADS:-1}"
+precision="${PRECISION:-fp32}"
+format="${MEMORY_FORMAT:-contiguous}"
+suffix=""
+[ "$precision" = fp32 ] || suffix="$suffix-$precision"
+[ "$format" = contiguous ] || suffix="$suffix-$format"
+axes=(--precision "$precision" --memory-format "$format")
 python=/usr/bin/python3 # Debian's, with python3-torch; the first python3 on PATH may lack it
 bin="${BIN:-build/bin/dcwp-train}"
 [ -x "$bin" ] || go build -o "$bin" ./cmd/dcwp-train
@@ -55,21 +65,22 @@ progress() {
 }
 
 for m in $models; do
-  out="$runs/paper-$m-1pct"
+  out="$runs/paper-$m-1pct$suffix"
   rm -rf "$out"
-  echo "bench-train: $m, dcwp-train and the PyTorch reference side by side, $threads thread(s) each"
-  echo "  logs: $out.log, $runs/ref-$m.log"
-  timed "go-$m" "$bin" --dataset cmnist --data "$data" --conflict-pct 1 --model "$m" --preset paper \
-    --seed "$seed" --threads "$threads" --no-progress ${ARGS:-} --out "$out" >"$out.out" 2>"$out.log" &
+  name="$m$suffix"
+  echo "bench-train: $m ($precision, $format), dcwp-train and the PyTorch reference side by side, $threads thread(s) each"
+  echo "  logs: $out.log, $runs/ref-$name.log"
+  timed "go-$name" "$bin" --dataset cmnist --data "$data" --conflict-pct 1 --model "$m" --preset paper \
+    --seed "$seed" --threads "$threads" "${axes[@]}" --no-progress ${ARGS:-} --out "$out" >"$out.out" 2>"$out.log" &
   go_pid=$!
-  timed "ref-$m" "$python" tools/bench-train/ref_train.py --data "$data" --pct 1 --model "$m" \
-    --seed "$seed" --threads "$threads" ${ARGS:-} >"$runs/ref-$m.json" 2>"$runs/ref-$m.log" &
+  timed "ref-$name" "$python" tools/bench-train/ref_train.py --data "$data" --pct 1 --model "$m" \
+    --seed "$seed" --threads "$threads" "${axes[@]}" ${ARGS:-} >"$runs/ref-$name.json" 2>"$runs/ref-$name.log" &
   ref_pid=$!
-  progress "$out.log" "$runs/ref-$m.log"
+  progress "$out.log" "$runs/ref-$name.log"
   status=0
   wait "$go_pid" || { echo "bench-train: dcwp-train failed, see $out.log" >&2; status=1; }
-  wait "$ref_pid" || { echo "bench-train: the reference failed, see $runs/ref-$m.log" >&2; status=1; }
+  wait "$ref_pid" || { echo "bench-train: the reference failed, see $runs/ref-$name.log" >&2; status=1; }
   [ "$status" -eq 0 ] || exit 1
-  "$python" tools/bench-train/report.py "$m" "$threads" "$out/summary.json" "$(cat "$runs/go-$m.wall")" \
-    "$runs/ref-$m.json" "$(cat "$runs/ref-$m.wall")" "$report/train-$m.json"
+  "$python" tools/bench-train/report.py "$m" "$threads" "$out/summary.json" "$(cat "$runs/go-$name.wall")" \
+    "$runs/ref-$name.json" "$(cat "$runs/ref-$name.wall")" "$report/train-$name.json" "$precision" "$format"
 done

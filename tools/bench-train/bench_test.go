@@ -25,12 +25,14 @@ type side struct {
 }
 
 type report struct {
-	Model       string             `json:"model"`
-	Threads     int                `json:"threads_per_side"`
-	DCWPTrain   side               `json:"dcwp_train"`
-	Reference   side               `json:"reference"`
-	Speedup     map[string]float64 `json:"speedup"`
-	MemoryRatio float64            `json:"memory_ratio"`
+	Model        string             `json:"model"`
+	Threads      int                `json:"threads_per_side"`
+	Precision    string             `json:"precision"`
+	MemoryFormat string             `json:"memory_format"`
+	DCWPTrain    side               `json:"dcwp_train"`
+	Reference    side               `json:"reference"`
+	Speedup      map[string]float64 `json:"speedup"`
+	MemoryRatio  float64            `json:"memory_ratio"`
 }
 
 func TestBenchTrainSideBySide(t *testing.T) {
@@ -46,40 +48,58 @@ func TestBenchTrainSideBySide(t *testing.T) {
 	if err := fixture.CMNIST(data); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(tmp, "bench")
-	cmd := exec.Command("bash", filepath.Join(root, "tools", "bench-train.sh"), data, filepath.Join(tmp, "runs"))
-	cmd.Env = append(os.Environ(), "MODELS=mlp cnn", "BIN="+bin, "OUT="+out,
-		"ARGS=--mining-iters 6 --pretrain-iters 12 --prune-iters 6 --finetune-iters 6 --eval-every 3 --checkpoint-every 4")
-	printed, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("bench-train: %v\n%s", err, printed)
-	}
-	for _, m := range []string{"mlp", "cnn"} {
-		var r report
-		b, err := os.ReadFile(filepath.Join(out, "train-"+m+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &r); err != nil {
-			t.Fatalf("train-%s.json: %v", m, err)
-		}
-		if r.Model != m || r.Threads != 1 {
-			t.Errorf("%s: model %q, threads %d", m, r.Model, r.Threads)
-		}
-		for name, s := range map[string]side{"dcwp-train": r.DCWPTrain, "reference": r.Reference} {
-			checkSide(t, m+" "+name, s)
-		}
-		for _, k := range []string{"wall", "pretrain", "mine", "prune", "finetune"} {
-			if r.Speedup[k] <= 0 {
-				t.Errorf("%s: speedup %s = %v", m, k, r.Speedup[k])
+	// the default axes on both models, and bf16 on channels-last tensors on the cnn, whose
+	// report is named for them
+	for _, c := range []struct {
+		models, precision, format, suffix string
+	}{{"mlp cnn", "fp32", "contiguous", ""}, {"cnn", "bf16", "channels-last", "-bf16-channels-last"}} {
+		t.Run(c.precision+" "+c.format, func(t *testing.T) {
+			out := filepath.Join(tmp, "bench"+c.suffix)
+			cmd := exec.Command("bash", filepath.Join(root, "tools", "bench-train.sh"), data, filepath.Join(tmp, "runs"))
+			cmd.Env = append(os.Environ(), "MODELS="+c.models, "BIN="+bin, "OUT="+out, "PRECISION="+c.precision, "MEMORY_FORMAT="+c.format,
+				"ARGS=--batch-size 32 --mining-iters 6 --pretrain-iters 12 --prune-iters 6 --finetune-iters 6 --eval-every 3 --checkpoint-every 4")
+			printed, err := cmd.CombinedOutput()
+			if err != nil {
+				logs, _ := filepath.Glob(filepath.Join(tmp, "runs", "*.log"))
+				for _, l := range logs {
+					b, _ := os.ReadFile(l)
+					t.Logf("%s:\n%s", l, b[max(0, len(b)-2000):])
+				}
+				t.Fatalf("bench-train: %v\n%s", err, printed)
 			}
-		}
-		if r.MemoryRatio <= 0 {
-			t.Errorf("%s: memory ratio %v", m, r.MemoryRatio)
+			for _, m := range strings.Fields(c.models) {
+				checkReport(t, filepath.Join(out, "train-"+m+c.suffix+".json"), m, c.precision, c.format)
+			}
+			if !strings.Contains(string(printed), "speedup") {
+				t.Errorf("no ratio table printed:\n%s", printed)
+			}
+		})
+	}
+}
+
+func checkReport(t *testing.T, path, m, precision, format string) {
+	t.Helper()
+	var r report
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if r.Model != m || r.Threads != 1 || r.Precision != precision || r.MemoryFormat != format {
+		t.Errorf("%s: model %q, threads %d, precision %q, memory format %q", path, r.Model, r.Threads, r.Precision, r.MemoryFormat)
+	}
+	for name, s := range map[string]side{"dcwp-train": r.DCWPTrain, "reference": r.Reference} {
+		checkSide(t, m+" "+name, s)
+	}
+	for _, k := range []string{"wall", "pretrain", "mine", "prune", "finetune"} {
+		if r.Speedup[k] <= 0 {
+			t.Errorf("%s: speedup %s = %v", m, k, r.Speedup[k])
 		}
 	}
-	if !strings.Contains(string(printed), "speedup") {
-		t.Errorf("no ratio table printed:\n%s", printed)
+	if r.MemoryRatio <= 0 {
+		t.Errorf("%s: memory ratio %v", m, r.MemoryRatio)
 	}
 }
 

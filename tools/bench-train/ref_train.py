@@ -90,21 +90,38 @@ class Masked(nn.Module):
         return F.linear(x, w, self.layer.bias)
 
 
-class MLP(nn.Module):
+class Net(nn.Module):
+    """A network whose forward runs under bf16 autocast when bf16 is set (float32 outputs for
+    the losses, as dcwp-train's --precision bf16), on channels-last input when that is set."""
+
+    bf16 = False
+    channels_last = False
+
+    def forward(self, x):
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        if not self.bf16:
+            return self.body(x)
+        with torch.autocast(x.device.type, dtype=torch.bfloat16):
+            logits, feat = self.body(x)
+        return logits.float(), feat.float()
+
+
+class MLP(Net):
     def __init__(self):
         super().__init__()
         dims = [2352, 100, 100, 32]
         self.hidden = nn.ModuleList(Masked(nn.Linear(i, o)) for i, o in zip(dims, dims[1:]))
         self.fc = Masked(nn.Linear(32, CLASSES))
 
-    def forward(self, x):
+    def body(self, x):
         h = x.flatten(1)
         for m in self.hidden:
             h = F.relu(m(h))
         return self.fc(h), h
 
 
-class CNN(nn.Module):
+class CNN(Net):
     def __init__(self):
         super().__init__()
         ch = [3, 64, 128, 256]
@@ -112,7 +129,7 @@ class CNN(nn.Module):
         self.bns = nn.ModuleList(nn.BatchNorm2d(o) for o in ch[1:])
         self.fc = Masked(nn.Linear(256, CLASSES))
 
-    def forward(self, x):
+    def body(self, x):
         h = x
         for c, b in zip(self.convs, self.bns):
             h = F.relu(b(c(h)))
@@ -319,7 +336,13 @@ def finetune(a, net, vanilla_state, flags):
 
 
 def run(a):
-    build = {"mlp": MLP, "cnn": CNN}[a.model]
+    cls = {"mlp": MLP, "cnn": CNN}[a.model]
+
+    def build():
+        net = cls()
+        net.bf16, net.channels_last = a.precision == "bf16", a.memory_format == "channels-last"
+        return net.to(memory_format=torch.channels_last) if net.channels_last else net
+
     print(f"reference: decoding the PNGs of {a.data}/cmnist ({a.pct}pct, test)", file=sys.stderr, flush=True)
     t = time.perf_counter()
     a.train, a.valid, test = load_data(a.data, a.pct)
@@ -348,6 +371,7 @@ def run(a):
     secs["finetune"] = time.perf_counter() - t
     return {
         "model": a.model, "threads": torch.get_num_threads(), "load_seconds": load_s,
+        "precision": a.precision, "memory_format": a.memory_format,
         "stage_seconds": secs,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "vanilla": {"test": vanilla_test}, "dcwp": {"test": evaluate(erm, test, a.dev)},
@@ -364,7 +388,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--batch", "--batch-size", dest="batch", type=int, default=256)
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: torch.autocast, as dcwp-train's")
+    ap.add_argument("--memory-format", choices=["contiguous", "channels-last"], default="contiguous")
     ap.add_argument("--mining-iters", type=int, default=2000)
     ap.add_argument("--pretrain-iters", type=int, default=10000)
     ap.add_argument("--prune-iters", type=int, default=2000)
