@@ -177,7 +177,7 @@ func TestBadInputs(t *testing.T) {
 		{"class count does not fit", Options{Model: classes, Dataset: "cmnist", Data: root}, ErrShape, classes, "7 classes"},
 		{"missing ONNX Runtime", Options{Model: good, Dataset: "cmnist", Data: root, Session: ort.Options{Lib: noLib}}, ErrORTLib, noLib, "does not exist"},
 		{"missing data folder", Options{Model: good, Dataset: "cmnist", Data: noData}, ErrData, noData, "does not exist"},
-		{"missing split folder", Options{Model: good, Dataset: "cmnist", Data: root, Split: "valid", Pct: "1"}, ErrData, filepath.Join(root, "cmnist", "1pct", "valid"), "no such file"},
+		{"missing split folder", Options{Model: good, Dataset: "cmnist", Data: root, Split: "valid", Pct: "1"}, ErrData, filepath.Join(root, "cmnist", "1pct", "valid"), "split not in the data"},
 		{"unknown dataset", Options{Model: good, Dataset: "mnist9", Data: root}, ErrUsage, "mnist9", "unknown"},
 		{"bad batch", Options{Model: good, Dataset: "cmnist", Data: root, Batches: []int{0}}, ErrUsage, "batch size 0", ""},
 		{"bad provider", Options{Model: good, Dataset: "cmnist", Data: root, Session: ort.Options{Provider: "tpu"}}, ErrUsage, "tpu", ""},
