@@ -5,11 +5,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -112,15 +115,17 @@ func flags() []cli.Flag {
 	return fs
 }
 
-// config resolves preset + flags.
+// config resolves the run's settings: the preset's for a new run, or the run's own
+// config.json when the command continues (--resume) or reruns later stages (--stages
+// without pretrain) of the run in --out; then the flags given, and only those, on top.
 func config(c *cli.Context) (rundir.Config, error) {
-	// The preset is resolved for the model and variant asked for: some of its settings depend on them.
-	cfg, err := dcwp.Preset(c.String("preset"), c.String("dataset"), c.String("conflict-pct"), c.String("model"), rundir.Variant(c.String("variant")))
+	cfg, saved, err := baseConfig(c)
 	if err != nil {
 		return cfg, err
 	}
-	cfg.ToolVersion = version.Version
-	cfg.Data = c.String("data")
+	if c.IsSet("data") {
+		cfg.Data = c.String("data")
+	}
 	str := map[string]*string{"device": &cfg.Device, "pretrained": &cfg.Pretrained}
 	for n, p := range str {
 		if c.IsSet(n) {
@@ -148,8 +153,10 @@ func config(c *cli.Context) (rundir.Config, error) {
 			*p = c.Int(n)
 		}
 	}
-	cfg.Seed = c.Int64("seed")
-	if err := setPrecision(c, &cfg, true); err != nil {
+	if c.IsSet("seed") {
+		cfg.Seed = c.Int64("seed")
+	}
+	if err := setPrecision(c, &cfg, saved == nil); err != nil {
 		return cfg, err
 	}
 	if c.IsSet("select-with-gce") {
@@ -159,14 +166,8 @@ func config(c *cli.Context) (rundir.Config, error) {
 		cfg.MiningModel = nil
 	}
 	if c.IsSet("stages") {
-		var names []string
-		for _, s := range strings.Split(c.String("stages"), ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				names = append(names, s)
-			}
-		}
-		if cfg.Stages, err = dcwp.PipelineOrder(names); err != nil {
-			return cfg, fmt.Errorf("--stages: %w", err)
+		if cfg.Stages, err = stagesFlag(c); err != nil {
+			return cfg, err
 		}
 	}
 	if cfg.Mode == rundir.ModeVanilla {
@@ -199,6 +200,11 @@ func config(c *cli.Context) (rundir.Config, error) {
 			}
 		}
 	}
+	if saved != nil && c.Bool("resume") {
+		if err := unchangedOnResume(*saved, cfg); err != nil {
+			return cfg, err
+		}
+	}
 	return cfg, dcwp.Validate(&cfg)
 }
 
@@ -218,6 +224,108 @@ func setPrecision(c *cli.Context, cfg *rundir.Config, fresh bool) error {
 		cfg.Precision = string(model.FP32)
 	}
 	return nil
+}
+
+func stagesFlag(c *cli.Context) ([]string, error) {
+	var names []string
+	for _, s := range strings.Split(c.String("stages"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			names = append(names, s)
+		}
+	}
+	stages, err := dcwp.PipelineOrder(names)
+	if err != nil {
+		return nil, fmt.Errorf("--stages: %w", err)
+	}
+	return stages, nil
+}
+
+// presetFlags choose a preset's settings; a run continued or rerun keeps the ones it has.
+var presetFlags = []string{"dataset", "conflict-pct", "model", "preset", "variant"}
+
+// baseConfig is the configuration the flags apply to: the preset's for a new run, or the
+// saved one (also returned as saved) of the run in --out that the command continues or
+// reruns later stages of. There, a preset flag that names another dataset, conflict share,
+// model, preset or variant is refused: the run's networks were trained with its own.
+func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err error) {
+	existing, why := c.Bool("resume"), "--resume"
+	if !existing && c.IsSet("stages") {
+		stages, err := stagesFlag(c)
+		if err != nil {
+			return cfg, nil, err
+		}
+		existing, why = !slices.Contains(stages, dcwp.StagePretrain), "--stages "+c.String("stages")
+	}
+	if !existing {
+		// The preset is resolved for the model and variant asked for: some of its settings depend on them.
+		cfg, err = dcwp.Preset(c.String("preset"), c.String("dataset"), c.String("conflict-pct"), c.String("model"), rundir.Variant(c.String("variant")))
+		cfg.ToolVersion = version.Version
+		return cfg, nil, err
+	}
+	s, err := rundir.ReadConfig(c.String("out"))
+	if err != nil {
+		return cfg, nil, fmt.Errorf("%s: %w", why, err)
+	}
+	ds, err := dataset.Canonical(s.Dataset)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("%s: %s: %w", why, rundir.ConfigFile, err)
+	}
+	have := map[string]string{"dataset": ds, "conflict-pct": s.ConflictPct, "model": s.Model, "preset": s.Preset, "variant": string(s.Variant)}
+	for _, f := range presetFlags {
+		v := c.String(f)
+		if f == "dataset" {
+			if v, err = dataset.Canonical(v); err != nil {
+				return cfg, nil, fmt.Errorf("--dataset: %w", err)
+			}
+		}
+		if c.IsSet(f) && v != have[f] {
+			return cfg, nil, fmt.Errorf("--%s %s: the run in %s has %s %s, and %s keeps it (for another, start a new run with another --out)",
+				f, c.String(f), c.String("out"), f, have[f], why)
+		}
+	}
+	cfg = s
+	if !c.Bool("resume") {
+		cfg.ToolVersion = version.Version // the version that wrote the stages run now
+	}
+	return cfg, &s, nil
+}
+
+// resumeMay lists the settings a resumed run may change (config.json keys): where the data
+// is, and where and on how many threads it computes.
+var resumeMay = []string{"data", "device", "threads", "tool_version"}
+
+// unchangedOnResume refuses flags that would change a resumed run's settings: the resumed
+// run must end as the uninterrupted one would.
+func unchangedOnResume(saved, cfg rundir.Config) error {
+	a, err := settings(saved)
+	if err != nil {
+		return err
+	}
+	b, err := settings(cfg)
+	if err != nil {
+		return err
+	}
+	var changed []string
+	for k := range b {
+		if !slices.Contains(resumeMay, k) && !bytes.Equal(a[k], b[k]) {
+			changed = append(changed, k)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	slices.Sort(changed)
+	return fmt.Errorf("--resume continues the run with its own settings (only --data, --device and --threads may change), but the flags given change %s",
+		strings.Join(changed, ", "))
+}
+
+func settings(c rundir.Config) (map[string]json.RawMessage, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	return m, json.Unmarshal(b, &m)
 }
 
 // setEnum sets *p from the flag, when given, and refuses a value the setting does not know.
@@ -299,5 +407,5 @@ func run(args []string, stderr io.Writer) int {
 			Subcommands: []*cli.Command{cmnist.Command()},
 		}, sweepCommand(), report.Command()},
 	}
-	return exit.Run(app, args, stderr)
+	return exit.Run(app, args, stderr, dcwp.ErrBadInput)
 }

@@ -133,7 +133,9 @@ func quick(c *rundir.Config, p dataset.Preset) error {
 // QuickModel is the model the quick preset trains.
 const QuickModel = "mlp"
 
-// Validate checks a configuration before any work starts.
+// Validate checks a configuration before any work starts: names (dataset, model, stages)
+// here, every other setting by rundir's Config.Check. The batch size against the data is
+// checked once the data is loaded.
 func Validate(c *rundir.Config) error {
 	ds, err := dataset.Canonical(c.Dataset)
 	if err != nil {
@@ -148,37 +150,14 @@ func Validate(c *rundir.Config) error {
 			return err
 		}
 	}
-	for _, err := range []error{c.Miner.Check(), c.Variant.Check(), c.BiasLoss.Check(), c.Mode.Check(), c.Select.Check()} {
-		if err != nil {
-			return err
-		}
-	}
-	if _, err := PipelineOrder(c.Stages); err != nil {
+	if err := c.Check(); err != nil {
 		return err
 	}
 	if err := checkPrecision(c.Precision); err != nil {
 		return err
 	}
-	if c.BatchSize < 2 {
-		return fmt.Errorf("batch size %d: want at least 2", c.BatchSize)
-	}
-	stages := []struct {
-		name string
-		s    *rundir.Stage
-	}{{"pretrain", &c.Pretrain}, {"mining", c.MiningModel}, {"prune", &c.Prune}, {"finetune", &c.Finetune}}
-	for _, st := range stages {
-		if st.s == nil {
-			continue
-		}
-		if err := st.s.Optimizer.Check(); err != nil {
-			return fmt.Errorf("%s: %w", st.name, err)
-		}
-		if st.s.Iters < 1 || st.s.LR <= 0 {
-			return fmt.Errorf("%s: iterations (%d) and learning rate (%g) must be positive", st.name, st.s.Iters, st.s.LR)
-		}
-	}
-	if c.EvalEvery < 1 || c.CheckpointEvery < 1 {
-		return fmt.Errorf("eval and checkpoint intervals must be positive")
+	if _, err := PipelineOrder(c.Stages); err != nil {
+		return err
 	}
 	return nil
 }

@@ -369,11 +369,11 @@ func TestValidate(t *testing.T) {
 		{"unknown selection", func(c *rundir.Config) { c.Select = "best" }, `unknown selection "best"`},
 		{"unknown stage", func(c *rundir.Config) { c.Stages = []string{"train"} }, `unknown stage "train"`},
 		{"no stage", func(c *rundir.Config) { c.Stages = nil }, "no stage given"},
-		{"batch of one", func(c *rundir.Config) { c.BatchSize = 1 }, "batch size 1: want at least 2"},
+		{"batch of one", func(c *rundir.Config) { c.BatchSize = 1 }, "batch size 1: want 2 to 4096"},
 		{"unknown optimizer", func(c *rundir.Config) { c.Finetune.Optimizer = "rmsprop" }, `finetune: unknown optimizer "rmsprop"`},
-		{"mining without iterations", func(c *rundir.Config) { c.MiningModel.Iters = 0 }, "mining: iterations (0) and learning rate (0.1) must be positive"},
+		{"mining without iterations", func(c *rundir.Config) { c.MiningModel.Iters = 0 }, "mining: iterations (0) and learning rate (0.1) must be positive (at most 100000000 and 10)"},
 		{"no learning rate", func(c *rundir.Config) { c.Prune.LR = 0 }, "prune: iterations (40) and learning rate (0) must be positive"},
-		{"no eval interval", func(c *rundir.Config) { c.EvalEvery = 0 }, "eval and checkpoint intervals must be positive"},
+		{"no eval interval", func(c *rundir.Config) { c.EvalEvery = 0 }, "eval and checkpoint intervals (0, 5) must be positive"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

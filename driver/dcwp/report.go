@@ -2,7 +2,6 @@ package dcwp
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,21 +28,6 @@ func (r *runner) metric(m rundir.Metric) error {
 	return nil
 }
 
-// truncateMetrics drops the rows written after the checkpoint being resumed.
-func truncateMetrics(path string, size int64) error {
-	st, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if st.Size() > size {
-		return os.Truncate(path, size)
-	}
-	return nil
-}
-
 // dropMetrics removes the rows that stages first, first+1, … wrote to metrics.jsonl.
 func dropMetrics(path string, first int) error {
 	data, err := os.ReadFile(path)
@@ -53,23 +37,16 @@ func dropMetrics(path string, first int) error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	var kept [][]byte
-	for n, line := range bytes.Split(data, []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		var row struct{ Stage string }
-		if err := json.Unmarshal(line, &row); err != nil {
-			return fmt.Errorf("%s line %d: %w", path, n+1, err)
-		}
-		if stageIndex(metricStage(row.Stage)) < first {
-			kept = append(kept, line)
-		}
+	rows, err := rundir.ParseMetrics(data[:rundir.WholeRows(data)]) // a partial last row is a cut write
+	if err != nil {
+		return fmt.Errorf("%s %w", path, err)
 	}
 	return atomicfile.Write(path, func(w *bufio.Writer) error {
-		for _, line := range kept {
-			w.Write(line)
-			w.WriteByte('\n')
+		for _, row := range rows {
+			if stageIndex(metricStage(row.Stage)) < first {
+				w.Write(row.Raw)
+				w.WriteByte('\n')
+			}
 		}
 		return nil
 	})
@@ -148,7 +125,7 @@ func (r *runner) summarizeDCWP(masks map[string]tensor.Tensor) error {
 }
 
 func (r *runner) plots() error {
-	ms, err := plot.ReadMetrics(r.path(rundir.MetricsFile))
+	ms, err := rundir.ReadMetrics(r.path(rundir.MetricsFile))
 	if err != nil {
 		return err
 	}

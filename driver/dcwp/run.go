@@ -85,7 +85,7 @@ func (r *runner) setup() error {
 	}
 	cfg, err := r.config()
 	if err != nil {
-		return err
+		return badInput(err)
 	}
 	r.c = &cfg
 	if r.dev, err = torch.ParseDevice(cfg.Device); err != nil {
@@ -105,13 +105,23 @@ func (r *runner) setup() error {
 	if got := r.train.InputShape(); got != r.arch.Input {
 		return fmt.Errorf("%s: images are %v, model %s wants %v", cfg.Dataset, got, cfg.Model, r.arch.Input)
 	}
+	if n := r.train.Len(); cfg.BatchSize > n {
+		return badInput(fmt.Errorf("batch size %d is larger than the %d samples of the %s training split", cfg.BatchSize, n, cfg.Dataset))
+	}
+	old, ts, ok, err := r.checkDir()
+	if err != nil {
+		return badInput(err)
+	}
 	if err := os.MkdirAll(r.o.Out, 0o755); err != nil {
 		return fmt.Errorf("run directory: %w", err)
 	}
+	if err := r.removeStale(); err != nil {
+		return err
+	}
 	if r.o.Resume {
-		err = r.resume()
+		err = r.resume(old, ts, ok)
 	} else {
-		err = r.start()
+		err = r.start(old, ok)
 	}
 	if err != nil {
 		return err
@@ -133,8 +143,8 @@ func (r *runner) setup() error {
 func (r *runner) config() (rundir.Config, error) {
 	cfg := r.o.Config
 	if r.o.Resume {
-		var saved rundir.Config
-		if err := atomicfile.ReadJSON(r.path(rundir.ConfigFile), &saved); err != nil {
+		saved, err := rundir.ReadConfig(r.o.Out)
+		if err != nil {
 			return cfg, fmt.Errorf("--resume: %w", err)
 		}
 		// device and threads may change on resume; every other setting is the run's own.
@@ -152,30 +162,38 @@ func (r *runner) config() (rundir.Config, error) {
 	return cfg, err
 }
 
-// resume continues from the run's checkpoint, if it has one.
-func (r *runner) resume() error {
-	st, ts, ok, err := readCheckpoint(r.o.Out)
-	if err != nil {
-		return err
+// checkDir reads the run directory's checkpoint and refuses, before anything is written,
+// a directory the run would damage or cannot continue.
+func (r *runner) checkDir() (old ckState, ts map[string]tensor.Tensor, ok bool, err error) {
+	if err := checkOutputs(r.o.Out, r.c.Pretrained); err != nil {
+		return old, nil, false, err
 	}
+	if old, ts, ok, err = readCheckpoint(r.o.Out); err != nil {
+		return old, nil, false, err
+	}
+	if ok {
+		if err := checkState(old, r.loopIters()); err != nil {
+			return old, nil, false, fmt.Errorf("%s: %w", ckPath(r.o.Out), err)
+		}
+	}
+	return old, ts, ok, r.checkContinue(old, ok)
+}
+
+// resume continues from the run's checkpoint (st, ts), if it has one (ok).
+func (r *runner) resume(st ckState, ts map[string]tensor.Tensor, ok bool) error {
 	if ok {
 		r.st, r.resumeTs = st, ts
 		r.logf("resuming %s: done %v; %s at iteration %d", r.o.Out, r.st.Done, r.st.Loop, r.st.Iter)
 	} else {
 		r.logf("resuming %s: no checkpoint, starting from the beginning", r.o.Out)
 	}
-	return truncateMetrics(r.path(rundir.MetricsFile), r.st.MetricsSize)
+	return r.truncateMetrics(r.st.MetricsSize)
 }
 
-// start begins a run, or reruns later stages of an existing one, and writes its config.json.
-func (r *runner) start() error {
-	st, _, ok, err := readCheckpoint(r.o.Out)
-	if err != nil {
-		return err
-	}
+// start begins a run, or reruns later stages of an existing one (st, ok: its checkpoint,
+// checked by checkContinue), and writes its config.json.
+func (r *runner) start(st ckState, ok bool) error {
 	switch {
-	case ok && r.c.Stages[0] == StagePretrain:
-		return fmt.Errorf("%s already holds a run with a checkpoint: pass --resume to continue it, or choose another --out", r.o.Out)
 	case ok:
 		if err := r.forgetFrom(st, stageIndex(r.c.Stages[0])); err != nil {
 			return err

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dcwp-go/dcwp/internal/exit"
+	"github.com/dcwp-go/dcwp/internal/fixture"
+	"github.com/dcwp-go/dcwp/rundir"
+)
+
+// tinyFlags train the fixture in about a second.
+var tinyFlags = []string{"--preset", "quick", "--model", "mlp", "--batch-size", "16", "--pretrain-iters", "20",
+	"--mining-iters", "15", "--mining-step", "10", "--prune-iters", "10", "--finetune-iters", "10",
+	"--eval-every", "10", "--checkpoint-every", "5", "--miner", "oracle", "--threads", "1", "--seed", "3", "--no-progress"}
+
+func runCmd(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var stderr strings.Builder
+	code := run(append([]string{"dcwp-train"}, args...), &stderr)
+	return code, stderr.String()
+}
+
+// TestNumericFlagsRefused: every numeric flag out of range is bad input (exit 2), said with
+// the setting and its value, before anything is written to --out.
+func TestNumericFlagsRefused(t *testing.T) {
+	data := t.TempDir()
+	if err := fixture.CMNIST(data); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		flag, value, want string
+	}{
+		{"batch-size", "100000", "batch size 100000: want 2 to 4096"},
+		{"batch-size", "500", "batch size 500 is larger than the 162 samples"},
+		{"batch-size", "0", "batch size 0"},
+		{"batch-size", "-16", "batch size -16"},
+		{"lambda-up", "-5", "lambda_up -5"},
+		{"lambda-up", "NaN", "lambda_up NaN"},
+		{"lambda-con", "Inf", "lambda_con +Inf"},
+		{"lambda-sparse", "-1", "lambda_sparse -1"},
+		{"q", "0", "q (GCE) 0"},
+		{"q", "1.5", "q (GCE) 1.5"},
+		{"temperature", "0", "temperature (SupCon) 0"},
+		{"mask-tau", "-Inf", "mask temperature -Inf"},
+		{"score-init", "NaN", "score init NaN"},
+		{"ensemble-threshold", "-0.1", "ensemble threshold -0.1"},
+		{"threads", "-1", "threads -1"},
+		{"eval-every", "0", "eval and checkpoint intervals (0, 5)"},
+		{"checkpoint-every", "-1", "eval and checkpoint intervals (10, -1)"},
+		{"pretrain-iters", "0", "pretrain: iterations (0)"},
+		{"prune-iters", "1000000000", "prune: iterations (1000000000)"},
+		{"finetune-lr", "NaN", "finetune: iterations (10) and learning rate (NaN)"},
+		{"pretrain-lr", "-0.01", "learning rate (-0.01)"},
+		{"mining-lr", "100", "learning rate (100)"},
+		{"mining-step", "-1", "mining: StepLR period -1"},
+		{"mining-gamma", "0", "mining: StepLR gamma 0"},
+		{"mining-momentum", "1", "momentum 1"},
+		{"prune-weight-decay", "Inf", "weight decay +Inf"},
+		{"seed", "1e3", "invalid value"},
+	}
+	for _, c := range cases {
+		t.Run(c.flag+"="+c.value, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "run")
+			args := append(append([]string{"--data", data, "--out", out}, tinyFlags...), "--"+c.flag, c.value)
+			code, stderr := runCmd(t, args...)
+			if code != exit.Usage || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "internal error") {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, c.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Fatalf("%s was created", out)
+			}
+		})
+	}
+}
+
+// TestContinuingKeepsSettings: --stages without pre-training, and --resume, start from the
+// run's config.json and change only what the flags given change; flags that cannot apply
+// are refused before a file is touched.
+func TestContinuingKeepsSettings(t *testing.T) {
+	data := t.TempDir()
+	if err := fixture.CMNIST(data); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	if code, stderr := runCmd(t, append([]string{"--data", data, "--out", out}, tinyFlags...)...); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	orig, err := rundir.ReadConfig(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--stages", "finetune", "--model", "cnn"}, "--model cnn: the run in " + out + " has model mlp"},
+		{[]string{"--stages", "prune,finetune", "--preset", "paper"}, "has preset quick"},
+		{[]string{"--stages", "finetune", "--dataset", "cifar10c"}, "has dataset cmnist"},
+		{[]string{"--resume", "--seed", "4"}, "the flags given change seed"},
+		{[]string{"--resume", "--finetune-lr", "0.1", "--lambda-up", "3"}, "change finetune, lambda_up"},
+		{[]string{"--stages", "finetune", "--lambda-up", "-5"}, "lambda_up -5"},
+		{[]string{"--stages", "finetune", "--data", filepath.Join(data, "nothing")}, "nothing"},
+	}
+	before := snapshotDir(t, out)
+	for _, c := range refused {
+		code, stderr := runCmd(t, append([]string{"--out", out, "--no-progress"}, c.args...)...)
+		if code == 0 || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "internal error") {
+			t.Errorf("%v: exit %d, stderr:\n%s\nwant a failure saying %q", c.args, code, stderr, c.want)
+		}
+	}
+	if after := snapshotDir(t, out); after != before {
+		t.Fatalf("a refused command changed the run directory")
+	}
+	// --stages finetune with one flag: every other setting stays the run's.
+	code, stderr := runCmd(t, "--out", out, "--stages", "finetune", "--finetune-iters", "5", "--no-progress")
+	if code != 0 {
+		t.Fatalf("rerun: exit %d\n%s", code, stderr)
+	}
+	got, err := rundir.ReadConfig(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := orig
+	want.Stages, want.Finetune.Iters = []string{"finetune"}, 5
+	if got.Model != "mlp" || got.Preset != "quick" || got.Seed != 3 || got.Data != data || got.Finetune.Iters != 5 ||
+		got.Pretrain != want.Pretrain || got.LambdaCon != want.LambdaCon || got.BatchSize != 16 {
+		t.Fatalf("config after rerun %+v, want the first run's with finetune iters 5", got)
+	}
+	if code, stderr := runCmd(t, "--out", out, "--resume", "--threads", "1", "--no-progress"); code != 0 {
+		t.Fatalf("resume with an allowed flag: exit %d\n%s", code, stderr)
+	}
+}
+
+// snapshotDir is every file under dir with its content, as one string.
+func snapshotDir(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			c, _ := os.ReadFile(p)
+			b.WriteString(p + "\x00" + string(c) + "\x00")
+		}
+		return nil
+	})
+	return b.String()
+}
