@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
@@ -16,43 +17,83 @@ import (
 // WriteOutputs writes an export's two related files, the model and its parameter counts
 // (st, completed with the file's name, size and sha256), and returns the model's size.
 //
-// Two files in two arbitrary places cannot be replaced together atomically: each rename
-// is atomic, the pair is not, and a kill between the renames leaves one new file beside
-// one old one. So the pair is made self-checking instead: the params file records the
-// sha256 of the model it describes, and ReadParams refuses a params file whose model is
-// not the one beside it. The model is renamed first: a kill before its rename leaves both
-// old files, a kill after the params rename both new ones, and a kill in between a new
-// model beside an old params file whose hash names the old model, which ReadParams
-// reports as an interrupted export instead of wrong counts. The reverse order would be as
-// detectable, but would leave the old model, the artifact people deploy, beside counts
-// of a model that does not exist.
+// Each rename is atomic, the pair is not, so the pair carries a small journal: the new
+// params file is first put beside the old one as PARAMS.pending, then the model is renamed
+// into place, then the pending file. A kill before the model's rename leaves the old pair
+// and a pending file whose hash is not the model's; a kill after it leaves the new model
+// and a pending file whose hash is. Recover, run by the next export of that pair and by
+// ReadParams, finishes the second case and undoes the first, so a reader sees either
+// both old files or both new ones. The params file also records the model's sha256, so
+// a pair torn any other way (a model copied over by hand) is reported, not trusted.
 func WriteOutputs(modelPath string, m *onnxpb.ModelProto, paramsPath string, st *Stats) (int64, error) {
 	return writeOutputs(modelPath, m, paramsPath, st, nil)
 }
 
-// writeOutputs is WriteOutputs with a hook called between the two renames, where the
-// tests kill the process.
-func writeOutputs(modelPath string, m *onnxpb.ModelProto, paramsPath string, st *Stats, between func()) (int64, error) {
+// pendingSuffix marks the new params file while its model is being replaced.
+const pendingSuffix = ".pending"
+
+// writeOutputs is WriteOutputs with a hook called at each step ("pending", "model"),
+// where the tests kill the process.
+func writeOutputs(modelPath string, m *onnxpb.ModelProto, paramsPath string, st *Stats, at func(step string)) (int64, error) {
+	if at == nil {
+		at = func(string) {}
+	}
+	if err := Recover(modelPath, paramsPath); err != nil {
+		return 0, err
+	}
 	data, err := Encode(m)
 	if err != nil {
 		return 0, fmt.Errorf("encode %s: %w", modelPath, err)
 	}
-	sum := sha256.Sum256(data)
-	st.File, st.FileBytes, st.ModelSHA256 = modelPath, int64(len(data)), hex.EncodeToString(sum[:])
+	st.File, st.FileBytes, st.ModelSHA256 = modelPath, int64(len(data)), sha(data)
 	params, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return 0, fmt.Errorf("encode %s: %w", paramsPath, err)
 	}
-	if err := writeBytes(modelPath, data); err != nil {
+	pending := paramsPath + pendingSuffix
+	if err := writeBytes(pending, append(params, '\n')); err != nil {
 		return 0, err
 	}
-	if between != nil {
-		between()
+	at("pending")
+	if err := writeBytes(modelPath, data); err != nil {
+		os.Remove(pending)
+		return 0, err
 	}
-	if err := writeBytes(paramsPath, append(params, '\n')); err != nil {
-		return 0, fmt.Errorf("%w (the model %s is written; its params file is not)", err, modelPath)
+	at("model")
+	if err := os.Rename(pending, paramsPath); err != nil {
+		return 0, fmt.Errorf("write %s: %w (the model %s is written; the next dcwp-export or read of the pair completes it)", paramsPath, err, modelPath)
 	}
 	return int64(len(data)), nil
+}
+
+// Recover completes or undoes an export of the pair that was killed between its renames
+// (see WriteOutputs): a pending params file describing the model now at modelPath is
+// renamed into place, any other is removed. Without a pending file it does nothing.
+func Recover(modelPath, paramsPath string) error {
+	pending := paramsPath + pendingSuffix
+	b, err := os.ReadFile(pending)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("recover interrupted export: %w", err)
+	}
+	st, perr := parseParams(b)
+	model, merr := os.ReadFile(modelPath)
+	if perr == nil && merr == nil && sha(model) == st.ModelSHA256 {
+		err = os.Rename(pending, paramsPath)
+	} else {
+		err = os.Remove(pending)
+	}
+	if err != nil {
+		return fmt.Errorf("recover interrupted export of %s: %w", modelPath, err)
+	}
+	return nil
+}
+
+func sha(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func writeBytes(path string, data []byte) error {
@@ -62,10 +103,13 @@ func writeBytes(path string, data []byte) error {
 	})
 }
 
-// ReadParams reads the params file of an export and checks that it describes the model
-// at modelPath (same sha256): a mismatch means the model was replaced without its params
-// file, by an interrupted export or by hand.
+// ReadParams reads the params file of an export, after Recover, and checks that it
+// describes the model at modelPath (same sha256): a mismatch means the model was replaced
+// without its params file, by hand.
 func ReadParams(paramsPath, modelPath string) (*Stats, error) {
+	if err := Recover(modelPath, paramsPath); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(paramsPath)
 	if err != nil {
 		return nil, err
@@ -78,8 +122,7 @@ func ReadParams(paramsPath, modelPath string) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(model)
-	if got := hex.EncodeToString(sum[:]); got != st.ModelSHA256 {
+	if got := sha(model); got != st.ModelSHA256 {
 		return nil, fmt.Errorf("%s describes a model with sha256 %s, but %s has sha256 %s: "+
 			"the model was replaced without its params file (an interrupted dcwp-export?); export again",
 			paramsPath, st.ModelSHA256, modelPath, got)

@@ -36,11 +36,12 @@ func childExport(out, at string) int {
 		return 1
 	}
 	kill := func() { syscall.Kill(os.Getpid(), syscall.SIGKILL) }
-	between := func() {}
-	if at == "between" {
-		between = kill
+	step := func(s string) {
+		if s == at {
+			kill()
+		}
 	}
-	if _, err := writeOutputs(out, m, out+".params.json", st, between); err != nil {
+	if _, err := writeOutputs(out, m, out+".params.json", st, step); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -50,16 +51,17 @@ func childExport(out, at string) int {
 	return 0
 }
 
-// TestKillBetweenRenames kills a real export process between the model's rename and the
-// params file's, and after both: the files at the final paths are always whole, and
-// ReadParams accepts the pair exactly when it is one export's.
+// TestKillBetweenRenames kills a real export process at each step of writing the pair
+// (pending params written; model renamed; both done): the files at the final paths are
+// always whole, and once recovered the pair is both old or both new, never mixed.
 func TestKillBetweenRenames(t *testing.T) {
 	for _, c := range []struct {
 		at       string
 		newModel bool // the model at the final path is the child's
-		newPair  bool // ReadParams accepts the pair, describing the child's model
+		newPair  bool // after recovery the params describe the child's model
 	}{
-		{"between", true, false},
+		{"pending", false, false},
+		{"model", true, true},
 		{"after", true, true},
 		{"never", true, true},
 	} {
@@ -94,13 +96,18 @@ func TestKillBetweenRenames(t *testing.T) {
 			if _, err := parseModel(model); err != nil {
 				t.Fatalf("model at the final path is not whole: %v", err)
 			}
-			params, _ := os.ReadFile(pj)
 			st, err := ReadParams(pj, out)
+			params, _ := os.ReadFile(pj)
 			switch {
-			case c.newPair && (err != nil || st.Model != specs[1].Model):
-				t.Fatalf("ReadParams after kill %s: %+v, %v; want the child's pair", c.at, st, err)
-			case !c.newPair && (err == nil || !strings.Contains(err.Error(), "interrupted dcwp-export") || !bytes.Equal(params, oldParams)):
-				t.Fatalf("ReadParams of a torn pair: %v (params old: %v); want the mismatch reported", err, bytes.Equal(params, oldParams))
+			case err != nil:
+				t.Fatalf("ReadParams after kill at %s: %v; want a whole pair", c.at, err)
+			case c.newPair && st.Model != specs[1].Model:
+				t.Fatalf("after kill at %s the params describe %q, want the child's %q", c.at, st.Model, specs[1].Model)
+			case !c.newPair && !bytes.Equal(params, oldParams):
+				t.Fatalf("after kill at %s the old params file changed", c.at)
+			}
+			if _, err := os.Stat(pj + pendingSuffix); !os.IsNotExist(err) {
+				t.Fatalf("pending params file left after recovery: %v", err)
 			}
 			if left, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".*tmp*")); c.at == "never" && len(left) > 0 {
 				t.Fatalf("temporary files left: %v", left)

@@ -68,8 +68,8 @@ func table(w io.Writer, dir string) error {
 		if err := atomicfile.ReadJSON(base+".eval.json", &rep); err != nil {
 			return err
 		}
-		var st exporter.Stats
-		if err := atomicfile.ReadJSON(base+".params.json", &st); err != nil {
+		st, err := exporter.ReadParams(base+".params.json", base)
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "| %s | %.2f %% | %.2f %% | %.2f %% | %.2f %% | %d / %d | %.1f KiB | %.0f |\n",
