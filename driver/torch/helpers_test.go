@@ -1,7 +1,6 @@
 package torch
 
 import (
-	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -144,8 +143,6 @@ func must(t *testing.T, err error) {
 }
 
 func nan() float64 { return math.NaN() }
-
-func sprintf(f string, a ...any) string { return fmt.Sprintf(f, a...) }
 
 // Float64sOf reads t, failing the test on any scope or read error.
 func (s *Scope) Float64sOf(x *Tensor, t *testing.T) []float64 {
