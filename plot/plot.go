@@ -122,6 +122,11 @@ func (f figure) save(path string) error {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	p.Legend.Top = true
+	return SavePNG(p, path)
+}
+
+// SavePNG renders p at the size every dcwp-go plot has (8×5 in) and writes it atomically.
+func SavePNG(p *plot.Plot, path string) error {
 	w, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
 	"sort"
 	"strconv"
@@ -10,9 +9,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 
-	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	dcwpplot "github.com/dcwp-go/dcwp/plot"
 )
 
 // errPoints are means with their standard deviations, for plotter's error bars.
@@ -72,14 +70,7 @@ func (t Table) Plot(path string) error {
 		}
 	}
 	p.Legend.Top = true
-	w, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	return atomicfile.Write(path, func(bw *bufio.Writer) error {
-		_, err := w.WriteTo(bw)
-		return err
-	})
+	return dcwpplot.SavePNG(p, path)
 }
 
 func addSeries(p *plot.Plot, name string, pts errPoints, k int) error {
