@@ -72,15 +72,7 @@ func nnModel(t *testing.T, dir string) string {
 	b.Node("Transpose", "t", []string{"flat"}, []string{"flatT"})
 	b.Node("MatMul", "mm", []string{"flat", "flatT"}, []string{"logits"})
 	b.Output("logits", []onnx.Dim{onnx.P("N"), onnx.P("N")})
-	m, err := b.Model()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := onnx.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return writeFile(t, filepath.Join(dir, "nn.onnx"), data)
+	return evaltest.WriteModel(t, b, filepath.Join(dir, "nn.onnx"))
 }
 
 // hugeInput writes a linear model that declares a [N, 3, 100000, 100000] input.
@@ -89,15 +81,7 @@ func hugeInput(t *testing.T, dir string) string {
 	b.Input("x", []onnx.Dim{onnx.P("N"), onnx.D(3), onnx.D(100000), onnx.D(100000)})
 	b.Node("ReduceMean", "mean", []string{"x"}, []string{"logits"}, onnx.Ints("axes", 2, 3), onnx.Int("keepdims", 0))
 	b.Output("logits", []onnx.Dim{onnx.P("N"), onnx.D(3)})
-	m, err := b.Model()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := onnx.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return writeFile(t, filepath.Join(dir, "huge-input.onnx"), data)
+	return evaltest.WriteModel(t, b, filepath.Join(dir, "huge-input.onnx"))
 }
 
 // TestHostileInputs runs dcwp-eval, compare and bench on generated bad inputs: each must

@@ -73,6 +73,12 @@ func WriteLinear(t testing.TB, dir, name string, sp LinearSpec) string {
 	b.Dense("B", []int{sp.Classes}, make([]float32, sp.Classes))
 	b.Node("Flatten", "flatten", []string{"x"}, []string{"flat"}, onnx.Int("axis", 1))
 	b.Node("Gemm", "fc", []string{"flat", "W", "B"}, []string{"logits"}, onnx.Int("transB", 1), onnx.Float("beta", sp.Beta))
+	return WriteModel(t, b, filepath.Join(dir, name))
+}
+
+// WriteModel builds b's model and writes it to path, failing the test on any error.
+func WriteModel(t testing.TB, b *onnx.Builder, path string) string {
+	t.Helper()
 	m, err := b.Model()
 	if err != nil {
 		t.Fatal(err)
@@ -81,11 +87,10 @@ func WriteLinear(t testing.TB, dir, name string, sp LinearSpec) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return path
 }
 
 // Sample is one image of the split: its label, bias and the class the
