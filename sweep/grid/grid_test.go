@@ -40,14 +40,8 @@ func TestLists(t *testing.T) {
 			if err == nil {
 				ps, err = testSpec.Points(g)
 			}
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("error %v, want %q", err, c.err)
-				}
+			if wantErr(t, err, c.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			var names []string
 			for _, p := range ps {
@@ -101,14 +95,8 @@ func TestParse(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			g, err := testSpec.Parse(c.file, []byte(c.text))
-			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("error %v, want %q", err, c.err)
-				}
+			if wantErr(t, err, c.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !slices.EqualFunc(g.Axes, c.axes, func(a, b Axis) bool { return a.Flag == b.Flag && slices.Equal(a.Values, b.Values) }) {
 				t.Fatalf("axes %v, want %v", g.Axes, c.axes)
@@ -159,4 +147,20 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// wantErr fails the test unless err is what a case wants: an error containing want, or
+// none when want is "". It reports whether the case expected an error (and so is done).
+func wantErr(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	return true
 }
