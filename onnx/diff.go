@@ -2,7 +2,8 @@ package onnx
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -69,19 +70,7 @@ func Diff(a, b *Summary) []Change {
 	add("model", "", "params_total", fmt.Sprint(a.ParamsTotal), fmt.Sprint(b.ParamsTotal))
 	add("model", "", "params_nonzero", fmt.Sprint(a.ParamsNonZero), fmt.Sprint(b.ParamsNonZero))
 
-	keys := map[string]bool{}
-	for k := range a.Metadata {
-		keys[k] = true
-	}
-	for k := range b.Metadata {
-		keys[k] = true
-	}
-	sorted := make([]string, 0, len(keys))
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	sort.Strings(sorted)
-	for _, k := range sorted {
+	for _, k := range unionKeys(a.Metadata, b.Metadata) {
 		va, oka := a.Metadata[k]
 		vb, okb := b.Metadata[k]
 		if oka != okb {
@@ -134,19 +123,7 @@ func Diff(a, b *Summary) []Change {
 		add("node", k, "op", na.Op, nb.Op)
 		add("node", k, "inputs", strings.Join(na.Inputs, ","), strings.Join(nb.Inputs, ","))
 		add("node", k, "outputs", strings.Join(na.Outputs, ","), strings.Join(nb.Outputs, ","))
-		attrs := map[string]bool{}
-		for n := range na.Attrs {
-			attrs[n] = true
-		}
-		for n := range nb.Attrs {
-			attrs[n] = true
-		}
-		names := make([]string, 0, len(attrs))
-		for n := range attrs {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range unionKeys(na.Attrs, nb.Attrs) {
 			add("node", k, "attr:"+n, na.Attrs[n], nb.Attrs[n])
 		}
 		add("node", k, "input_shapes", shapesString(na.InputShapes), shapesString(nb.InputShapes))
@@ -189,4 +166,11 @@ func present(ok bool) string {
 		return "yes"
 	}
 	return ""
+}
+
+// unionKeys is the sorted set of keys of a and b.
+func unionKeys[V any](a, b map[string]V) []string {
+	keys := slices.AppendSeq(slices.Collect(maps.Keys(a)), maps.Keys(b))
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
