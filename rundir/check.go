@@ -22,12 +22,19 @@ const (
 )
 
 // ParseConfig decodes a config.json file's content and checks its settings (Check).
-func ParseConfig(data []byte) (Config, error) {
-	var c Config
-	if err := json.Unmarshal(data, &c); err != nil {
-		return c, fmt.Errorf("not valid JSON: %w", err)
+func ParseConfig(data []byte) (Config, error) { return parseChecked[Config](data) }
+
+// parseChecked decodes a run file's JSON and checks what it holds, so no reader of a run
+// directory works on values no run could have written.
+func parseChecked[T any, PT interface {
+	*T
+	Check() error
+}](data []byte) (T, error) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, fmt.Errorf("not valid JSON: %w", err)
 	}
-	return c, c.Check()
+	return v, PT(&v).Check()
 }
 
 // ReadConfig reads and checks the config.json of the run directory dir; errors name the

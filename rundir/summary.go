@@ -1,7 +1,6 @@
 package rundir
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -51,13 +50,7 @@ type Metric struct {
 
 // ParseSummary decodes a summary.json file's content and checks that its figures are
 // shares and counts: accuracies and kept ratios in [0, 1], nothing negative.
-func ParseSummary(data []byte) (Summary, error) {
-	var s Summary
-	if err := json.Unmarshal(data, &s); err != nil {
-		return s, fmt.Errorf("not valid JSON: %w", err)
-	}
-	return s, s.Check()
-}
+func ParseSummary(data []byte) (Summary, error) { return parseChecked[Summary](data) }
 
 // ReadSummary reads the summary.json of the run directory dir; errors name the file.
 func ReadSummary(dir string) (Summary, error) {
