@@ -237,13 +237,7 @@ func TestBadInput(t *testing.T) {
 // TestResumeAfterKill kills a real training process with SIGKILL during pruning, resumes it,
 // and requires exactly the weights of an uninterrupted run.
 func TestResumeAfterKill(t *testing.T) {
-	ref, err := uninterrupted()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "DCWP_TEST_CHILD_OUT="+out, "DCWP_TEST_CHILD_DATA="+testData)
+	ref, out, cmd := startChild(t)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -395,17 +389,10 @@ func TestValidate(t *testing.T) {
 // disk would), and requires a clear error, the earlier checkpoint intact, no temporary files
 // left, and a resumed run that ends with the uninterrupted run's weights.
 func TestDiskFullKeepsCheckpoint(t *testing.T) {
-	ref, err := uninterrupted()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
+	ref, out, cmd := startChild(t, "DCWP_TEST_CHILD_FSIZE=65536") // smaller than a checkpoint, larger than metrics.jsonl
 	var stderr bytes.Buffer
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "DCWP_TEST_CHILD_OUT="+out, "DCWP_TEST_CHILD_DATA="+testData,
-		"DCWP_TEST_CHILD_FSIZE=65536") // smaller than a checkpoint, larger than metrics.jsonl
 	cmd.Stderr = &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("child: %v, want exit status 1; stderr:\n%s", err, stderr.String())
 	}
@@ -573,4 +560,18 @@ func TestDropMetrics(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startChild returns the uninterrupted reference run's directory and a command that trains
+// the tiny config into a new run directory in a child process (childRun), with env added.
+func startChild(t *testing.T, env ...string) (ref, out string, cmd *exec.Cmd) {
+	t.Helper()
+	ref, err := uninterrupted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = t.TempDir()
+	cmd = exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), "DCWP_TEST_CHILD_OUT="+out, "DCWP_TEST_CHILD_DATA="+testData), env...)
+	return ref, out, cmd
 }
