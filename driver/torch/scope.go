@@ -199,32 +199,23 @@ func (s *Scope) Backward(loss *Tensor) {
 	}
 }
 
-// Float32s reads t to the host, recording any error in the scope.
-func (s *Scope) Float32s(t *Tensor) []float32 {
+// readHost reads a tensor to the host with read, recording any error in the scope; a
+// failed scope reads nothing.
+func readHost[T any](s *Scope, read func() (T, error)) T {
+	var v T
 	if s.err != nil {
-		return nil
+		return v
 	}
-	v, err := t.Float32s()
+	v, err := read()
 	s.Fail(err)
 	return v
 }
+
+// Float32s reads t to the host, recording any error in the scope.
+func (s *Scope) Float32s(t *Tensor) []float32 { return readHost(s, t.Float32s) }
 
 // Int64s reads t to the host, recording any error in the scope.
-func (s *Scope) Int64s(t *Tensor) []int64 {
-	if s.err != nil {
-		return nil
-	}
-	v, err := t.Int64s()
-	s.Fail(err)
-	return v
-}
+func (s *Scope) Int64s(t *Tensor) []int64 { return readHost(s, t.Int64s) }
 
 // Item reads a one-element t, recording any error in the scope.
-func (s *Scope) Item(t *Tensor) float64 {
-	if s.err != nil {
-		return 0
-	}
-	v, err := t.Item()
-	s.Fail(err)
-	return v
-}
+func (s *Scope) Item(t *Tensor) float64 { return readHost(s, t.Item) }
