@@ -9,6 +9,7 @@
 #
 #   tools/bench-train.sh [DATA_ROOT] [RUNS_DIR]     (MODELS="mlp cnn", SEED=0, THREADS=1 per side)
 #
+# DEVICE=cuda trains both sides on the GPU (PYTHON: a python whose torch has CUDA).
 # PRECISION=bf16 and MEMORY_FORMAT=channels-last set both sides alike (dcwp-train's --precision
 # and --memory-format; the reference's torch.autocast and channels_last); a setting other than
 # the default (fp32, contiguous) is added to the report's name: bench/train-cnn-bf16.json.
@@ -31,8 +32,9 @@ format="${MEMORY_FORMAT:-contiguous}"
 suffix=""
 [ "$precision" = fp32 ] || suffix="$suffix-$precision"
 [ "$format" = contiguous ] || suffix="$suffix-$format"
-axes=(--precision "$precision" --memory-format "$format")
-python=/usr/bin/python3 # Debian's, with python3-torch; the first python3 on PATH may lack it
+axes=(--precision "$precision" --memory-format "$format" --device "$device")
+python="${PYTHON:-/usr/bin/python3}" # Debian's, with python3-torch; the first python3 on PATH may lack it
+device="${DEVICE:-cpu}"
 bin="${BIN:-build/bin/dcwp-train}"
 [ -x "$bin" ] || go build -o "$bin" ./cmd/dcwp-train
 report="${OUT:-bench}"

@@ -8,6 +8,7 @@
 #   CXX           C++ compiler (default g++, then c++, then clang++).
 #   TORCH_CXX11_ABI  0/1 to force _GLIBCXX_USE_CXX11_ABI (default: ask the
 #                 python torch of that prefix, else 1).
+#   CXX_STD       C++ standard (default c++17, what libtorch 1.13 to 2.x headers ask for).
 #   FORCE=1       rebuild even when up to date.
 set -euo pipefail
 
@@ -53,7 +54,8 @@ if [ -e "$libdir/libtorch_cuda.so" ]; then
 fi
 
 stamp="$out/.build-flags"
-flags="$(pick_cxx) ${incs[*]} ${defs[*]} ${libs[*]}"
+std="${CXX_STD:-c++17}"
+flags="$(pick_cxx)${CXX_STD:+ -std=$std} ${incs[*]} ${defs[*]} ${libs[*]}"
 if [ -z "${FORCE:-}" ] && [ -e "$lib" ] && [ "$lib" -nt "$src/shim.cpp" ] && [ "$lib" -nt "$src/shim.h" ] \
   && [ "$lib" -nt "$0" ] && [ -e "$stamp" ] && [ "$(cat "$stamp")" = "$flags" ]; then
   echo "build-shim: $lib is up to date"
@@ -64,7 +66,7 @@ mkdir -p "$out"
 cxx="$(pick_cxx)"
 echo "build-shim: $cxx -> $lib (libtorch in $libdir, cxx11 abi $abi)"
 # -Wno-*: libtorch 1.13 headers are noisy under GCC 12.
-"$cxx" -std=c++17 -O2 -fPIC -shared -Wall -Wno-unused-parameter -Wno-deprecated-declarations \
+"$cxx" -std="$std" -O2 -fPIC -shared -Wall -Wno-unused-parameter -Wno-deprecated-declarations \
   "${defs[@]}" "${incs[@]}" -o "$lib.tmp" "$src/shim.cpp" "${libs[@]}"
 mv "$lib.tmp" "$lib"
 echo "$flags" > "$stamp"

