@@ -56,16 +56,15 @@ func New(s Settings, params []*torch.Tensor, names []string) (*Optimizer, error)
 	}
 	o := &Optimizer{S: s, Params: params, Names: names}
 	for _, p := range params {
-		sh := p.Shape()
-		o.shapes = append(o.shapes, sh)
-		m, err := torch.FromFloat32(make([]float32, numel(sh)), sh, p.Device())
+		o.shapes = append(o.shapes, p.Shape())
+		m, err := stateLike(p)
 		if err != nil {
 			o.Close()
 			return nil, err
 		}
 		o.m = append(o.m, m)
 		if s.Kind == "adam" {
-			v, err := torch.FromFloat32(make([]float32, numel(sh)), sh, p.Device())
+			v, err := stateLike(p)
 			if err != nil {
 				o.Close()
 				return nil, err
@@ -74,6 +73,26 @@ func New(s Settings, params []*torch.Tensor, names []string) (*Optimizer, error)
 		}
 	}
 	return o, nil
+}
+
+// stateLike is a zero state tensor laid out like p: a channels-last weight gets
+// channels-last state, so the in-place update walks the parameter, its gradient and its
+// state in the same order instead of striding through one of them.
+func stateLike(p *torch.Tensor) (*torch.Tensor, error) {
+	sh := p.Shape()
+	z, err := torch.FromFloat32(make([]float32, numel(sh)), sh, p.Device())
+	if err != nil {
+		return nil, err
+	}
+	cl, err := p.IsFormat(torch.ChannelsLast)
+	if err != nil || !cl || len(sh) != 4 {
+		return z, err
+	}
+	s := torch.NewNoGradScope()
+	defer s.Close()
+	out := s.Keep(s.ToFormat(z, torch.ChannelsLast))
+	z.Close()
+	return out, s.Err()
 }
 
 func numel(sh []int64) int {
