@@ -6,10 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/dcwp-go/dcwp/eval/evaltest"
+	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/onnx/ort"
 )
 
@@ -33,21 +35,21 @@ func TestEvaluateKnownAccuracy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Samples != n || r.Correct != correct {
-				t.Errorf("samples/correct = %d/%d, want %d/%d", r.Samples, r.Correct, n, correct)
+			if r.Accuracy.Samples != n || r.Accuracy.Correct != correct {
+				t.Errorf("samples/correct = %d/%d, want %d/%d", r.Accuracy.Samples, r.Accuracy.Correct, n, correct)
 			}
 			checks := []struct {
 				name      string
 				got, want float64
 			}{
 				{"accuracy", r.Accuracy.Accuracy, float64(correct) / float64(n)},
-				{"aligned", r.AlignedAccuracy, 1},
-				{"conflicting", r.ConflictingAccuracy, 44.0 / 89},
-				{"worst-group", r.WorstGroupAccuracy, 0},
-				{"cell (0,1) empty", r.Groups[0][1], -1},
-				{"cell (2,3)", r.Groups[2][3], 0},
-				{"cell (4,7)", r.Groups[4][7], 0.5},
-				{"cell (5,5)", r.Groups[5][5], 1},
+				{"aligned", r.Accuracy.AlignedAccuracy, 1},
+				{"conflicting", r.Accuracy.ConflictingAccuracy, 44.0 / 89},
+				{"worst-group", r.Accuracy.WorstGroupAccuracy, 0},
+				{"cell (0,1) empty", r.Accuracy.Groups[0][1], -1},
+				{"cell (2,3)", r.Accuracy.Groups[2][3], 0},
+				{"cell (4,7)", r.Accuracy.Groups[4][7], 0.5},
+				{"cell (5,5)", r.Accuracy.Groups[5][5], 1},
 			}
 			for _, ch := range checks {
 				if !near(ch.got, ch.want) {
@@ -216,8 +218,8 @@ func TestCUDAProvider(t *testing.T) {
 		if err != nil {
 			t.Fatalf("GPU and CUDA runtime present, but: %v", err)
 		}
-		if want := evaltest.Correct(samples); r.Provider != "cuda" || r.Correct != want {
-			t.Errorf("provider %s, correct %d, want cuda and %d", r.Provider, r.Correct, want)
+		if want := evaltest.Correct(samples); r.Provider != "cuda" || r.Accuracy.Correct != want {
+			t.Errorf("provider %s, correct %d, want cuda and %d", r.Provider, r.Accuracy.Correct, want)
 		}
 		return
 	}
@@ -234,4 +236,41 @@ func TestCUDAProvider(t *testing.T) {
 		t.Errorf("message names the wrong missing piece (runtime has CUDA: %v, GPU: %v): %s", cudaLib, gpu, msg)
 	}
 	t.Logf("message: %s", msg)
+}
+
+// TestReportJSON: a report's JSON is one flat object with the accuracy figures beside the
+// others, it reads back unchanged, and without bias labels it has no group figures.
+func TestReportJSON(t *testing.T) {
+	withBias := metrics.Score([]int32{0, 1, 1}, []int32{0, 1, 0}, []int32{0, 1, 1}, 2)
+	noBias := metrics.Score([]int32{0, 1, 1}, []int32{0, 1, 0}, nil, 2)
+	for _, c := range []struct {
+		name   string
+		acc    metrics.Accuracy
+		groups bool
+	}{{"bias labels", withBias, true}, {"no bias labels", noBias, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			r := Report{Model: "m.onnx", Dataset: "folder", Classes: 2, Accuracy: c.acc, Batches: []Timing{}}
+			b, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var flat map[string]any
+			if err := json.Unmarshal(b, &flat); err != nil {
+				t.Fatal(err)
+			}
+			if flat["model"] != "m.onnx" || flat["samples"] != 3.0 {
+				t.Fatalf("not one flat object with both parts: %s", b)
+			}
+			if _, ok := flat["conflicting_accuracy"]; ok != c.groups {
+				t.Fatalf("conflicting_accuracy present %v, want %v: %s", ok, c.groups, b)
+			}
+			var back Report
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back, r) {
+				t.Fatalf("read back %+v, want %+v", back, r)
+			}
+		})
+	}
 }

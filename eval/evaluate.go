@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,7 +50,9 @@ type Report struct {
 	Classes    int      `json:"classes"`
 	ClassNames []string `json:"class_names,omitempty"`
 
-	metrics.Accuracy
+	// Accuracy's figures are written inline, beside the others (MarshalJSON), in its own
+	// encoding: without bias labels it has no group figures to write.
+	Accuracy metrics.Accuracy `json:"-"`
 
 	ParamsTotal   int64 `json:"params_total"`
 	ParamsNonzero int64 `json:"params_nonzero"`
@@ -71,6 +74,29 @@ type Report struct {
 	BatchMismatches int `json:"batch_prediction_mismatches"`
 
 	Seconds float64 `json:"seconds"` // wall time of Evaluate
+}
+
+// MarshalJSON writes the report as one object: its own fields, then Accuracy's.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	head, err := json.Marshal(plain(r))
+	if err != nil {
+		return nil, err
+	}
+	acc, err := json.Marshal(r.Accuracy)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(head[:len(head)-1], ','), acc[1:]...), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Report) UnmarshalJSON(b []byte) error {
+	type plain Report
+	if err := json.Unmarshal(b, (*plain)(r)); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, &r.Accuracy)
 }
 
 // Evaluate loads the model and split, predicts the split, and measures
@@ -198,30 +224,30 @@ func (r *Report) WriteText(w io.Writer) {
 	if r.Pct != "" {
 		ds += " (" + r.Pct + "pct)"
 	}
-	fmt.Fprintf(w, "dataset     %s, %d samples, input %s, %d classes\n", ds, r.Samples, dimString(r.InputShape), r.Classes)
+	fmt.Fprintf(w, "dataset     %s, %d samples, input %s, %d classes\n", ds, r.Accuracy.Samples, dimString(r.InputShape), r.Classes)
 	fmt.Fprintf(w, "runtime     ONNX Runtime %s, provider %s, threads %s\n", r.ORTVersion, r.Provider, ThreadsString(r.Threads))
 	nzPct := 0.0
 	if r.ParamsTotal > 0 {
 		nzPct = 100 * float64(r.ParamsNonzero) / float64(r.ParamsTotal)
 	}
 	fmt.Fprintf(w, "parameters  %d total, %d non-zero (%.2f%%)\n\n", r.ParamsTotal, r.ParamsNonzero, nzPct)
-	fmt.Fprintf(w, "accuracy              %7.2f%%  (%d/%d)\n", 100*r.Accuracy.Accuracy, r.Correct, r.Samples)
-	if r.GroupsUnavailable != "" {
-		fmt.Fprintf(w, "%s\n\n", r.GroupsUnavailable)
+	fmt.Fprintf(w, "accuracy              %7.2f%%  (%d/%d)\n", 100*r.Accuracy.Accuracy, r.Accuracy.Correct, r.Accuracy.Samples)
+	if r.Accuracy.GroupsUnavailable != "" {
+		fmt.Fprintf(w, "%s\n\n", r.Accuracy.GroupsUnavailable)
 	} else {
-		fmt.Fprintf(w, "aligned accuracy      %7.2f%%\n", 100*r.AlignedAccuracy)
-		fmt.Fprintf(w, "conflicting accuracy  %7.2f%%\n", 100*r.ConflictingAccuracy)
-		fmt.Fprintf(w, "worst-group accuracy  %7.2f%%\n\n", 100*r.WorstGroupAccuracy)
+		fmt.Fprintf(w, "aligned accuracy      %7.2f%%\n", 100*r.Accuracy.AlignedAccuracy)
+		fmt.Fprintf(w, "conflicting accuracy  %7.2f%%\n", 100*r.Accuracy.ConflictingAccuracy)
+		fmt.Fprintf(w, "worst-group accuracy  %7.2f%%\n\n", 100*r.Accuracy.WorstGroupAccuracy)
 	}
 	r.writePerClass(w)
-	if len(r.Groups) > 0 {
+	if len(r.Accuracy.Groups) > 0 {
 		fmt.Fprintf(w, "per-group accuracy %% (rows: label, columns: bias; diagonal = aligned, - = empty)\n")
 		fmt.Fprintf(w, "%5s", "")
-		for b := range r.Groups[0] {
+		for b := range r.Accuracy.Groups[0] {
 			fmt.Fprintf(w, " %6d", b)
 		}
 		fmt.Fprintln(w)
-		for l, row := range r.Groups {
+		for l, row := range r.Accuracy.Groups {
 			fmt.Fprintf(w, "%5d", l)
 			for _, v := range row {
 				if v < 0 {

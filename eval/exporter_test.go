@@ -94,7 +94,7 @@ func TestExporterForms(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if r.Samples != 48 || r.ParamsNonzero == 0 {
+				if r.Accuracy.Samples != 48 || r.ParamsNonzero == 0 {
 					t.Errorf("%s: %+v", f, r)
 				}
 				preds = append(preds, p)

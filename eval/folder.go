@@ -57,12 +57,12 @@ func loadSplitFor(m *onnxpb.ModelProto, path, root, name, pct, split string) (*d
 
 // writePerClass prints each class's accuracy under its name.
 func (r *Report) writePerClass(w io.Writer) {
-	if len(r.PerClass) == 0 {
+	if len(r.Accuracy.PerClass) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "per-class accuracy\n")
 	fmt.Fprintf(w, "%5s  %-24s %8s\n", "class", "name", "accuracy")
-	for l, v := range r.PerClass {
+	for l, v := range r.Accuracy.PerClass {
 		name := fmt.Sprint(l)
 		if l < len(r.ClassNames) {
 			name = r.ClassNames[l]

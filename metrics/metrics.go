@@ -4,6 +4,8 @@
 // report identical figures for identical predictions.
 package metrics
 
+import "encoding/json"
+
 // Accuracy is the evaluation of one network on one split, as fractions.
 type Accuracy struct {
 	Accuracy            float64     `json:"accuracy"`
@@ -15,8 +17,23 @@ type Accuracy struct {
 	Groups              [][]float64 `json:"groups,omitempty"`    // [label][bias] accuracy, NaN-free: -1 for empty cells
 	PerClass            []float64   `json:"per_class,omitempty"` // accuracy of each label, -1 for a label with no sample
 	// GroupsUnavailable, when set, says why there are no group figures (no bias labels):
-	// aligned, conflicting and worst-group accuracy are then 0 and mean nothing.
+	// aligned, conflicting and worst-group accuracy are then 0 in Go and absent from JSON.
 	GroupsUnavailable string `json:"groups_unavailable,omitempty"`
+}
+
+// MarshalJSON leaves the group figures out when there are none, so no file reports an
+// aligned, conflicting or worst-group accuracy that was never measured.
+func (a Accuracy) MarshalJSON() ([]byte, error) {
+	type plain Accuracy
+	if a.GroupsUnavailable == "" {
+		return json.Marshal(plain(a))
+	}
+	return json.Marshal(struct {
+		plain
+		AlignedAccuracy     *float64 `json:"aligned_accuracy,omitempty"`
+		ConflictingAccuracy *float64 `json:"conflicting_accuracy,omitempty"`
+		WorstGroupAccuracy  *float64 `json:"worst_group_accuracy,omitempty"`
+	}{plain: plain(a)})
 }
 
 // NoBias is GroupsUnavailable's text for data without bias labels.

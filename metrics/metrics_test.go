@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"math"
 	"reflect"
 	"testing"
@@ -70,5 +71,35 @@ func TestArgmax(t *testing.T) {
 	got := Argmax([]float32{0, 2, 1, 5, 5, 0, nan, 1, 0}, 3)
 	if want := []int32{1, 0, 1}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("Argmax = %v, want %v", got, want)
+	}
+}
+
+// TestJSONLeavesOutUnmeasuredGroups: without bias labels the JSON carries accuracy and
+// per-class accuracy but no aligned, conflicting or worst-group figure; with them, all.
+func TestJSONLeavesOutUnmeasuredGroups(t *testing.T) {
+	pred, label := []int32{0, 1, 1, 0}, []int32{0, 1, 0, 0}
+	for _, c := range []struct {
+		name   string
+		bias   []int32
+		groups bool
+	}{{"no bias labels", nil, false}, {"bias labels", []int32{0, 1, 1, 1}, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := json.Marshal(Score(pred, label, c.bias, 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"aligned_accuracy", "conflicting_accuracy", "worst_group_accuracy", "groups"} {
+				if _, ok := got[k]; ok != c.groups {
+					t.Errorf("%s present: %v, want %v in %s", k, ok, c.groups, b)
+				}
+			}
+			if got["accuracy"] != 0.75 {
+				t.Errorf("accuracy %v, want 0.75 in %s", got["accuracy"], b)
+			}
+		})
 	}
 }

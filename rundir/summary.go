@@ -1,6 +1,7 @@
 package rundir
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -21,8 +22,21 @@ type Mined struct {
 	Precision float64 `json:"precision"`
 	Recall    float64 `json:"recall"`
 	// Unscored, when set, says why precision and recall are not known (no bias labels on
-	// train): they are then 0 and mean nothing.
+	// train): they are then 0 in Go and absent from JSON.
 	Unscored string `json:"unscored,omitempty"`
+}
+
+// MarshalJSON leaves precision and recall out when they were not measured.
+func (m Mined) MarshalJSON() ([]byte, error) {
+	type plain Mined
+	if m.Unscored == "" {
+		return json.Marshal(plain(m))
+	}
+	return json.Marshal(struct {
+		plain
+		Precision *float64 `json:"precision,omitempty"`
+		Recall    *float64 `json:"recall,omitempty"`
+	}{plain: plain(m)})
 }
 
 // Summary is what a finished run reports.

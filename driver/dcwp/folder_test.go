@@ -96,6 +96,15 @@ func TestFolderDataset(t *testing.T) {
 	if sum.Mined.Unscored == "" || sum.Mined.Flagged == 0 {
 		t.Fatalf("mined without bias labels: %+v", sum.Mined)
 	}
+	raw, err := os.ReadFile(filepath.Join(out, rundir.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"aligned_accuracy", "conflicting_accuracy", "worst_group_accuracy", `"precision"`, `"recall"`} {
+		if strings.Contains(string(raw), k) {
+			t.Fatalf("summary.json without bias labels reports %s:\n%s", k, raw)
+		}
+	}
 }
 
 // Colored MNIST without valid/, read-only, its split folders symbolic links: the run trains

@@ -73,8 +73,8 @@ func table(w io.Writer, dir string) error {
 			return err
 		}
 		fmt.Fprintf(w, "| %s | %.2f %% | %.2f %% | %.2f %% | %.2f %% | %d / %d | %.1f KiB | %.0f |\n",
-			r.label, 100*rep.Accuracy.Accuracy, 100*rep.AlignedAccuracy, 100*rep.ConflictingAccuracy,
-			100*rep.WorstGroupAccuracy, rep.ParamsNonzero, rep.ParamsTotal, float64(st.FileBytes)/1024, rep.ThroughputSPS)
+			r.label, 100*rep.Accuracy.Accuracy, 100*rep.Accuracy.AlignedAccuracy, 100*rep.Accuracy.ConflictingAccuracy,
+			100*rep.Accuracy.WorstGroupAccuracy, rep.ParamsNonzero, rep.ParamsTotal, float64(st.FileBytes)/1024, rep.ThroughputSPS)
 	}
 	return nil
 }
