@@ -219,7 +219,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown dataset", func(c *rundir.Config) { c.Dataset = "svhn" }, `unknown dataset "svhn"`},
 		{"unknown model", func(c *rundir.Config) { c.Model = "vgg" }, `unknown model "vgg"`},
 		{"unknown miner", func(c *rundir.Config) { c.Miner = "magic" }, `unknown miner "magic"`},
-		{"bad layout", func(c *rundir.Config) { c.Data = t.TempDir() }, "loading cmnist train split"},
+		{"bad layout", func(c *rundir.Config) { c.Data = t.TempDir() }, "dataset cmnist train: folder"},
 		{"nan loss", func(c *rundir.Config) { c.LambdaSparse = 1e38 }, "stage prune: loss is"},
 	}
 	for _, c := range cases {
