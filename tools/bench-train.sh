@@ -32,9 +32,9 @@ format="${MEMORY_FORMAT:-contiguous}"
 suffix=""
 [ "$precision" = fp32 ] || suffix="$suffix-$precision"
 [ "$format" = contiguous ] || suffix="$suffix-$format"
+device="${DEVICE:-cpu}"
 axes=(--precision "$precision" --memory-format "$format" --device "$device")
 python="${PYTHON:-/usr/bin/python3}" # Debian's, with python3-torch; the first python3 on PATH may lack it
-device="${DEVICE:-cpu}"
 bin="${BIN:-build/bin/dcwp-train}"
 [ -x "$bin" ] || go build -o "$bin" ./cmd/dcwp-train
 report="${OUT:-bench}"
