@@ -41,6 +41,11 @@ func writeOutputs(modelPath string, m *onnxpb.ModelProto, paramsPath string, st 
 	if err := Recover(modelPath, paramsPath); err != nil {
 		return 0, err
 	}
+	for _, p := range []string{modelPath, paramsPath, paramsPath + pendingSuffix} { // left by a killed export
+		if _, err := atomicfile.RemoveStaleOf(p); err != nil {
+			return 0, err
+		}
+	}
 	data, err := Encode(m)
 	if err != nil {
 		return 0, fmt.Errorf("encode %s: %w", modelPath, err)

@@ -149,6 +149,21 @@ func kind(m os.FileMode) string {
 // before their rename left in dir, and returns their paths. A missing dir has none. Call
 // it only where no other process writes into dir at the same time.
 func RemoveStale(dir string) ([]string, error) {
+	return removeStale(dir, func(string) bool { return true })
+}
+
+// RemoveStaleOf removes the temporary siblings that killed writes of path left, and no
+// other file's: for a command writing into a folder it does not own (an export's --out),
+// where other writers' temporaries may be live.
+func RemoveStaleOf(path string) ([]string, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	return removeStale(dir, func(name string) bool { return strings.HasPrefix(name, "."+base+TempPrefix) })
+}
+
+func removeStale(dir string, mine func(name string) bool) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -160,7 +175,7 @@ func RemoveStale(dir string) ([]string, error) {
 	for _, e := range entries {
 		name := e.Name()
 		i := strings.LastIndex(name, TempPrefix)
-		if !strings.HasPrefix(name, ".") || i < 2 || !e.Type().IsRegular() || !isBase36(name[i+len(TempPrefix):]) {
+		if !strings.HasPrefix(name, ".") || i < 2 || !e.Type().IsRegular() || !isBase36(name[i+len(TempPrefix):]) || !mine(name) {
 			continue
 		}
 		p := filepath.Join(dir, name)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -119,6 +120,44 @@ func TestCheckOutput(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.path != "" && !strings.Contains(err.Error(), tc.path)) {
 				t.Fatalf("error %v, want one naming %q and saying %q", err, tc.path, tc.want)
+			}
+		})
+	}
+}
+
+// RemoveStale removes every killed write's temporary in a folder; RemoveStaleOf only those
+// of one target, leaving other writers' and ordinary dot files alone.
+func TestRemoveStale(t *testing.T) {
+	names := []string{"model.onnx", ".model.onnx" + TempPrefix + "3abc9", ".model.onnx.params.json" + TempPrefix + "z1",
+		".other.onnx" + TempPrefix + "k2", ".model.onnx" + TempPrefix + "NOT-base36", ".hidden"}
+	for _, tc := range []struct {
+		name string
+		run  func(dir string) ([]string, error)
+		gone []string
+	}{
+		{"folder", RemoveStale, []string{names[1], names[2], names[3]}},
+		{"one target", func(dir string) ([]string, error) { return RemoveStaleOf(filepath.Join(dir, "model.onnx")) }, []string{names[1]}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, n := range names {
+				if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gone, err := tc.run(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range names {
+				_, err := os.Stat(filepath.Join(dir, n))
+				want := !slices.Contains(tc.gone, n)
+				if (err == nil) != want {
+					t.Errorf("%s: exists %v, want %v", n, err == nil, want)
+				}
+			}
+			if len(gone) != len(tc.gone) {
+				t.Errorf("reported %v, want %d paths", gone, len(tc.gone))
 			}
 		})
 	}
