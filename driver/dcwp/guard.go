@@ -11,6 +11,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/rundir"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 // ErrBadInput marks the errors Run finds before it writes anything: settings, the run
@@ -105,6 +106,26 @@ func (r *runner) checkContinue(old ckState, ok bool) error {
 			return fmt.Errorf("--stages %s: stage %s of the run in %s is not done (continue it with --resume, or rerun from %s)",
 				first, s, r.o.Out, s)
 		}
+	}
+	return r.readEarlier(first)
+}
+
+// readEarlier reads back the files of the stages before first that a rerun takes as they
+// are, before anything is written: a damaged one is refused while the run is as it was
+// (the rerun would otherwise have cut metrics.jsonl and rewritten config.json first).
+func (r *runner) readEarlier(first string) error {
+	files := []string{rundir.VanillaFile, rundir.BiasedFile, rundir.ScoresFile, rundir.MaskFile}
+	from := map[string]int{rundir.VanillaFile: 0, rundir.BiasedFile: 0, rundir.ScoresFile: stageIndex(StagePrune), rundir.MaskFile: stageIndex(StagePrune)}
+	for _, f := range files {
+		if from[f] >= stageIndex(first) {
+			continue
+		}
+		if _, _, err := tensor.ReadFile(r.path(f)); err != nil && !(errors.Is(err, fs.ErrNotExist) && f != rundir.VanillaFile) {
+			return fmt.Errorf("%s: %w", r.path(f), err)
+		}
+	}
+	if stageIndex(first) > stageIndex(StageMine) {
+		return r.loadMined()
 	}
 	return nil
 }
