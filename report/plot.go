@@ -69,7 +69,11 @@ func (t Table) Plot(path string) error {
 			}
 		}
 	}
-	p.Legend.Top = true
+	// Every share's column whole, and the error bars clear of the frame.
+	p.X.Min, p.X.Max = -0.5, float64(len(xs))-0.5
+	p.Y.Min, p.Y.Max = p.Y.Min-2, p.Y.Max+2
+	// Accuracy rises with the conflict share, so the top left is free for the legend.
+	p.Legend.Top, p.Legend.Left = true, true
 	return dcwpplot.SavePNG(p, path)
 }
 
@@ -99,8 +103,8 @@ func (b byX) Swap(i, j int) {
 	b.YErrors[i], b.YErrors[j] = b.YErrors[j], b.YErrors[i]
 }
 
-// families groups the rows by every shown setting but conflict pct, named by those that
-// vary ("" when only conflict pct does).
+// families groups the rows by every shown setting but conflict pct and those that follow
+// from it, named by those that vary ("" when only conflict pct does).
 func (t Table) families() (map[string][]Row, []string) {
 	fams := map[string][]Row{}
 	var order []string
@@ -114,6 +118,11 @@ func (t Table) families() (map[string][]Row, []string) {
 			} else if v != first {
 				varying[c] = true
 			}
+		}
+	}
+	for c := range varying {
+		if followsPct(t.Rows, c) {
+			delete(varying, c) // a preset's per-share setting (λ_up) is part of the x axis
 		}
 	}
 	for _, r := range t.Rows {
@@ -139,4 +148,18 @@ func value(r Row, key string) string {
 		}
 	}
 	return ""
+}
+
+// followsPct says whether column c takes one value per conflict pct, as a preset's
+// per-share λ_up does: then it names no family of its own.
+func followsPct(rows []Row, c string) bool {
+	byPct := map[string]string{}
+	for _, r := range rows {
+		v := value(r, c)
+		if old, ok := byPct[r.ConflictPct]; ok && old != v {
+			return false
+		}
+		byPct[r.ConflictPct] = v
+	}
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -178,5 +179,30 @@ func TestFormats(t *testing.T) {
 	}
 	if _, err := Collect([]string{t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no run directory") {
 		t.Fatalf("empty folder: %v", err)
+	}
+}
+
+// TestFamilies: a setting the preset sets per share (λ_up) stays on the x axis with the
+// share; one varied on its own names a family of lines.
+func TestFamilies(t *testing.T) {
+	row := func(pct, lu, lc string) Row {
+		return Row{ConflictPct: pct, Settings: []Setting{{Key: "conflict_pct", Value: pct}, {Key: "lambda_up", Value: lu}, {Key: "lambda_con", Value: lc}}}
+	}
+	for _, c := range []struct {
+		name string
+		rows []Row
+		want []string
+	}{
+		{"per-share lambda_up", []Row{row("0.5", "80", "1"), row("1", "50", "1"), row("5", "10", "1")}, []string{""}},
+		{"lambda_con varied", []Row{row("0.5", "80", "1"), row("1", "50", "1"), row("0.5", "80", "0.05"), row("1", "50", "0.05")},
+			[]string{"lambda_con=1", "lambda_con=0.05"}},
+		{"lambda_up varied within a share", []Row{row("1", "50", "1"), row("1", "80", "1")}, []string{"lambda_up=50", "lambda_up=80"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tb := Table{Rows: c.rows, Columns: []string{"conflict_pct", "lambda_up", "lambda_con"}}
+			if _, order := tb.families(); !slices.Equal(order, c.want) {
+				t.Fatalf("families %q, want %q", order, c.want)
+			}
+		})
 	}
 }
