@@ -55,12 +55,12 @@ func TestEvalCountsWhatTheTrainerCounted(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if rep.Correct != c.want.Correct || rep.Samples != c.want.Samples {
+				if rep.Accuracy.Correct != c.want.Correct || rep.Accuracy.Samples != c.want.Samples {
 					t.Errorf("%s %s: dcwp-eval counts %d/%d correct, the trainer %d/%d",
-						c.which, c.format, rep.Correct, rep.Samples, c.want.Correct, c.want.Samples)
+						c.which, c.format, rep.Accuracy.Correct, rep.Accuracy.Samples, c.want.Correct, c.want.Samples)
 				}
-				if rep.ConflictingAccuracy != c.want.ConflictingAccuracy {
-					t.Errorf("%s %s: conflicting accuracy %v, trainer %v", c.which, c.format, rep.ConflictingAccuracy, c.want.ConflictingAccuracy)
+				if rep.Accuracy.ConflictingAccuracy != c.want.ConflictingAccuracy {
+					t.Errorf("%s %s: conflicting accuracy %v, trainer %v", c.which, c.format, rep.Accuracy.ConflictingAccuracy, c.want.ConflictingAccuracy)
 				}
 			}
 		})
