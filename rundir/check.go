@@ -40,19 +40,30 @@ func parseChecked[T any, PT interface {
 // ReadConfig reads and checks the config.json of the run directory dir; errors name the
 // file, and wrap fs.ErrNotExist when there is none.
 func ReadConfig(dir string) (Config, error) {
-	path := filepath.Join(dir, ConfigFile)
+	c, err := readChecked[Config](dir, ConfigFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, fmt.Errorf("%s: no %s (not a dcwp-train run, or it never started): %w", dir, ConfigFile, err)
+	}
+	return c, err
+}
+
+// readChecked reads the run file name of the run directory dir with parseChecked; a
+// content error names the file.
+func readChecked[T any, PT interface {
+	*T
+	Check() error
+}](dir, name string) (T, error) {
+	path := filepath.Join(dir, name)
 	b, err := os.ReadFile(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return Config{}, fmt.Errorf("%s: no %s (not a dcwp-train run, or it never started): %w", dir, ConfigFile, err)
-		}
-		return Config{}, err
+		var zero T
+		return zero, err
 	}
-	c, err := ParseConfig(b)
+	v, err := parseChecked[T, PT](b)
 	if err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
+		return v, fmt.Errorf("%s: %w", path, err)
 	}
-	return c, nil
+	return v, nil
 }
 
 // Check returns an error naming the first setting of c that is out of range: a number that

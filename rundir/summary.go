@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 
 	"github.com/dcwp-go/dcwp/metrics"
 )
@@ -67,18 +65,7 @@ type Metric struct {
 func ParseSummary(data []byte) (Summary, error) { return parseChecked[Summary](data) }
 
 // ReadSummary reads the summary.json of the run directory dir; errors name the file.
-func ReadSummary(dir string) (Summary, error) {
-	path := filepath.Join(dir, SummaryFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Summary{}, err
-	}
-	s, err := ParseSummary(b)
-	if err != nil {
-		return s, fmt.Errorf("%s: %w", path, err)
-	}
-	return s, nil
-}
+func ReadSummary(dir string) (Summary, error) { return readChecked[Summary](dir, SummaryFile) }
 
 // Check returns an error naming the first figure of s that no run could report.
 func (s *Summary) Check() error {
