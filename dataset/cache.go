@@ -177,7 +177,7 @@ func readCache(path string, key [32]byte, labels, bias []int32, spare int) (*par
 	defer f.Close()
 	var hdr [cacheHeader]byte
 	if _, err := io.ReadFull(f, hdr[:]); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrCacheCorrupt, err)
+		return nil, fmt.Errorf("%w: header: %w", ErrCacheCorrupt, err)
 	}
 	if !bytes.Equal(hdr[:8], cacheMagic[:]) || binary.LittleEndian.Uint32(hdr[8:]) != cacheVersion {
 		return nil, nil // other format/version: rebuild silently
@@ -205,7 +205,7 @@ func readCache(path string, key [32]byte, labels, bias []int32, spare int) (*par
 	}
 	buf := make([]byte, body+4, body+max(4, int64(spare)*int64(c*hh*w)))
 	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCacheCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", ErrCacheCorrupt, err)
 	}
 	crc := crc32.Update(crc32.Checksum(hdr[:], castagnoli), castagnoli, buf[:body])
 	if crc != binary.LittleEndian.Uint32(buf[body:]) {

@@ -104,11 +104,11 @@ func Compare(o CompareOptions) (*CompareReport, error) {
 		AllowStructure: o.AllowStructureChange}
 	bsum, err := onnx.Summarize(bm)
 	if err != nil {
-		return nil, fmt.Errorf("%w: model %s: %v", ErrModel, o.Baseline, err)
+		return nil, fmt.Errorf("%w: model %s: %w", ErrModel, o.Baseline, err)
 	}
 	csum, err := onnx.Summarize(cm)
 	if err != nil {
-		return nil, fmt.Errorf("%w: model %s: %v", ErrModel, o.Candidate, err)
+		return nil, fmt.Errorf("%w: model %s: %w", ErrModel, o.Candidate, err)
 	}
 	r.BaselineParams = ParamCounts{bsum.ParamsTotal, bsum.ParamsNonZero}
 	r.CandidateParams = ParamCounts{csum.ParamsTotal, csum.ParamsNonZero}

@@ -207,9 +207,9 @@ func LoadSplit(root, name, pct, split string) (*dataset.Split, error) {
 	sp, err := dataset.Load(root, name, pct, split)
 	if err != nil {
 		if errors.Is(err, dataset.ErrUnknown) {
-			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+			return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 		}
-		return nil, fmt.Errorf("%w: %v", ErrData, err)
+		return nil, fmt.Errorf("%w: %w", ErrData, err)
 	}
 	if sp.Len() == 0 {
 		return nil, fmt.Errorf("%w: dataset %s %s under %s holds no samples", ErrData, name, split, root)

@@ -22,19 +22,19 @@ func loadSplitFor(m *onnxpb.ModelProto, path, root, name, pct, split string) (*d
 		split = dataset.Test
 	}
 	if _, err := dataset.Lookup(name); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	if root == "" {
 		return nil, fmt.Errorf("%w: no data folder given (--data)", ErrData)
 	}
 	if _, err := os.Stat(root); err != nil {
-		return nil, fmt.Errorf("%w: data %s: %v", ErrData, root, err)
+		return nil, fmt.Errorf("%w: data %s: %w", ErrData, root, err)
 	}
 	req := dataset.Request{Root: root, Name: name}
 	for _, e := range m.GetMetadataProps() {
 		if e.GetKey() == "class_names" {
 			if err := json.Unmarshal([]byte(e.GetValue()), &req.Classes); err != nil {
-				return nil, fmt.Errorf("%w: model %s: metadata class_names %q: %v", ErrModel, path, e.GetValue(), err)
+				return nil, fmt.Errorf("%w: model %s: metadata class_names %q: %w", ErrModel, path, e.GetValue(), err)
 			}
 		}
 	}
@@ -48,9 +48,9 @@ func loadSplitFor(m *onnxpb.ModelProto, path, root, name, pct, split string) (*d
 	sp, err := dataset.Loader{Warnf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "dcwp-eval: "+f+"\n", a...) }}.LoadSplit(req, split)
 	if err != nil {
 		if errors.Is(err, dataset.ErrUnknown) {
-			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+			return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 		}
-		return nil, fmt.Errorf("%w: %v", ErrData, err)
+		return nil, fmt.Errorf("%w: %w", ErrData, err)
 	}
 	return sp, nil
 }

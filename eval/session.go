@@ -42,14 +42,14 @@ const MaxModelBytes = 2 << 30
 func ReadModel(path string) (*onnxpb.ModelProto, []byte, error) {
 	data, err := readRegular(path, MaxModelBytes)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: model %v", ErrModel, err)
+		return nil, nil, fmt.Errorf("%w: model %w", ErrModel, err)
 	}
 	if len(data) == 0 {
 		return nil, nil, fmt.Errorf("%w: model %s is empty", ErrModel, path)
 	}
 	m, err := onnx.Parse(data, path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: model %v", ErrModel, err)
+		return nil, nil, fmt.Errorf("%w: model %w", ErrModel, err)
 	}
 	return m, data, nil
 }
@@ -142,7 +142,7 @@ func OpenSession(model string, o ort.Options) (*Session, error) {
 	}
 	sum, err := onnx.Summarize(m)
 	if err != nil {
-		return nil, fmt.Errorf("%w: model %s: %v", ErrModel, model, err)
+		return nil, fmt.Errorf("%w: model %s: %w", ErrModel, model, err)
 	}
 	names := make([]string, len(outs))
 	for i, v := range outs {
