@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,10 +117,20 @@ func walk(dir string, parents []string, fn func(string, fs.FileInfo) error) erro
 		}
 	}
 	parents = append(parents, real)
-	ents, err := os.ReadDir(dir) // sorted by name
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("folder %s: %w", dir, err)
 	}
+	// Visit the entries in the order of the paths they lead to: a folder's key is its name
+	// with a trailing separator, so folder a/ (a/x.png) comes after file a-1.png ('-' sorts
+	// before '/'), as in the sorted list of full paths. Without such a prefix the order is
+	// ReadDir's (by name).
+	type entry struct {
+		key, path string
+		name      string
+		info      fs.FileInfo
+	}
+	var list []entry
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -129,13 +140,21 @@ func walk(dir string, parents []string, fn func(string, fs.FileInfo) error) erro
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
+		key := e.Name()
+		if info.IsDir() {
+			key += string(filepath.Separator)
+		}
+		list = append(list, entry{key: key, path: p, name: e.Name(), info: info})
+	}
+	slices.SortFunc(list, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	for _, e := range list {
 		switch {
-		case info.IsDir():
-			if err := walk(p, parents, fn); err != nil {
+		case e.info.IsDir():
+			if err := walk(e.path, parents, fn); err != nil {
 				return err
 			}
-		case info.Mode().IsRegular() && isImage(e.Name()):
-			if err := fn(p, info); err != nil {
+		case e.info.Mode().IsRegular() && isImage(e.name):
+			if err := fn(e.path, e.info); err != nil {
 				return err
 			}
 		}
