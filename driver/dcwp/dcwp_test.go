@@ -575,3 +575,28 @@ func startChild(t *testing.T, env ...string) (ref, out string, cmd *exec.Cmd) {
 	cmd.Env = append(append(os.Environ(), "DCWP_TEST_CHILD_OUT="+out, "DCWP_TEST_CHILD_DATA="+testData), env...)
 	return ref, out, cmd
 }
+
+// TestEnsembleScoresMustFitTheData: mining refuses an ensemble score file whose length is
+// not the training split's (another run's, or one made with other --data), naming it,
+// instead of indexing past it or leaving samples unflagged.
+func TestEnsembleScoresMustFitTheData(t *testing.T) {
+	out := t.TempDir()
+	cfg := tinyConfig(t, testData, "clean")
+	cfg.Miner, cfg.MiningModel = "ensemble", nil
+	cfg.Stages = []string{StagePretrain}
+	if _, err := Run(Options{Config: cfg, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(out, rundir.CheckpointDir, ensembleFile)
+	if _, _, err := tensor.ReadFile(path); err != nil {
+		t.Fatalf("pre-training wrote no ensemble scores: %v", err)
+	}
+	if err := tensor.WriteFile(path, map[string]tensor.Tensor{"score": tensor.F32([]float32{0.5, 0.9}, 2)}, map[string]string{"count": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Stages = []string{StageMine}
+	_, err := Run(Options{Config: cfg, Out: out})
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "2 ensemble scores") {
+		t.Fatalf("mining with a foreign score file: %v, want an error naming %s", err, path)
+	}
+}

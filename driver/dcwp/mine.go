@@ -91,12 +91,18 @@ func (r *runner) mineWrong(flags []bool) error {
 // mineEnsemble flags the samples whose 1 - p_y, averaged over pre-training's checks, passes
 // the threshold.
 func (r *runner) mineEnsemble(flags []bool) error {
-	ts, meta, err := tensor.ReadFile(r.path(rundir.CheckpointDir + "/" + ensembleFile))
+	path := r.path(rundir.CheckpointDir + "/" + ensembleFile)
+	ts, meta, err := tensor.ReadFile(path)
 	var score []float32
 	count := 0
 	if err == nil {
 		score = ts["score"].F32
-		fmt.Sscan(meta["count"], &count)
+		if len(score) != len(flags) {
+			return fmt.Errorf("%s: %d ensemble scores for %d training samples (from another run or another --data?)", path, len(score), len(flags))
+		}
+		if _, err := fmt.Sscan(meta["count"], &count); err != nil || count < 0 {
+			return fmt.Errorf("%s: ensemble check count %q is not a count", path, meta["count"])
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

@@ -132,7 +132,11 @@ func (r *runner) pretrainLoop(nets []pretrainNet, ens *ensembleScore) loop {
 			}
 		}
 		if ens != nil {
-			copy(ens.score, ts["ensemble/score"].F32)
+			saved := ts["ensemble/score"].F32
+			if len(saved) != len(ens.score) {
+				return fmt.Errorf("checkpoint: %d ensemble scores for %d training samples (from another run or another --data?)", len(saved), len(ens.score))
+			}
+			copy(ens.score, saved)
 		}
 		return nil
 	}
