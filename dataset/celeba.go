@@ -26,7 +26,7 @@ func init() {
 			return Preset{Model: "resnet18", BatchSize: 128, PretrainLR: 1e-4, LambdaSparse: 5e-6, FinetuneLR: 5e-4,
 				LambdaUp: func(string) float64 { return 20 }, Source: "the reference's CelebA settings"}
 		},
-		sources: func(req *Request, split string) ([]*source, string, error) {
+		sources: func(_ *Info, req *Request, split string) ([]*source, string, error) {
 			src, err := celebASource(req.Root, split)
 			return []*source{src}, "", err
 		},

@@ -32,10 +32,8 @@ func init() {
 		Preset:  folderPreset,
 		prepare: prepareFolder,
 		sources: folderSources,
-		dirSrc: func(req *Request, dir string) (*source, error) {
-			return classFolders(dir, req)
-		},
-		tf: transform{shape: storedShape, keeps: func(*Split, bool) bool { return true }},
+		dirSrc:  classFolders,
+		tf:      transform{shape: storedShape, keeps: func(*Split, bool) bool { return true }},
 	})
 }
 
@@ -93,7 +91,7 @@ func isDirEntry(dir string, e fs.DirEntry) bool {
 
 // folderSources lists one split's images: the split folder's class folders, or the
 // manifest's rows of the split.
-func folderSources(req *Request, sp string) ([]*source, string, error) {
+func folderSources(in *Info, req *Request, sp string) ([]*source, string, error) {
 	var src *source
 	var err error
 	if isManifest(req.Root) {
@@ -103,7 +101,7 @@ func folderSources(req *Request, sp string) ([]*source, string, error) {
 		if _, e := os.Stat(dir); errors.Is(e, fs.ErrNotExist) {
 			return nil, "", fmt.Errorf("dataset folder: no folder %s: %w", dir, ErrNoSplit)
 		}
-		src, err = classFolders(dir, req)
+		src, err = classFolders(in, req, dir)
 	}
 	if err != nil {
 		return nil, "", err
@@ -112,8 +110,9 @@ func folderSources(req *Request, sp string) ([]*source, string, error) {
 	return []*source{src}, "", nil
 }
 
-// classFolders reads dir/<class name>/<image> (recursively below each class folder).
-func classFolders(dir string, req *Request) (*source, error) {
+// classFolders reads dir/<class name>/<image> (recursively below each class folder); it is
+// also folder's --valid DIR reader, hence the unused *Info.
+func classFolders(_ *Info, req *Request, dir string) (*source, error) {
 	src := &source{dir: dir, cacheID: "folder", resize: true, size: req.ImageSize}
 	ents, err := os.ReadDir(dir)
 	if err != nil {

@@ -70,9 +70,8 @@ func celebABase(root string) string {
 // benchmarkSources lists the image folders of one split of cmnist, cifar10c or bffhq. A
 // missing valid folder is ErrNoSplit (the published Colored MNIST as most build scripts write
 // it has none): Open carves one from train.
-func benchmarkSources(req *Request, sp string) ([]*source, string, error) {
-	ds := mustCanonical(req.Name)
-	spec := info(ds).Spec
+func benchmarkSources(in *Info, req *Request, sp string) ([]*source, string, error) {
+	ds := in.Name
 	dirs, pctName, err := folderDirs(req.Root, ds, sp, req.Pct)
 	if err != nil {
 		return nil, "", err
@@ -82,7 +81,7 @@ func benchmarkSources(req *Request, sp string) ([]*source, string, error) {
 		if sp == Valid && !dirExists(d) {
 			return nil, "", fmt.Errorf("dataset %s: no folder %s: %w", ds, d, ErrNoSplit)
 		}
-		if srcs[i], err = folderSource(d, spec.Classes); err != nil {
+		if srcs[i], err = folderSource(d, in.Spec.Classes); err != nil {
 			return nil, "", fmt.Errorf("dataset %s %s: %w", ds, sp, err)
 		}
 	}
@@ -90,17 +89,8 @@ func benchmarkSources(req *Request, sp string) ([]*source, string, error) {
 }
 
 // benchmarkDir reads a folder of <idx>_<label>_<bias>.<ext> images (--valid DIR).
-func benchmarkDir(req *Request, dir string) (*source, error) {
-	return folderSource(dir, info(mustCanonical(req.Name)).Spec.Classes)
-}
-
-// mustCanonical is the canonical name of a request already looked up.
-func mustCanonical(name string) string {
-	n, err := Canonical(name)
-	if err != nil {
-		panic(err)
-	}
-	return n
+func benchmarkDir(in *Info, _ *Request, dir string) (*source, error) {
+	return folderSource(dir, in.Spec.Classes)
 }
 
 func dirExists(p string) bool {

@@ -135,7 +135,7 @@ func (l Loader) valid(in *Info, req *Request, d *Data) error {
 		d.ValidFrom = ValidFrom{From: ValidCarve, Share: share, Seed: CarveSeed}
 	default:
 		var src *source
-		if src, err = in.dirSrc(req, req.Valid); err == nil {
+		if src, err = in.dirSrc(in, req, req.Valid); err == nil {
 			d.Valid = &Split{Dataset: in.Name, Name: Valid, Classes: d.Train.Classes, ClassNames: d.Train.ClassNames}
 			err = l.join(d.Valid, []*source{src})
 		}
@@ -210,7 +210,7 @@ func (l Loader) LoadSplit(req Request, split string) (*Split, error) {
 
 // split loads one split of a dataset.
 func (l Loader) split(in *Info, req *Request, sp string) (*Split, error) {
-	srcs, pctName, err := in.sources(req, sp)
+	srcs, pctName, err := in.sources(in, req, sp)
 	if err != nil {
 		return nil, err
 	}

@@ -21,9 +21,9 @@ type Info struct {
 	// Preset is the reference's settings for the dataset and a model ("" = its default).
 	Preset func(model string) Preset
 
-	sources func(req *Request, split string) ([]*source, string, error) // one split's files
-	dirSrc  func(req *Request, dir string) (*source, error)             // --valid DIR
-	prepare func(req *Request) error                                    // before any split: classes (folder)
+	sources func(in *Info, req *Request, split string) ([]*source, string, error) // one split's files
+	dirSrc  func(in *Info, req *Request, dir string) (*source, error)             // --valid DIR
+	prepare func(req *Request) error                                              // before any split: classes (folder)
 	tf      transform
 	order   int // place in Names and messages
 }

@@ -54,3 +54,50 @@ func TestWalkOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestSourcesUseInfo: a layout's readers take the dataset from the *Info their caller
+// passes, not from Request.Name (left empty here: once a panic, as it names no dataset).
+func TestSourcesUseInfo(t *testing.T) {
+	root := fixtures(t)
+	for _, tc := range []struct {
+		ds, split, pct string
+		dir            string // non-empty: dirSrc of root/dir (--valid DIR) instead of sources
+		wantSrcs       int
+		wantN          int // images over all sources
+		wantPct        string
+	}{
+		{ds: CMNIST, split: Train, pct: "1", wantSrcs: 2, wantN: 6, wantPct: "1"},
+		{ds: CIFAR10C, split: Valid, pct: "0.5", wantSrcs: 1, wantN: 3, wantPct: "0.5"},
+		{ds: BFFHQ, split: Valid, pct: "0.5", wantSrcs: 1, wantN: 2},
+		{ds: BFFHQ, split: Test, wantSrcs: 1, wantN: 3},
+		{ds: CMNIST, dir: "cmnist/test", wantSrcs: 1, wantN: 3},
+		{ds: CelebA, dir: "bffhq/test", wantSrcs: 1, wantN: 3},
+	} {
+		t.Run(tc.ds+" "+tc.split+tc.dir, func(t *testing.T) {
+			in, err := Lookup(tc.ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := &Request{Root: root, Pct: tc.pct} // no Name
+			var srcs []*source
+			var pct string
+			if tc.dir != "" {
+				var src *source
+				src, err = in.dirSrc(in, req, filepath.Join(root, filepath.FromSlash(tc.dir)))
+				srcs = []*source{src}
+			} else {
+				srcs, pct, err = in.sources(in, req, tc.split)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, s := range srcs {
+				n += len(s.paths)
+			}
+			if len(srcs) != tc.wantSrcs || n != tc.wantN || pct != tc.wantPct {
+				t.Errorf("%d sources, %d images, pct %q; want %d, %d, %q", len(srcs), n, pct, tc.wantSrcs, tc.wantN, tc.wantPct)
+			}
+		})
+	}
+}
