@@ -3,6 +3,8 @@
 package rundir
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -204,4 +206,42 @@ func check[T ~string](what string, v T, all []T) error {
 		return nil
 	}
 	return fmt.Errorf("unknown %s %q (want one of %v)", what, v, all)
+}
+
+// Settings is a configuration as its config.json's top-level keys to their JSON values,
+// an omitted (omitempty) setting absent.
+func Settings(c Config) (map[string]json.RawMessage, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	return m, json.Unmarshal(b, &m)
+}
+
+// ConfigDiff names, sorted, the config.json keys whose values differ between a and b (one
+// holding a key the other omits counts), leaving out the keys in ignore. The error is
+// json.Marshal's (a NaN or infinite number), when a configuration cannot be written.
+func ConfigDiff(a, b Config, ignore ...string) ([]string, error) {
+	ma, err := Settings(a)
+	if err != nil {
+		return nil, err
+	}
+	mb, err := Settings(b)
+	if err != nil {
+		return nil, err
+	}
+	var diff []string
+	for k, v := range ma {
+		if w, ok := mb[k]; (!ok || !bytes.Equal(v, w)) && !slices.Contains(ignore, k) {
+			diff = append(diff, k)
+		}
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok && !slices.Contains(ignore, k) {
+			diff = append(diff, k)
+		}
+	}
+	slices.Sort(diff)
+	return diff, nil
 }

@@ -6,13 +6,11 @@
 package sweep
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"slices"
 
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/internal/exit"
@@ -125,36 +123,24 @@ func (p *Plan) differs(q *Plan) string {
 	return ""
 }
 
-// comparable is the part of a configuration that makes a run what it is: the tool's
-// version, the device and the thread count do not (dcwp-train's --resume may change the
-// last two, and launchers set them).
-func comparable(c rundir.Config) map[string]json.RawMessage {
-	c.ToolVersion, c.Device, c.Threads = "", "", 0
-	b, _ := json.Marshal(c)
-	var m map[string]json.RawMessage
-	json.Unmarshal(b, &m)
-	return m
-}
+// launcherSet are the settings that do not make a run what it is: the tool's version, the
+// device and the thread count (dcwp-train's --resume may change the last two, and
+// launchers set them).
+var launcherSet = []string{"tool_version", "device", "threads"}
 
-// ConfigDiff names the settings in which two configurations differ as runs, "" when none.
+// ConfigDiff names the first setting (config.json key, in sorted order) in which two
+// configurations differ as runs, "" when none.
 func ConfigDiff(a, b rundir.Config) string {
-	ma, mb := comparable(a), comparable(b)
-	var keys []string
-	for k := range ma {
-		keys = append(keys, k)
+	d, err := rundir.ConfigDiff(a, b, launcherSet...)
+	if err != nil {
+		return "cannot be compared: " + err.Error()
 	}
-	for k := range mb {
-		if _, ok := ma[k]; !ok {
-			keys = append(keys, k)
-		}
+	if len(d) == 0 {
+		return ""
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !bytes.Equal(ma[k], mb[k]) {
-			return fmt.Sprintf("%s is %s, the plan has %s", k, orNone(ma[k]), orNone(mb[k]))
-		}
-	}
-	return ""
+	ma, _ := rundir.Settings(a)
+	mb, _ := rundir.Settings(b)
+	return fmt.Sprintf("%s is %s, the plan has %s", d[0], orNone(ma[d[0]]), orNone(mb[d[0]]))
 }
 
 func orNone(b json.RawMessage) string {

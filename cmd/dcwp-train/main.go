@@ -5,8 +5,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -297,35 +295,15 @@ var resumeMay = []string{"data", "device", "threads", "tool_version"}
 // unchangedOnResume refuses flags that would change a resumed run's settings: the resumed
 // run must end as the uninterrupted one would.
 func unchangedOnResume(saved, cfg rundir.Config) error {
-	a, err := settings(saved)
+	changed, err := rundir.ConfigDiff(saved, cfg, resumeMay...)
 	if err != nil {
 		return err
-	}
-	b, err := settings(cfg)
-	if err != nil {
-		return err
-	}
-	var changed []string
-	for k := range b {
-		if !slices.Contains(resumeMay, k) && !bytes.Equal(a[k], b[k]) {
-			changed = append(changed, k)
-		}
 	}
 	if len(changed) == 0 {
 		return nil
 	}
-	slices.Sort(changed)
 	return fmt.Errorf("--resume continues the run with its own settings (only --data, --device and --threads may change), but the flags given change %s",
 		strings.Join(changed, ", "))
-}
-
-func settings(c rundir.Config) (map[string]json.RawMessage, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]json.RawMessage
-	return m, json.Unmarshal(b, &m)
 }
 
 // setEnum sets *p from the flag, when given, and refuses a value the setting does not know.
