@@ -49,6 +49,12 @@ var ErrNoSbatch = errors.New("sbatch not found on PATH: install Slurm's client (
 
 // Submit submits the runs as one array and records it in out/slurm/jobs.json.
 func (s Slurm) Submit(out string, todo []Status) (Job, error) {
+	// Read first: a damaged jobs.json would otherwise be replaced by one holding only the
+	// new array, and the earlier ones be lost to status and WaitSlurm.
+	jobs, err := ReadJobs(out)
+	if err != nil {
+		return Job{}, fmt.Errorf("not submitting, the job arrays recorded there would be lost (repair or remove it): %w", err)
+	}
 	sbatch, err := exec.LookPath("sbatch")
 	if err != nil {
 		return Job{}, exit.AsUsage(ErrNoSbatch)
@@ -101,7 +107,6 @@ func (s Slurm) Submit(out string, todo []Status) (Job, error) {
 	if _, err := strconv.Atoi(job.ID); err != nil {
 		return Job{}, fmt.Errorf("sbatch printed %q, not a job id", o)
 	}
-	jobs, _ := ReadJobs(out)
 	return job, atomicfile.WriteJSON(filepath.Join(dir, JobsFile), append(jobs, job))
 }
 
@@ -149,9 +154,30 @@ func Quote(s string) string {
 // accounting is on. Later submissions override earlier ones. ok is false when neither
 // command answered (no Slurm here).
 func SlurmStates(ctx context.Context, jobs []Job) (states map[int]string, ok bool) {
-	states = map[int]string{}
+	byJob, ok := slurmByJob(ctx, jobs)
+	return byJob.merged(jobs), ok
+}
+
+// jobStates is Slurm's word per job id, then per plan index.
+type jobStates map[string]map[int]string
+
+// merged is the state of each plan index, the later of jobs overriding the earlier.
+func (b jobStates) merged(jobs []Job) map[int]string {
+	states := map[int]string{}
+	for _, j := range jobs {
+		for i, s := range b[j.ID] {
+			states[i] = s
+		}
+	}
+	return states
+}
+
+// slurmByJob asks sacct, then squeue, for the jobs' tasks (two commands in all); ok as for
+// SlurmStates.
+func slurmByJob(ctx context.Context, jobs []Job) (byJob jobStates, ok bool) {
+	byJob = jobStates{}
 	if len(jobs) == 0 {
-		return states, false
+		return byJob, false
 	}
 	var ids []string
 	for _, j := range jobs {
@@ -169,16 +195,19 @@ func SlurmStates(ctx context.Context, jobs []Job) (states map[int]string, ok boo
 			if len(f) < 2 {
 				continue
 			}
-			_, task, found := strings.Cut(f[0], "_")
+			id, task, found := strings.Cut(f[0], "_")
 			if i, err := strconv.Atoi(task); found && err == nil {
-				states[i] = strings.TrimSuffix(f[1], "+")
+				if byJob[id] == nil {
+					byJob[id] = map[int]string{}
+				}
+				byJob[id][i] = strings.TrimSuffix(f[1], "+")
 			}
 		}
 	}
 	// sacct first, squeue over it: the controller's view is the fresher.
 	query("sacct", "-n", "-P", "-X", "-j", list, "-o", "JobID,State")
 	query("squeue", "-h", "-r", "-t", "all", "-j", list, "-o", "%i %T")
-	return states, ok
+	return byJob, ok
 }
 
 // Merge refines a run's status from the folder with Slurm's word for its task.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,16 +13,27 @@ import (
 // Overview is every run's status: its folder's, refined by Slurm's word where the sweep
 // was submitted there and squeue or sacct answer.
 func Overview(ctx context.Context, out string, p *Plan) ([]Status, error) {
+	st, _, _, err := overview(ctx, out, p, nil)
+	return st, err
+}
+
+// overview is Overview, and Slurm's word per job as it asked it (ok as SlurmStates'),
+// extra among the jobs asked about when jobs.json lacks it.
+func overview(ctx context.Context, out string, p *Plan, extra *Job) ([]Status, jobStates, bool, error) {
 	st := InspectAll(out, p)
 	jobs, err := ReadJobs(out)
 	if err != nil {
-		return nil, err
+		return nil, nil, false, err
 	}
-	slurm, _ := SlurmStates(ctx, jobs)
+	if extra != nil && !slices.ContainsFunc(jobs, func(j Job) bool { return j.ID == extra.ID }) {
+		jobs = append(jobs, *extra)
+	}
+	byJob, ok := slurmByJob(ctx, jobs)
+	slurm := byJob.merged(jobs)
 	for i := range st {
 		st[i] = Merge(st[i], slurm[st[i].Run.Index])
 	}
-	return st, nil
+	return st, byJob, ok, nil
 }
 
 // Counts is how many runs are in each state.
@@ -76,11 +88,11 @@ func WaitSlurm(ctx context.Context, out string, p *Plan, job Job, o Options, pol
 	w := newWatch(o, len(job.Indices))
 	defer w.finish()
 	for {
-		st, err := Overview(ctx, out, p)
+		st, byJob, ok, err := overview(ctx, out, p, &job) // one sacct and one squeue a tick
 		if err != nil {
 			return nil, err
 		}
-		slurm, ok := SlurmStates(ctx, []Job{job})
+		slurm := byJob[job.ID]
 		active, done, failed, running := false, 0, 0, 0
 		for _, i := range job.Indices {
 			switch {
