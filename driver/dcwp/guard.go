@@ -33,10 +33,6 @@ func badInput(err error) error {
 	return inputError{err}
 }
 
-// runOutputs are the files a run writes directly in its directory.
-var runOutputs = []string{rundir.ConfigFile, rundir.SummaryFile, rundir.MetricsFile, rundir.VanillaFile,
-	rundir.BiasedFile, rundir.DCWPFile, rundir.ScoresFile, rundir.MaskFile, rundir.MinedFile}
-
 // checkOutputs refuses a run directory that the run would damage rather than write: one
 // that is not a directory, or holds, where the run writes a file, something that is not a
 // regular file (the write would replace a directory, device, FIFO or link; metrics.jsonl,
@@ -51,7 +47,7 @@ func checkOutputs(out string, inputs ...string) error {
 	case !fi.IsDir():
 		return fmt.Errorf("run directory %s is not a directory", out)
 	}
-	var paths []string
+	paths := rundir.Files(out)
 	for _, sub := range []string{rundir.CheckpointDir, rundir.PlotsDir} {
 		fi, err := os.Lstat(filepath.Join(out, sub))
 		if err == nil && !fi.IsDir() {
@@ -60,9 +56,6 @@ func checkOutputs(out string, inputs ...string) error {
 		if err == nil && sub == rundir.CheckpointDir {
 			paths = append(paths, ckPath(out))
 		}
-	}
-	for _, name := range runOutputs {
-		paths = append(paths, filepath.Join(out, name))
 	}
 	plots, _ := filepath.Glob(filepath.Join(out, rundir.PlotsDir, "*.png"))
 	for _, p := range append(paths, plots...) {

@@ -79,6 +79,13 @@ func TestRefusedBeforeWriting(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "metrics.jsonl is a FIFO", true},
+		{"run.json a FIFO", false, func(t *testing.T, out string) {
+			p := filepath.Join(out, rundir.RunFile)
+			os.Remove(p)
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "run.json is a FIFO", true},
 		{"config.json a directory", false, func(t *testing.T, out string) {
 			os.Remove(filepath.Join(out, rundir.ConfigFile))
 			os.Mkdir(filepath.Join(out, rundir.ConfigFile), 0o755)
