@@ -124,7 +124,7 @@ func TestBadFiles(t *testing.T) {
 func TestRealMNIST(t *testing.T) {
 	dir, err := DefaultDir()
 	if err != nil {
-		t.Skipf("MNIST not available: %v", err)
+		t.Fatalf("the real MNIST digits (fetched by tools/setup.sh): %v", err)
 	}
 	tr, te, err := Load(dir)
 	if err != nil {
