@@ -2,7 +2,6 @@ package eval
 
 import (
 	"fmt"
-	"math"
 )
 
 // MaxInputElements bounds the float32 elements of one batch handed to the runtime
@@ -28,16 +27,6 @@ func batchElements(kind error, model string, batch int, dims []int64) (int, erro
 		n *= d
 	}
 	return int(n), nil
-}
-
-// firstNonFinite is the index of the first NaN or ±Inf in x, or -1.
-func firstNonFinite(x []float32) int {
-	for i, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return i
-		}
-	}
-	return -1
 }
 
 // CheckOutput verifies, before inference, that the model's first output as the graph

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/metrics"
+	"github.com/dcwp-go/dcwp/tensor"
 )
 
 // CheckInput verifies that the session's input takes the split's images:
@@ -160,7 +161,7 @@ func checkLogits(s *Session, split *dataset.Split, want, earlier int, logits []f
 	case len(logits) < rows*classes:
 		return fmt.Errorf("%w: model %s gave %d logits for %d samples of %d classes", ErrShape, s.Model, len(logits), rows, classes)
 	}
-	if i := firstNonFinite(logits[:rows*classes]); i >= 0 {
+	if i := tensor.FirstNonFinite(logits[:rows*classes]); i >= 0 {
 		return fmt.Errorf("%w: model %s gives a non-finite logit (%g) for sample %d of %s %s; its weights or graph are broken",
 			ErrModel, s.Model, logits[i], start+i/classes, split.Dataset, split.Name)
 	}

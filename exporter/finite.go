@@ -13,11 +13,10 @@ import (
 // would score like a constant classifier instead of failing.
 func checkFinite(net *rundir.Network) error {
 	for _, name := range tensor.SortedNames(net.Params) {
-		for i, v := range net.Params[name].F32 {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("%s: tensor %q holds %v at index %d: refusing to export non-finite weights (did training diverge?)",
-					source(net), name, v, i)
-			}
+		w := net.Params[name].F32
+		if i := tensor.FirstNonFinite(w); i >= 0 {
+			return fmt.Errorf("%s: tensor %q holds %v at index %d: refusing to export non-finite weights (did training diverge?)",
+				source(net), name, w[i], i)
 		}
 	}
 	return nil

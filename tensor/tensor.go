@@ -171,3 +171,13 @@ func SortedNames(m map[string]Tensor) []string {
 	sort.Strings(names)
 	return names
 }
+
+// FirstNonFinite is the index of the first NaN or ±Inf in x, or -1.
+func FirstNonFinite(x []float32) int {
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,4 +99,16 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestFirstNonFinite(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, c := range []struct {
+		x    []float32
+		want int
+	}{{nil, -1}, {[]float32{1, 2}, -1}, {[]float32{1, nan, inf}, 1}, {[]float32{0, 0, -inf}, 2}} {
+		if got := FirstNonFinite(c.x); got != c.want {
+			t.Errorf("FirstNonFinite(%v) = %d, want %d", c.x, got, c.want)
+		}
+	}
 }
