@@ -246,7 +246,7 @@ func (r *runner) runStage(stage string, run bool) error {
 	r.curStage, r.segStart = stage, time.Now()
 	defer func() { r.curStage = "" }()
 	if !run {
-		if stage == StageMine {
+		if stage == StageMine && r.flags == nil { // a rerun's checks may have read them already
 			return r.loadMined()
 		}
 		return nil
