@@ -72,20 +72,8 @@ func TestRefusedBeforeWriting(t *testing.T) {
 			b, _ := os.ReadFile(filepath.Join(out, rundir.ConfigFile))
 			os.WriteFile(filepath.Join(out, rundir.ConfigFile), bytes.Replace(b, []byte(`"stages": [`), []byte(`"stages": [],"x":[`), 1), 0o644)
 		}, func(c *rundir.Config) {}, true, "no stage given", true},
-		{"metrics.jsonl a FIFO", false, func(t *testing.T, out string) {
-			p := filepath.Join(out, rundir.MetricsFile)
-			os.Remove(p)
-			if err := syscall.Mkfifo(p, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}, func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "metrics.jsonl is a FIFO", true},
-		{"run.json a FIFO", false, func(t *testing.T, out string) {
-			p := filepath.Join(out, rundir.RunFile)
-			os.Remove(p)
-			if err := syscall.Mkfifo(p, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}, func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "run.json is a FIFO", true},
+		{"metrics.jsonl a FIFO", false, fifoAt(rundir.MetricsFile), func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "metrics.jsonl is a FIFO", true},
+		{"run.json a FIFO", false, fifoAt(rundir.RunFile), func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "run.json is a FIFO", true},
 		{"config.json a directory", false, func(t *testing.T, out string) {
 			os.Remove(filepath.Join(out, rundir.ConfigFile))
 			os.Mkdir(filepath.Join(out, rundir.ConfigFile), 0o755)
@@ -242,4 +230,15 @@ func FuzzParseState(f *testing.F) {
 			t.Fatalf("accepted %+v", st)
 		}
 	})
+}
+
+// fifoAt is a setup that replaces the run's file name with a FIFO.
+func fifoAt(name string) func(t *testing.T, out string) {
+	return func(t *testing.T, out string) {
+		p := filepath.Join(out, name)
+		os.Remove(p)
+		if err := syscall.Mkfifo(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
