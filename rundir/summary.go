@@ -47,6 +47,22 @@ type Summary struct {
 	StageSeconds map[string]float64 `json:"stage_seconds"`
 	SelectedIter int                `json:"selected_iter,omitempty"`
 	PeakMemoryMB float64            `json:"peak_memory_mb,omitempty"` // peak resident memory of the training process
+	// Profile splits each training loop's wall time, for the iterations the last process
+	// ran (a resumed run's earlier part is in StageSeconds only).
+	Profile map[string]LoopProfile `json:"profile,omitempty"`
+}
+
+// LoopProfile is where one training loop's wall time went: Step is the steps' own time
+// (forward, backward, update), less the batches they read (Data) and the passes over a
+// split they made (Eval: validation, the ensemble miner's scoring); Checkpoint is writing
+// checkpoints. Seconds is the loop's whole wall time.
+type LoopProfile struct {
+	Iters      int     `json:"iters"`
+	Seconds    float64 `json:"seconds"`
+	Step       float64 `json:"step_seconds"`
+	Data       float64 `json:"data_seconds"`
+	Eval       float64 `json:"eval_seconds"`
+	Checkpoint float64 `json:"checkpoint_seconds"`
 }
 
 // Metric is one line of metrics.jsonl. Fields absent at a step are omitted.
@@ -98,6 +114,13 @@ func (s *Summary) Check() error {
 	for st, sec := range s.StageSeconds {
 		if !(sec >= 0) || math.IsInf(sec, 0) {
 			return fmt.Errorf("stage %q took %v seconds", st, sec)
+		}
+	}
+	for loop, p := range s.Profile {
+		for _, sec := range []float64{p.Seconds, p.Step, p.Data, p.Eval, p.Checkpoint} {
+			if !(sec >= 0) || math.IsInf(sec, 0) || p.Iters < 0 {
+				return fmt.Errorf("profile of %q: %d iterations, %v seconds: want neither negative", loop, p.Iters, sec)
+			}
 		}
 	}
 	if s.SelectedIter < 0 || !(s.PeakMemoryMB >= 0) {

@@ -166,7 +166,34 @@ func TestRunModes(t *testing.T) {
 				t.Fatalf("config variant %q", r.Config.Variant)
 			}
 			checkValidLogged(t, out, cfg.Stages)
+			checkProfile(t, sum, cfg)
 		})
+	}
+}
+
+// checkProfile fails unless the summary splits each loop's time: its iterations, steps that
+// took time, the validation passes, and parts that add up to no more than the loop's wall time.
+func checkProfile(t *testing.T, sum *rundir.Summary, cfg rundir.Config) {
+	t.Helper()
+	loops := map[string]int{StagePretrain: cfg.Pretrain.Iters}
+	if cfg.MiningModel != nil {
+		loops[minerLoop] = cfg.MiningModel.Iters
+	}
+	if cfg.Mode != rundir.ModeVanilla {
+		loops[StagePrune], loops[StageFinetune] = cfg.Prune.Iters, cfg.Finetune.Iters
+	}
+	if len(sum.Profile) != len(loops) {
+		t.Fatalf("profile of %d loops %v, want %d", len(sum.Profile), sum.Profile, len(loops))
+	}
+	for name, iters := range loops {
+		p := sum.Profile[name]
+		parts := p.Step + p.Data + p.Eval + p.Checkpoint
+		if p.Iters != iters || !(p.Step > 0) || !(p.Data > 0) || parts > p.Seconds*1.0001 {
+			t.Errorf("profile of %s: %+v; want %d iterations, steps and data that took time, parts within the wall time", name, p, iters)
+		}
+		if name != minerLoop && !(p.Eval > 0) { // the miner loop validates nothing
+			t.Errorf("profile of %s: no evaluation time (%+v)", name, p)
+		}
 	}
 }
 

@@ -136,9 +136,12 @@ func (r *runner) runLoop(l loop) error {
 	}
 	p := progress.New(r.o.Log, progress.Options{Name: l.name, Total: l.iters, Start: start, Mode: r.o.Progress, Header: true})
 	defer p.Finish()
+	end := r.prof.begin(l.name)
+	it := start
+	defer func() { r.logProfile(l.name, end(it-start)) }()
 	lastCk := start
-	for it := start; it < l.iters; it++ {
-		v, err := l.step(it)
+	for ; it < l.iters; it++ {
+		v, err := r.prof.step(func() (float64, error) { return l.step(it) })
 		if err != nil {
 			return fmt.Errorf("stage %s, iteration %d: %w", l.name, it+1, err)
 		}
@@ -156,13 +159,8 @@ func (r *runner) runLoop(l loop) error {
 		if (it+1)%r.c.CheckpointEvery != 0 || it+1 >= l.iters {
 			continue
 		}
-		ts, err := l.state()
-		if err != nil {
+		if err := r.checkpointLoop(l, it+1); err != nil {
 			return err
-		}
-		r.st.Loop, r.st.Iter = l.name, it+1
-		if err := r.saveState(ts); err != nil {
-			return fmt.Errorf("stage %s, iteration %d: %w", l.name, it+1, err)
 		}
 		lastCk = it + 1
 		if r.o.StopLoop == l.name && it+1 >= r.o.StopAfter {
@@ -170,6 +168,30 @@ func (r *runner) runLoop(l loop) error {
 		}
 	}
 	return nil
+}
+
+// checkpointLoop writes the checkpoint of loop l after iteration it.
+func (r *runner) checkpointLoop(l loop, it int) error {
+	defer r.prof.checkpoint(time.Now())
+	ts, err := l.state()
+	if err != nil {
+		return err
+	}
+	r.st.Loop, r.st.Iter = l.name, it
+	if err := r.saveState(ts); err != nil {
+		return fmt.Errorf("stage %s, iteration %d: %w", l.name, it, err)
+	}
+	return nil
+}
+
+// logProfile says where a loop's time went, against its steps' own time.
+func (r *runner) logProfile(name string, p rundir.LoopProfile) {
+	if p.Iters == 0 {
+		return
+	}
+	r.logf("%s: %d iterations in %.1f s: steps %.1f s (%.1f ms each), data %.1f s, evaluation %.1f s, checkpoints %.1f s, other %.1f s",
+		name, p.Iters, p.Seconds, p.Step, 1000*p.Step/float64(p.Iters), p.Data, p.Eval, p.Checkpoint,
+		p.Seconds-p.Step-p.Data-p.Eval-p.Checkpoint)
 }
 
 func (r *runner) markDone(name string) error {

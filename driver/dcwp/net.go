@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"time"
 
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/driver/model"
@@ -70,6 +71,7 @@ func (r *runner) writeNet(file string, n *model.Net, meta map[string]string) err
 
 // batch turns sample indices into an input tensor, a label tensor and the host labels.
 func (r *runner) batch(s *torch.Scope, sp *dataset.Split, idx []int, train bool, stream string, it int) (x, y *torch.Tensor, labels []int32) {
+	defer r.prof.data(time.Now())
 	x = pixels(s, sp, idx, train, rngFor(r.c.Seed, stream+"/aug", it), r.dev)
 	labels = make([]int32, len(idx))
 	y64 := make([]int64, len(idx))
@@ -98,6 +100,7 @@ func dims(shape [4]int) []int64 {
 
 // predict runs n over a split in eval mode and returns predictions and p(label).
 func (r *runner) predict(n *model.Net, sp *dataset.Split, mask model.MaskMode) (pred []int32, py []float32, err error) {
+	defer r.prof.pass()()
 	const bs = 500
 	pred = make([]int32, 0, sp.Len())
 	py = make([]float32, 0, sp.Len())

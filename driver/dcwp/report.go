@@ -75,6 +75,7 @@ func (r *runner) finish(last string) (*rundir.Summary, error) {
 		}
 	}
 	r.summary.StageSeconds = r.st.StageSeconds
+	r.summary.Profile = r.prof.loops
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		r.summary.PeakMemoryMB = float64(ru.Maxrss) / 1024 // Linux reports KiB

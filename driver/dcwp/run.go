@@ -59,6 +59,7 @@ type runner struct {
 	flags    []bool    // mined flags, train order
 	curStage string    // stage whose wall time is being counted
 	segStart time.Time // start of the not yet counted part of curStage
+	prof     profile   // where each loop's time goes
 }
 
 // Run executes the configured stages and returns the summary.

@@ -161,6 +161,7 @@ struct Args {
   const double *da;
   int nda;
   dt_gen gen;
+  bool bf16 = false;  // bf16 autocast is on for this op
 
   void need(int tensors, int ints, int doubles) const {
     if (nin < tensors || nia < ints || nda < doubles)
@@ -273,12 +274,81 @@ torch::Tensor reduce(const Args &a, int op) {
   throw std::invalid_argument("torch shim: bad reduction");
 }
 
+// im2col_rows lays x's receptive fields out as rows, one per output position (n, oh, ow),
+// ordered (kh, kw, c) to match a channels-last weight: [N·Ho·Wo, kh·kw·C].
+torch::Tensor im2col_rows(const torch::Tensor &x, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                          int64_t ph, int64_t pw) {
+  torch::Tensor xp = at::constant_pad_nd(x.permute({0, 2, 3, 1}), {0, 0, pw, pw, ph, ph});
+  torch::Tensor patches = xp.unfold(1, kh, sh).unfold(2, kw, sw);  // N, Ho, Wo, C, kh, kw
+  int64_t rows = patches.size(0) * patches.size(1) * patches.size(2);
+  return patches.permute({0, 1, 2, 4, 5, 3}).reshape({rows, kh * kw * x.size(1)});
+}
+
+// GemmWgradConv2d is a bf16 convolution on the CPU whose weight gradient is one matrix
+// product of the output gradient with the im2col rows. oneDNN's bf16 backward-weights
+// kernels (libtorch 1.13) run the cnn's 4×4/s2 layers at a fifth of what its AMX matmul
+// reaches on the same operands (docs/results.md, "Where the bf16 step goes"); the forward
+// and the input gradient stay oneDNN's. Same sums, another order: float tolerance.
+struct GemmWgradConv2d : public torch::autograd::Function<GemmWgradConv2d> {
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x,
+                               torch::Tensor w, torch::Tensor b, int64_t sh, int64_t sw,
+                               int64_t ph, int64_t pw) {
+    bool bias = b.numel() > 0;
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["geometry"] = std::vector<int64_t>{sh, sw, ph, pw};
+    ctx->saved_data["bias"] = bias;
+    return torch::conv2d(x, w, bias ? b : torch::Tensor(), {sh, sw}, {ph, pw});
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &w = saved[1];
+    std::vector<int64_t> geo = ctx->saved_data["geometry"].toIntVector();
+    torch::Tensor g = grads[0];
+    torch::Tensor gx, gw, gb;
+    if (ctx->needs_input_grad(0)) {
+      gx = std::get<0>(at::convolution_backward(g, x, w, c10::nullopt, {geo[0], geo[1]},
+                                                {geo[2], geo[3]}, {1, 1}, false, {0, 0}, 1,
+                                                {true, false, false}));
+    }
+    if (ctx->needs_input_grad(1)) {
+      int64_t o = w.size(0), kh = w.size(2), kw = w.size(3);
+      torch::Tensor rows = im2col_rows(x, kh, kw, geo[0], geo[1], geo[2], geo[3]);
+      torch::Tensor gm = g.permute({0, 2, 3, 1}).reshape({-1, o});
+      gw = gm.t().mm(rows).view({o, kh, kw, x.size(1)}).permute({0, 3, 1, 2});
+      gw = gw.contiguous(w.suggest_memory_format());
+    }
+    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) gb = g.sum({0, 2, 3});
+    return {gx, gw, gb, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// gemm_wgrad_fits: conv2d takes GemmWgradConv2d where it measures faster, a bf16-autocast
+// CPU convolution that needs a weight gradient (dilation 1, one group).
+bool gemm_wgrad_fits(const Args &a) {
+  const torch::Tensor &x = a.t(0), &w = a.t(1);
+  return a.bf16 && x.device().is_cpu() && x.dim() == 4 && torch::GradMode::is_enabled() &&
+         w.requires_grad() && a.ia[4] == 1 && a.ia[5] == 1 && a.ia[6] == 1;
+}
+
+// gemm_wgrad_conv2d casts as autocast would (its casts stay on the graph, so the float32
+// master weights get their gradients through them) and runs GemmWgradConv2d. An absent bias
+// goes in as an empty tensor: libtorch 1.13's custom functions cannot take undefined inputs.
+torch::Tensor gemm_wgrad_conv2d(const Args &a) {
+  torch::Tensor b = a.opt(2);
+  b = b.defined() ? b.to(torch::kBFloat16) : torch::empty({0}, a.t(0).options().dtype(torch::kBFloat16));
+  return GemmWgradConv2d::apply(a.t(0).to(torch::kBFloat16), a.t(1).to(torch::kBFloat16), b,
+                                a.ia[0], a.ia[1], a.ia[2], a.ia[3]);
+}
+
 torch::Tensor nn_op(const Args &a, int op) {
   switch (op) {
     case DT_OP_LINEAR:  // in x, w, [b]
       return torch::linear(a.t(0), a.t(1), a.opt(2));
     case DT_OP_CONV2D:  // in x, w, [b]; ia stride2 pad2 dil2 groups
       a.need(2, 7, 0);
+      if (gemm_wgrad_fits(a)) return gemm_wgrad_conv2d(a);
       return torch::conv2d(a.t(0), a.t(1), a.opt(2), {a.ia[0], a.ia[1]}, {a.ia[2], a.ia[3]},
                            {a.ia[4], a.ia[5]}, a.ia[6]);
     case DT_OP_BATCH_NORM:  // in x, [w], [b], [rmean], [rvar]; ia training; da momentum eps
@@ -585,7 +655,7 @@ char *dt_op_flags(int op, const dt_tensor *in, int nin, const int64_t *ia, int n
   return guard([&] {
     c10::AutoGradMode mode((flags & DT_FLAG_GRAD) != 0);
     Autocast ac((flags & DT_FLAG_AUTOCAST_BF16) != 0);
-    Args a{in, nin, ia, nia, da, nda, gen};
+    Args a{in, nin, ia, nia, da, nda, gen, (flags & DT_FLAG_AUTOCAST_BF16) != 0};
     *out = wrap(math_op(a, op));
   });
 }
