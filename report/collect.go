@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/sweep"
 )
@@ -100,8 +99,8 @@ func fromPlan(dir string, p *sweep.Plan) ([]Entry, error) {
 }
 
 func fromRun(dir string) (Entry, error) {
-	var cfg rundir.Config
-	if err := atomicfile.ReadJSON(filepath.Join(dir, rundir.ConfigFile), &cfg); err != nil {
+	cfg, err := rundir.ReadConfig(dir)
+	if err != nil {
 		return Entry{}, err
 	}
 	clean := filepath.Clean(dir)
@@ -114,8 +113,7 @@ func entry(s sweep.Status, cfg rundir.Config) (Entry, error) {
 	if s.State != sweep.Done {
 		return e, nil
 	}
-	var sum rundir.Summary
-	err := atomicfile.ReadJSON(filepath.Join(s.Dir, rundir.SummaryFile), &sum)
+	sum, err := rundir.ReadSummary(s.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		e.State, e.Detail = sweep.Interrupted, "summary.json is missing"
 		return e, nil

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/internal/fixture"
 	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/sweep"
@@ -29,8 +30,12 @@ func writeRuns(t *testing.T, root string) {
 		for seed := range 4 {
 			dir := filepath.Join(root, fmt.Sprintf("conflict-pct=%s_seed=%d", pct, seed))
 			os.MkdirAll(dir, 0o755)
-			cfg := rundir.Config{Dataset: "cmnist", ConflictPct: pct, Model: "mlp", Variant: rundir.Clean, Mode: rundir.ModeDCWP,
-				Seed: int64(seed), Select: rundir.SelectBestValid, Data: fmt.Sprint("/data/", seed), LambdaCon: 1}
+			cfg, err := rundir.ParseConfig([]byte(fixture.ConfigJSON))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.ConflictPct, cfg.Variant, cfg.Mode, cfg.Seed = pct, rundir.Clean, rundir.ModeDCWP, int64(seed)
+			cfg.Select, cfg.Data, cfg.LambdaCon = rundir.SelectBestValid, fmt.Sprint("/data/", seed), 1
 			if err := atomicfile.WriteJSON(filepath.Join(dir, rundir.ConfigFile), cfg); err != nil {
 				t.Fatal(err)
 			}

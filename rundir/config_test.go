@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/dcwp-go/dcwp/internal/fixture"
 )
 
 // configJSON is a config.json as dcwp-train wrote it while its settings were plain strings.
-const configJSON = `{"tool_version":"dev","dataset":"cmnist","data":"/data","conflict_pct":"1","model":"mlp","preset":"quick","variant":"as-coded","mode":"dcwp","stages":["pretrain","mine","prune","finetune"],"seed":0,"device":"cpu","threads":2,"batch_size":256,"pretrain":{"optimizer":"adam","lr":0.01,"iters":1000,"beta1":0.9,"beta2":0.99},"mining_model":{"optimizer":"sgd","lr":0.1,"iters":600,"step_size":600,"gamma":0.1,"weight_decay":0.0001,"momentum":0.9},"prune":{"optimizer":"adam","lr":0.01,"iters":300,"beta1":0.9,"beta2":0.99},"finetune":{"optimizer":"adam","lr":0.001,"iters":300,"beta1":0.9,"beta2":0.99},"bias_loss":"gce","q":0.7,"miner":"ensemble","select_with_gce":true,"ensemble_threshold":0.8,"lambda_up":50,"lambda_sparse":1e-8,"lambda_con":1,"temperature":0.07,"mask_temperature":1,"score_init":1.5,"eval_every":50,"checkpoint_every":100,"select":"best-valid"}`
+const configJSON = fixture.ConfigJSON
 
 // TestConfigJSONUnchanged requires a config.json of before the typed settings to read into
 // their constants and to write back byte for byte.

@@ -9,7 +9,6 @@ import (
 	"slices"
 
 	"github.com/dcwp-go/dcwp/arch"
-	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/tensor"
 )
 
@@ -49,10 +48,9 @@ func Open(dir string) (*Run, error) {
 		return nil, fmt.Errorf("run directory %s: not a directory", dir)
 	}
 	r := &Run{Dir: dir}
-	if err := atomicfile.ReadJSON(r.Path(ConfigFile), &r.Config); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("run directory %s: no %s (not a dcwp-train run, or it never started)", dir, ConfigFile)
-		}
+	if r.Config, err = ReadConfig(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("run directory %s: no %s (not a dcwp-train run, or it never started)", dir, ConfigFile)
+	} else if err != nil {
 		return nil, fmt.Errorf("run directory %s: %w", dir, err)
 	}
 	a, err := r.Config.Arch()

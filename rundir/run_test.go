@@ -14,7 +14,8 @@ import (
 // writeRun makes a minimal mlp run whose weights are 0.5 and whose mask keeps even indices.
 func writeRun(t *testing.T, dir string) {
 	t.Helper()
-	cfg := Config{Dataset: "cmnist", Model: "mlp", Variant: "clean", ConflictPct: "1"}
+	cfg := validConfig(t)
+	cfg.Variant = Clean
 	if err := atomicfile.WriteJSON(filepath.Join(dir, ConfigFile), cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -77,10 +78,14 @@ func TestOpenRejectsBadRuns(t *testing.T) {
 		{"no config", func(dir string) { os.Remove(filepath.Join(dir, ConfigFile)) }, Vanilla, "no config.json"},
 		{"bad json", func(dir string) { os.WriteFile(filepath.Join(dir, ConfigFile), []byte("{"), 0o644) }, Vanilla, "not valid JSON"},
 		{"unknown model", func(dir string) {
-			atomicfile.WriteJSON(filepath.Join(dir, ConfigFile), Config{Dataset: "cmnist", Model: "vgg"})
+			c := validConfig(t)
+			c.Model = "vgg"
+			atomicfile.WriteJSON(filepath.Join(dir, ConfigFile), c)
 		}, Vanilla, `unknown model "vgg"`},
 		{"model mismatch", func(dir string) {
-			atomicfile.WriteJSON(filepath.Join(dir, ConfigFile), Config{Dataset: "cmnist", Model: "cnn"})
+			c := validConfig(t)
+			c.Model, c.Variant = "cnn", Clean
+			atomicfile.WriteJSON(filepath.Join(dir, ConfigFile), c)
 		}, Vanilla, "does not match model cnn"},
 		{"missing mask", func(dir string) { os.Remove(filepath.Join(dir, MaskFile)) }, DCWP, "mask.safetensors is missing"},
 		{"truncated", func(dir string) {

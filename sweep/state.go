@@ -67,8 +67,7 @@ func Inspect(out string, r Run) Status {
 	if err := atomicfile.ReadJSON(filepath.Join(dir, TaskFile), &t); err == nil {
 		s.Task = &t
 	}
-	var cfg rundir.Config
-	err := atomicfile.ReadJSON(filepath.Join(dir, rundir.ConfigFile), &cfg)
+	cfg, err := rundir.ReadConfig(dir)
 	started := err == nil
 	switch {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):

@@ -64,21 +64,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exit.Run(newApp(stdout), args, stderr)
 }
 
-func checkOutDir(path, what string) error {
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("%s %s: directory %s does not exist", what, path, dir)
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("%s %s: %s is not a directory", what, path, dir)
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("%s %s: is a directory", what, path)
-	}
-	return nil
-}
-
 func action(c *cli.Context) error {
 	if err := exit.Require(c, "run", "out"); err != nil {
 		return err
@@ -135,12 +120,6 @@ func action(c *cli.Context) error {
 // damage: a device node, FIFO, symlink or directory in their place, a file of the run
 // directory (its weights, say), or the two outputs on one path.
 func checkOutputs(run, out, pj string) error {
-	if err := checkOutDir(out, "output"); err != nil {
-		return err
-	}
-	if err := checkOutDir(pj, "params JSON"); err != nil {
-		return err
-	}
 	inputs := rundir.Files(run)
 	if err := atomicfile.CheckOutput(out, inputs...); err != nil {
 		return err

@@ -101,7 +101,9 @@ func CheckOutput(path string, inputs ...string) error {
 	if path == "" {
 		return errors.New("output path is empty")
 	}
-	if fi, err := os.Stat(filepath.Dir(path)); err != nil {
+	if fi, err := os.Stat(filepath.Dir(path)); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("output %s: directory %s does not exist", path, filepath.Dir(path))
+	} else if err != nil {
 		return fmt.Errorf("output %s: %w", path, err)
 	} else if !fi.IsDir() {
 		return fmt.Errorf("output %s: %s is not a directory", path, filepath.Dir(path))

@@ -107,7 +107,7 @@ func TestCheckOutput(t *testing.T) {
 		{"same as input", in, []string{other, in}, "is the input"},
 		{"hard link of input", link, []string{in}, "is the input"},
 		{"other spelling of input", filepath.Join(dir, ".", "model.onnx"), []string{in}, "is the input"},
-		{"missing parent", filepath.Join(dir, "no", "x.json"), nil, "no such file"},
+		{"missing parent", filepath.Join(dir, "no", "x.json"), nil, "does not exist"},
 		{"parent is a file", filepath.Join(other, "x.json"), nil, "not a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

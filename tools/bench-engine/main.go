@@ -46,7 +46,7 @@ type config struct {
 }
 
 // allModels are the models bench-engine knows, in the order it times them.
-var allModels = []string{"mlp", "masked mlp", "cnn"}
+var allModels = []string{"mlp", "masked mlp", "cnn", "masked cnn"}
 
 func main() {
 	c := config{steps: map[string]int{}}
@@ -73,7 +73,7 @@ func main() {
 		os.Exit(2)
 	}
 	c.models = strings.Split(*only, ",")
-	c.steps["mlp"], c.steps["masked mlp"], c.steps["cnn"] = *mlpSteps, *mlpSteps, *cnnSteps
+	c.steps["mlp"], c.steps["masked mlp"], c.steps["cnn"], c.steps["masked cnn"] = *mlpSteps, *mlpSteps, *cnnSteps, *cnnSteps
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-engine:", err)
 		os.Exit(1)

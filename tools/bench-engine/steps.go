@@ -31,7 +31,7 @@ type bench struct {
 var benchCases = map[string]struct {
 	model string
 	prune bool
-}{"mlp": {"mlp", false}, "masked mlp": {"mlp", true}, "cnn": {"cnn", false}}
+}{"mlp": {"mlp", false}, "masked mlp": {"mlp", true}, "cnn": {"cnn", false}, "masked cnn": {"cnn", true}}
 
 // refSettings is what torch_ref.py needs to take the same step.
 type refSettings struct {
