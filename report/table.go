@@ -95,6 +95,7 @@ func Build(entries []Entry) Table {
 	var rows []*Row
 	byKey := map[string]*Row{}
 	flat := map[string]map[string]string{}
+	done := map[string][]Entry{} // each group's finished runs
 	for _, e := range entries {
 		f := flatten(e.Config)
 		k := key(f)
@@ -110,6 +111,7 @@ func Build(entries []Entry) Table {
 		}
 		r.Runs = append(r.Runs, e.Dir)
 		r.Seeds = append(r.Seeds, e.Config.Seed)
+		done[k] = append(done[k], e)
 	}
 	cols := columns(flat)
 	t := Table{Columns: cols}
@@ -117,7 +119,7 @@ func Build(entries []Entry) Table {
 		for _, c := range cols {
 			r.Settings = append(r.Settings, Setting{c, flat[r.key][c]})
 		}
-		fill(r, entries)
+		fill(r, done[r.key])
 		t.Rows = append(t.Rows, *r)
 	}
 	return t
@@ -155,12 +157,10 @@ func columns(flat map[string]map[string]string) []string {
 	return append(cols, varying...)
 }
 
-func fill(r *Row, entries []Entry) {
+// fill gives r the statistics of its group's finished runs.
+func fill(r *Row, runs []Entry) {
 	var va, vl, vc, vw, da, dl, dc, dw, gain, kept, prec, rec, wall []float64
-	for _, e := range entries {
-		if e.Summary == nil || key(flatten(e.Config)) != r.key {
-			continue
-		}
+	for _, e := range runs {
 		s := e.Summary
 		r.N++
 		t := s.Vanilla.Test
