@@ -86,7 +86,7 @@ func Validate(m *onnxpb.ModelProto) error {
 		if err := budget("initializer", t.GetName(), t.Dims); err != nil {
 			return err
 		}
-		if _, err := numericValues(t); err != nil {
+		if _, err := checkNumeric(t); err != nil {
 			return fmt.Errorf("initializer %q: %w", t.GetName(), err)
 		}
 	}
@@ -97,7 +97,7 @@ func Validate(m *onnxpb.ModelProto) error {
 		if err := budget("sparse initializer", sparseName(s), s.Dims); err != nil {
 			return err
 		}
-		if _, err := sparseValues(s); err != nil {
+		if _, err := sparsePositions(s); err != nil {
 			return fmt.Errorf("sparse initializer %q: %w", sparseName(s), err)
 		}
 	}

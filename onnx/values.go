@@ -38,77 +38,106 @@ func numel(dims []int64) (int64, error) {
 	return n, nil
 }
 
+// elemSize is the byte size of the raw data of each data type the reader decodes.
+var elemSize = map[onnxpb.TensorProto_DataType]int{
+	onnxpb.TensorProto_FLOAT: 4, onnxpb.TensorProto_DOUBLE: 8, onnxpb.TensorProto_INT64: 8,
+	onnxpb.TensorProto_INT32: 4, onnxpb.TensorProto_UINT8: 1, onnxpb.TensorProto_INT8: 1,
+}
+
+// checkNumeric checks that a dense tensor holds as many values as its shape asks, of a type
+// the reader decodes, without decoding them (Validate reads every initializer, and
+// ResNet-18's as float64 would be 94 MB); it returns the element count.
+func checkNumeric(t *onnxpb.TensorProto) (int64, error) {
+	n, err := numel(t.Dims)
+	if err != nil {
+		return 0, err
+	}
+	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+		return 0, errors.New("external data is not supported")
+	}
+	dt := onnxpb.TensorProto_DataType(t.GetDataType())
+	size := elemSize[dt]
+	if size == 0 {
+		return 0, fmt.Errorf("data type %s not supported", dt)
+	}
+	if t.RawData != nil {
+		if int64(len(t.RawData)) != n*int64(size) {
+			return 0, fmt.Errorf("%d bytes of raw data for shape %v of %s (want %d)", len(t.RawData), t.Dims, dt, n*int64(size))
+		}
+		return n, nil
+	}
+	var have int
+	switch dt {
+	case onnxpb.TensorProto_FLOAT:
+		have = len(t.FloatData)
+	case onnxpb.TensorProto_DOUBLE:
+		have = len(t.DoubleData)
+	case onnxpb.TensorProto_INT64:
+		have = len(t.Int64Data)
+	default:
+		have = len(t.Int32Data)
+	}
+	if int64(have) != n {
+		return 0, fmt.Errorf("%d values for shape %v (want %d)", have, t.Dims, n)
+	}
+	return n, nil
+}
+
 // numericValues decodes a dense tensor's values as float64 (float, double and integer types).
 func numericValues(t *onnxpb.TensorProto) ([]float64, error) {
-	n, err := numel(t.Dims)
+	n, err := checkNumeric(t)
 	if err != nil {
 		return nil, err
 	}
-	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
-		return nil, errors.New("external data is not supported")
-	}
-	var out []float64
 	dt := onnxpb.TensorProto_DataType(t.GetDataType())
-	raw := t.RawData
-	size := map[onnxpb.TensorProto_DataType]int{
-		onnxpb.TensorProto_FLOAT: 4, onnxpb.TensorProto_DOUBLE: 8, onnxpb.TensorProto_INT64: 8,
-		onnxpb.TensorProto_INT32: 4, onnxpb.TensorProto_UINT8: 1, onnxpb.TensorProto_INT8: 1,
-	}[dt]
-	if size == 0 {
-		return nil, fmt.Errorf("data type %s not supported", dt)
-	}
-	if raw != nil {
-		if int64(len(raw)) != n*int64(size) {
-			return nil, fmt.Errorf("%d bytes of raw data for shape %v of %s (want %d)", len(raw), t.Dims, dt, n*int64(size))
-		}
-		out = make([]float64, n)
+	out := make([]float64, n)
+	if raw := t.RawData; raw != nil {
+		size := elemSize[dt]
 		for i := range out {
-			p := raw[i*size:]
-			switch dt {
-			case onnxpb.TensorProto_FLOAT:
-				out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(p)))
-			case onnxpb.TensorProto_DOUBLE:
-				out[i] = math.Float64frombits(binary.LittleEndian.Uint64(p))
-			case onnxpb.TensorProto_INT64:
-				out[i] = float64(int64(binary.LittleEndian.Uint64(p)))
-			case onnxpb.TensorProto_INT32:
-				out[i] = float64(int32(binary.LittleEndian.Uint32(p)))
-			case onnxpb.TensorProto_UINT8:
-				out[i] = float64(p[0])
-			case onnxpb.TensorProto_INT8:
-				out[i] = float64(int8(p[0]))
-			}
+			out[i] = rawValue(dt, raw[i*size:])
 		}
 		return out, nil
 	}
-	switch dt {
-	case onnxpb.TensorProto_FLOAT:
-		for _, v := range t.FloatData {
-			out = append(out, float64(v))
+	for i := range out {
+		switch dt {
+		case onnxpb.TensorProto_FLOAT:
+			out[i] = float64(t.FloatData[i])
+		case onnxpb.TensorProto_DOUBLE:
+			out[i] = t.DoubleData[i]
+		case onnxpb.TensorProto_INT64:
+			out[i] = float64(t.Int64Data[i])
+		default:
+			out[i] = float64(t.Int32Data[i])
 		}
-	case onnxpb.TensorProto_DOUBLE:
-		out = append(out, t.DoubleData...)
-	case onnxpb.TensorProto_INT64:
-		for _, v := range t.Int64Data {
-			out = append(out, float64(v))
-		}
-	default:
-		for _, v := range t.Int32Data {
-			out = append(out, float64(v))
-		}
-	}
-	if int64(len(out)) != n {
-		return nil, fmt.Errorf("%d values for shape %v (want %d)", len(out), t.Dims, n)
 	}
 	return out, nil
 }
 
-// sparseValues densifies a COO sparse tensor (linear [NNZ] or coordinate [NNZ, rank] indices).
-func sparseValues(s *onnxpb.SparseTensorProto) ([]float64, error) {
+// rawValue decodes the little-endian value of type dt at the start of p.
+func rawValue(dt onnxpb.TensorProto_DataType, p []byte) float64 {
+	switch dt {
+	case onnxpb.TensorProto_FLOAT:
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(p)))
+	case onnxpb.TensorProto_DOUBLE:
+		return math.Float64frombits(binary.LittleEndian.Uint64(p))
+	case onnxpb.TensorProto_INT64:
+		return float64(int64(binary.LittleEndian.Uint64(p)))
+	case onnxpb.TensorProto_INT32:
+		return float64(int32(binary.LittleEndian.Uint32(p)))
+	case onnxpb.TensorProto_UINT8:
+		return float64(p[0])
+	default: // INT8, the last type elemSize admits
+		return float64(int8(p[0]))
+	}
+}
+
+// sparsePositions checks a COO sparse tensor (linear [NNZ] or coordinate [NNZ, rank]
+// indices) and returns the linear position of each of its values, without densifying it.
+func sparsePositions(s *onnxpb.SparseTensorProto) ([]int64, error) {
 	if s.Values == nil || s.Indices == nil {
 		return nil, errors.New("values or indices missing")
 	}
-	vals, err := numericValues(s.Values)
+	nnz64, err := checkNumeric(s.Values)
 	if err != nil {
 		return nil, fmt.Errorf("values: %w", err)
 	}
@@ -120,32 +149,45 @@ func sparseValues(s *onnxpb.SparseTensorProto) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float64, n)
-	nnz := len(vals)
-	rank := len(s.Dims)
+	nnz, rank := int(nnz64), len(s.Dims)
+	pos := make([]int64, nnz)
 	switch {
 	case len(s.Indices.Dims) == 1 && len(idx) == nnz:
-		for i, v := range vals {
-			j := int64(idx[i])
-			if j < 0 || j >= n {
-				return nil, fmt.Errorf("index %d out of range for shape %v", j, s.Dims)
+		for i := range pos {
+			if pos[i] = int64(idx[i]); pos[i] < 0 || pos[i] >= n {
+				return nil, fmt.Errorf("index %d out of range for shape %v", pos[i], s.Dims)
 			}
-			out[j] = v
 		}
 	case len(s.Indices.Dims) == 2 && len(idx) == nnz*rank:
-		for i, v := range vals {
-			j := int64(0)
+		for i := range pos {
 			for k := 0; k < rank; k++ {
 				c := int64(idx[i*rank+k])
 				if c < 0 || c >= s.Dims[k] {
 					return nil, fmt.Errorf("coordinate %d out of range for shape %v", c, s.Dims)
 				}
-				j = j*s.Dims[k] + c
+				pos[i] = pos[i]*s.Dims[k] + c
 			}
-			out[j] = v
 		}
 	default:
 		return nil, fmt.Errorf("indices of shape %v do not fit %d values of shape %v", s.Indices.Dims, nnz, s.Dims)
+	}
+	return pos, nil
+}
+
+// sparseValues densifies a COO sparse tensor.
+func sparseValues(s *onnxpb.SparseTensorProto) ([]float64, error) {
+	pos, err := sparsePositions(s)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := numericValues(s.Values)
+	if err != nil {
+		return nil, fmt.Errorf("values: %w", err)
+	}
+	n, _ := numel(s.Dims) // checked by sparsePositions
+	out := make([]float64, n)
+	for i, v := range vals {
+		out[pos[i]] = v
 	}
 	return out, nil
 }
