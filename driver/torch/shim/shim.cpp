@@ -308,7 +308,7 @@ struct GemmWgradConv2d : public torch::autograd::Function<GemmWgradConv2d> {
     torch::Tensor g = grads[0];
     torch::Tensor gx, gw, gb;
     if (ctx->needs_input_grad(0)) {
-      gx = std::get<0>(at::convolution_backward(g, x, w, c10::nullopt, {geo[0], geo[1]},
+      gx = std::get<0>(at::convolution_backward(g, x, w, at::OptionalIntArrayRef(), {geo[0], geo[1]},
                                                 {geo[2], geo[3]}, {1, 1}, false, {0, 0}, 1,
                                                 {true, false, false}));
     }
