@@ -134,11 +134,11 @@ func (r *runner) runLoop(l loop) error {
 		start = r.st.Iter
 		r.resumeTs = nil
 	}
-	p := progress.New(r.o.Log, progress.Options{Name: l.name, Total: l.iters, Start: start, Mode: r.o.Progress, Header: true})
-	defer p.Finish()
 	end := r.prof.begin(l.name)
 	it := start
-	defer func() { r.logProfile(l.name, end(it-start)) }()
+	defer func() { r.logProfile(l.name, end(it-start)) }() // after the progress line's end
+	p := progress.New(r.o.Log, progress.Options{Name: l.name, Total: l.iters, Start: start, Mode: r.o.Progress, Header: true})
+	defer p.Finish()
 	lastCk := start
 	for ; it < l.iters; it++ {
 		v, err := r.prof.step(func() (float64, error) { return l.step(it) })
