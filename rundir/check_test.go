@@ -119,6 +119,7 @@ func TestParseSummaryRefuses(t *testing.T) {
 		{`{"dcwp":{"valid":{"samples":3,"correct":4}}}`, "dcwp valid: 4 correct of 3 samples"},
 		{`{"mined":{"flagged":-1}}`, "mined"},
 		{`{"stage_seconds":{"prune":-2}}`, `stage "prune" took -2 seconds`},
+		{`{"profile":{"prune":{"iters":3,"seconds":-1}}}`, `profile of "prune": 3 iterations, -1 seconds`},
 		{`{"kept_per_layer":{"fc.weight":-0.1}}`, `kept ratio of "fc.weight" -0.1`},
 		{`{`, "not valid JSON"},
 	}

@@ -13,6 +13,9 @@
 # PRECISION=bf16 and MEMORY_FORMAT=channels-last set both sides alike (dcwp-train's --precision
 # and --memory-format; the reference's torch.autocast and channels_last); a setting other than
 # the default (fp32, contiguous) is added to the report's name: bench/train-cnn-bf16.json.
+# REF_PRECISION and REF_MEMORY_FORMAT give the reference other settings than dcwp-train's, to
+# set dcwp-train's fastest setting beside the plain fp32 NCHW reference
+# (bench/train-cnn-bf16-channels-last-vs-fp32-contiguous.json).
 #
 # ARGS passes flags both sides take (--batch-size, --mining-iters, --pretrain-iters, --prune-iters,
 # --finetune-iters, --eval-every, --checkpoint-every), e.g. for a short trial of the bench itself.
@@ -32,8 +35,12 @@ format="${MEMORY_FORMAT:-contiguous}"
 suffix=""
 [ "$precision" = fp32 ] || suffix="$suffix-$precision"
 [ "$format" = contiguous ] || suffix="$suffix-$format"
+ref_precision="${REF_PRECISION:-$precision}"
+ref_format="${REF_MEMORY_FORMAT:-$format}"
+[ "$ref_precision $ref_format" = "$precision $format" ] || suffix="$suffix-vs-$ref_precision-$ref_format"
 device="${DEVICE:-cpu}"
 axes=(--precision "$precision" --memory-format "$format" --device "$device")
+ref_axes=(--precision "$ref_precision" --memory-format "$ref_format" --device "$device")
 python="${PYTHON:-/usr/bin/python3}" # Debian's, with python3-torch; the first python3 on PATH may lack it
 bin="${BIN:-build/bin/dcwp-train}"
 [ -x "$bin" ] || go build -o "$bin" ./cmd/dcwp-train
@@ -70,13 +77,13 @@ for m in $models; do
   out="$runs/paper-$m-1pct$suffix"
   rm -rf "$out"
   name="$m$suffix"
-  echo "bench-train: $m ($precision, $format), dcwp-train and the PyTorch reference side by side, $threads thread(s) each"
+  echo "bench-train: $m, dcwp-train ($precision, $format) and the PyTorch reference ($ref_precision, $ref_format) side by side, $threads thread(s) each"
   echo "  logs: $out.log, $runs/ref-$name.log"
   timed "go-$name" "$bin" --dataset cmnist --data "$data" --conflict-pct 1 --model "$m" --preset paper \
     --seed "$seed" --threads "$threads" "${axes[@]}" --no-progress ${ARGS:-} --out "$out" >"$out.out" 2>"$out.log" &
   go_pid=$!
   timed "ref-$name" "$python" tools/bench-train/ref_train.py --data "$data" --pct 1 --model "$m" \
-    --seed "$seed" --threads "$threads" "${axes[@]}" ${ARGS:-} >"$runs/ref-$name.json" 2>"$runs/ref-$name.log" &
+    --seed "$seed" --threads "$threads" "${ref_axes[@]}" ${ARGS:-} >"$runs/ref-$name.json" 2>"$runs/ref-$name.log" &
   ref_pid=$!
   progress "$out.log" "$runs/ref-$name.log"
   status=0
@@ -84,5 +91,5 @@ for m in $models; do
   wait "$ref_pid" || { echo "bench-train: the reference failed, see $runs/ref-$name.log" >&2; status=1; }
   [ "$status" -eq 0 ] || exit 1
   "$python" tools/bench-train/report.py "$m" "$threads" "$out/summary.json" "$(cat "$runs/go-$name.wall")" \
-    "$runs/ref-$name.json" "$(cat "$runs/ref-$name.wall")" "$report/train-$name.json" "$precision" "$format"
+    "$runs/ref-$name.json" "$(cat "$runs/ref-$name.wall")" "$report/train-$name.json" "$precision" "$format" "$ref_precision" "$ref_format"
 done

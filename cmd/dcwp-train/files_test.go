@@ -139,8 +139,9 @@ func stableJSON(t *testing.T, b []byte) map[string]any {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	delete(m, "stage_seconds")
+	delete(m, "stage_seconds") // timings, and the profile of what the last process ran
 	delete(m, "peak_memory_mb")
+	delete(m, "profile")
 	return m
 }
 

@@ -76,7 +76,7 @@ func summaries(t *testing.T, out string) map[string]rundir.Summary {
 		if err := json.Unmarshal(b, &s); err != nil {
 			t.Fatal(err)
 		}
-		s.StageSeconds, s.PeakMemoryMB = nil, 0
+		s.StageSeconds, s.PeakMemoryMB, s.Profile = nil, 0, nil
 		got[r.Name] = s
 	}
 	return got

@@ -4,6 +4,7 @@
 package benchtrain
 
 import (
+	"cmp"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -29,6 +30,8 @@ type report struct {
 	Threads      int                `json:"threads_per_side"`
 	Precision    string             `json:"precision"`
 	MemoryFormat string             `json:"memory_format"`
+	RefPrecision string             `json:"reference_precision"`
+	RefFormat    string             `json:"reference_memory_format"`
 	DCWPTrain    side               `json:"dcwp_train"`
 	Reference    side               `json:"reference"`
 	Speedup      map[string]float64 `json:"speedup"`
@@ -48,15 +51,20 @@ func TestBenchTrainSideBySide(t *testing.T) {
 	if err := fixture.CMNIST(data); err != nil {
 		t.Fatal(err)
 	}
-	// the default axes on both models, and bf16 on channels-last tensors on the cnn, whose
-	// report is named for them
+	// the default axes on both models, bf16 on channels-last tensors on the cnn, and that
+	// beside the plain fp32 NCHW reference; each report is named for its settings
 	for _, c := range []struct {
-		models, precision, format, suffix string
-	}{{"mlp cnn", "fp32", "contiguous", ""}, {"cnn", "bf16", "channels-last", "-bf16-channels-last"}} {
-		t.Run(c.precision+" "+c.format, func(t *testing.T) {
+		models, precision, format, refPrecision, refFormat, suffix string
+	}{
+		{"mlp cnn", "fp32", "contiguous", "", "", ""},
+		{"cnn", "bf16", "channels-last", "", "", "-bf16-channels-last"},
+		{"cnn", "bf16", "channels-last", "fp32", "contiguous", "-bf16-channels-last-vs-fp32-contiguous"},
+	} {
+		t.Run(c.precision+" "+c.format+" ref "+c.refPrecision, func(t *testing.T) {
 			out := filepath.Join(tmp, "bench"+c.suffix)
 			cmd := exec.Command("bash", filepath.Join(root, "tools", "bench-train.sh"), data, filepath.Join(tmp, "runs"))
 			cmd.Env = append(os.Environ(), "MODELS="+c.models, "BIN="+bin, "OUT="+out, "PRECISION="+c.precision, "MEMORY_FORMAT="+c.format,
+				"REF_PRECISION="+c.refPrecision, "REF_MEMORY_FORMAT="+c.refFormat,
 				"ARGS=--batch-size 32 --mining-iters 6 --pretrain-iters 12 --prune-iters 6 --finetune-iters 6 --eval-every 3 --checkpoint-every 4")
 			printed, err := cmd.CombinedOutput()
 			if err != nil {
@@ -68,7 +76,11 @@ func TestBenchTrainSideBySide(t *testing.T) {
 				t.Fatalf("bench-train: %v\n%s", err, printed)
 			}
 			for _, m := range strings.Fields(c.models) {
-				checkReport(t, filepath.Join(out, "train-"+m+c.suffix+".json"), m, c.precision, c.format)
+				r := checkReport(t, filepath.Join(out, "train-"+m+c.suffix+".json"), m, c.precision, c.format)
+				wantP, wantF := cmp.Or(c.refPrecision, c.precision), cmp.Or(c.refFormat, c.format)
+				if r.RefPrecision != wantP || r.RefFormat != wantF {
+					t.Errorf("%s: reference precision %q, memory format %q; want %q, %q", m, r.RefPrecision, r.RefFormat, wantP, wantF)
+				}
 			}
 			if !strings.Contains(string(printed), "speedup") {
 				t.Errorf("no ratio table printed:\n%s", printed)
@@ -77,7 +89,7 @@ func TestBenchTrainSideBySide(t *testing.T) {
 	}
 }
 
-func checkReport(t *testing.T, path, m, precision, format string) {
+func checkReport(t *testing.T, path, m, precision, format string) report {
 	t.Helper()
 	var r report
 	b, err := os.ReadFile(path)
@@ -101,6 +113,7 @@ func checkReport(t *testing.T, path, m, precision, format string) {
 	if r.MemoryRatio <= 0 {
 		t.Errorf("%s: memory ratio %v", m, r.MemoryRatio)
 	}
+	return r
 }
 
 func checkSide(t *testing.T, name string, s side) {

@@ -1,6 +1,7 @@
 """bench-train's report: dcwp-train's summary.json beside ref_train.py's figures, with ratios.
 
-usage: report.py MODEL THREADS GO_SUMMARY GO_WALL REF_JSON REF_WALL OUT_JSON [PRECISION [MEMORY_FORMAT]]
+usage: report.py MODEL THREADS GO_SUMMARY GO_WALL REF_JSON REF_WALL OUT_JSON [PRECISION [MEMORY_FORMAT [REF_PRECISION [REF_MEMORY_FORMAT]]]]
+(the reference's settings default to dcwp-train's)
 """
 import json
 import os
@@ -33,11 +34,13 @@ def times(v):
 def main():
     model, threads, go_summary, go_wall, ref_json, ref_wall, out = sys.argv[1:8]
     precision, memory_format = (sys.argv[8:] + ["fp32", "contiguous"][len(sys.argv[8:]):])[:2]
+    ref_precision, ref_format = (sys.argv[10:] + [precision, memory_format][len(sys.argv[10:]):])[:2]
     go = side(json.load(open(go_summary)), float(go_wall))
     ref = side(json.load(open(ref_json)), float(ref_wall))
     res = {
         "model": model, "dataset": "cmnist", "conflict_pct": "1", "preset": "paper",
         "threads_per_side": int(threads), "precision": precision, "memory_format": memory_format,
+        "reference_precision": ref_precision, "reference_memory_format": ref_format,
         "dcwp_train": go, "reference": ref,
         "speedup": {  # reference time ÷ dcwp-train time: above 1, dcwp-train is faster
             "wall": ratio(ref["wall_seconds"], go["wall_seconds"]),
