@@ -37,7 +37,9 @@ func (m Mined) MarshalJSON() ([]byte, error) {
 	}{plain: plain(m)})
 }
 
-// Summary is what a finished run reports.
+// Summary is what a finished run reports. Vanilla and DCWP score the float32 networks that
+// dcwp-export ships, whatever precision the run trained in, so that dcwp-eval on an export
+// agrees with them.
 type Summary struct {
 	Vanilla      Eval               `json:"vanilla"`
 	DCWP         *Eval              `json:"dcwp,omitempty"`

@@ -67,7 +67,7 @@ func (r *runner) finetuneLoop(m member, best *map[string]tensor.Tensor) loop {
 		}
 		return m.load(ts)
 	}
-	asCoded := c.AsCoded()
+	obj := loss.Objective{LambdaCon: c.LambdaCon, Temperature: c.Temperature, AsCoded: c.AsCoded()}
 	l.step = func(it int) (float64, error) {
 		s := torch.NewScope()
 		defer s.Close()
@@ -75,10 +75,8 @@ func (r *runner) finetuneLoop(m member, best *map[string]tensor.Tensor) loop {
 		x, y, labels := r.batch(s, r.train, idx, true, StageFinetune, it)
 		lr := m.opt.LR()
 		logits, feat := n.Run(s, x, model.Forward{Train: true, Mask: model.FixedMask})
-		ce := loss.CE(s, logits, y)
-		con := loss.SupCon(s, feat, labels, r.batchFlags(idx), c.Temperature, asCoded)
-		total := s.Add(ce, s.MulScalar(con, c.LambdaCon))
-		tv, err := m.descend(s, total)
+		t := obj.Terms(s, logits, feat, y, labels, r.batchFlags(idx), nil)
+		tv, err := m.descend(s, t.Total)
 		if err != nil || isBad(tv) {
 			return tv, err
 		}
@@ -88,7 +86,7 @@ func (r *runner) finetuneLoop(m member, best *map[string]tensor.Tensor) loop {
 				return 0, err
 			}
 			row := rundir.Metric{Stage: StageFinetune, Iter: it + 1, LR: lr, Valid: &a,
-				Loss: map[string]float64{"ce": s.Item(ce), "supcon": s.Item(con), "total": tv}}
+				Loss: map[string]float64{"ce": s.Item(t.CE), "supcon": s.Item(t.Con), "total": tv}}
 			if err := r.metric(row); err != nil {
 				return 0, err
 			}

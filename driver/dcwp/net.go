@@ -15,15 +15,19 @@ import (
 	"github.com/dcwp-go/dcwp/tensor"
 )
 
-// newNet builds a network initialised from (seed, role).
+// newNet builds a network initialised from (seed, role) that computes in the run's precision.
 func (r *runner) newNet(role string) (*model.Net, error) {
-	h := uint64(r.c.Seed)
-	for _, b := range []byte(role) {
-		h = h*1099511628211 ^ uint64(b)
-	}
 	p, err := model.ParsePrecision(r.c.Precision) // checked by Validate
 	if err != nil {
 		return nil, err
+	}
+	return r.newNetIn(role, p)
+}
+
+func (r *runner) newNetIn(role string, p model.Precision) (*model.Net, error) {
+	h := uint64(r.c.Seed)
+	for _, b := range []byte(role) {
+		h = h*1099511628211 ^ uint64(b)
 	}
 	return model.NewWith(r.arch, r.dev, h, model.Options{Precision: p, Format: r.o.MemoryFormat})
 }
@@ -34,8 +38,20 @@ func checkPrecision(p string) error {
 	return err
 }
 
-// loadNet reads a network the run wrote earlier.
+// loadNet reads a network the run wrote earlier, to go on training it in the run's precision.
 func (r *runner) loadNet(file string) (*model.Net, error) {
+	p, err := model.ParsePrecision(r.c.Precision) // checked by Validate
+	if err != nil {
+		return nil, err
+	}
+	return r.loadNetIn(file, p)
+}
+
+// loadShipped reads a network the run wrote earlier as dcwp-export ships it: in float32
+// whatever the training precision, so that the summary scores the network users deploy.
+func (r *runner) loadShipped(file string) (*model.Net, error) { return r.loadNetIn(file, model.FP32) }
+
+func (r *runner) loadNetIn(file string, p model.Precision) (*model.Net, error) {
 	ts, _, err := tensor.ReadFile(r.path(file))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -43,7 +59,7 @@ func (r *runner) loadNet(file string) (*model.Net, error) {
 		}
 		return nil, err
 	}
-	n, err := r.newNet("load")
+	n, err := r.newNetIn("load", p)
 	if err != nil {
 		return nil, err
 	}

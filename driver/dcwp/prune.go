@@ -77,6 +77,7 @@ func (r *runner) pruneLoop(m member) loop {
 		return n.LoadScores(unprefix("scores/", ts))
 	}
 	asCoded := c.AsCoded()
+	obj := loss.Objective{LambdaSparse: c.LambdaSparse, LambdaCon: c.LambdaCon, Temperature: c.Temperature, AsCoded: asCoded}
 	scores, _ := n.ScoreList()
 	l.step = func(it int) (float64, error) {
 		s := torch.NewScope()
@@ -90,16 +91,13 @@ func (r *runner) pruneLoop(m member) loop {
 		defer gen.Close()
 		lr := m.opt.LR()
 		logits, feat := n.Run(s, x, model.Forward{Train: true, Mask: model.SampleMask, Gen: gen, Tau: c.MaskTau, AsCoded: asCoded})
-		ce := loss.CE(s, logits, y)
-		sparse := r.l1(s, scores)
-		con := loss.SupCon(s, feat, labels, r.batchFlags(idx), c.Temperature, asCoded)
-		total := s.Add(s.Add(ce, s.MulScalar(sparse, c.LambdaSparse)), s.MulScalar(con, c.LambdaCon))
-		tv, err := m.descend(s, total)
+		t := obj.Terms(s, logits, feat, y, labels, r.batchFlags(idx), scores)
+		tv, err := m.descend(s, t.Total)
 		if err != nil || isBad(tv) {
 			return tv, err
 		}
 		if (it+1)%c.EvalEvery == 0 || it+1 == c.Prune.Iters || it == 0 {
-			losses := map[string]float64{"ce": s.Item(ce), "sparse": s.Item(sparse), "supcon": s.Item(con), "total": tv}
+			losses := map[string]float64{"ce": s.Item(t.CE), "sparse": s.Item(t.Sparse), "supcon": s.Item(t.Con), "total": tv}
 			if err := r.pruneMetric(n, it, lr, losses); err != nil {
 				return 0, err
 			}
@@ -107,23 +105,6 @@ func (r *runner) pruneLoop(m member) loop {
 		return tv, s.Err()
 	}
 	return l
-}
-
-// l1 is the sparsity term over the scores: Σ|Θ| (as-coded: the signed sum ΣΘ).
-func (r *runner) l1(s *torch.Scope, scores []*torch.Tensor) *torch.Tensor {
-	var sparse *torch.Tensor
-	for _, sc := range scores {
-		term := sc
-		if !r.c.AsCoded() {
-			term = s.Abs(sc)
-		}
-		if sparse == nil {
-			sparse = s.Sum(term)
-		} else {
-			sparse = s.Add(sparse, s.Sum(term))
-		}
-	}
-	return sparse
 }
 
 func (r *runner) pruneMetric(n *model.Net, it int, lr float64, losses map[string]float64) error {

@@ -90,12 +90,12 @@ func (r *runner) finish(last string) (*rundir.Summary, error) {
 }
 
 func (r *runner) summarizeVanilla() error {
-	n, err := r.loadNet(rundir.VanillaFile)
+	n, err := r.loadShipped(rundir.VanillaFile)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	r.logf("evaluating the vanilla network on valid and test")
+	r.logf("evaluating the vanilla network on valid and test (float32, as exported)")
 	if r.summary.Vanilla.Valid, err = r.evaluate(n, r.valid, model.NoMask); err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (r *runner) summarizeVanilla() error {
 }
 
 func (r *runner) summarizeDCWP(masks map[string]tensor.Tensor) error {
-	n, err := r.loadNet(rundir.DCWPFile)
+	n, err := r.loadShipped(rundir.DCWPFile)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (r *runner) summarizeDCWP(masks map[string]tensor.Tensor) error {
 	if err := n.SetMasks(masks); err != nil {
 		return err
 	}
-	r.logf("evaluating the DCWP subnetwork on valid and test")
+	r.logf("evaluating the DCWP subnetwork on valid and test (float32, as exported)")
 	e := &rundir.Eval{}
 	if e.Valid, err = r.evaluate(n, r.valid, model.FixedMask); err != nil {
 		return err

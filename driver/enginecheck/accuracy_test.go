@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dcwp-go/dcwp/driver/dcwp"
+	"github.com/dcwp-go/dcwp/driver/torch"
 	"github.com/dcwp-go/dcwp/eval"
 	"github.com/dcwp-go/dcwp/exporter"
 	"github.com/dcwp-go/dcwp/metrics"
@@ -13,20 +14,29 @@ import (
 
 // TestEvalCountsWhatTheTrainerCounted: a short real run on Colored MNIST digits; dcwp-eval's
 // accuracy for each export equals, to the sample, what the trainer measured on the same split.
+// A bf16 run too: the exports are float32, so the summary must score the float32 network, not
+// the bf16 forward it trained with.
 func TestEvalCountsWhatTheTrainerCounted(t *testing.T) {
 	root, test := colouredTest(t)
-	for _, model := range []string{"mlp", "cnn"} {
-		t.Run(model, func(t *testing.T) {
-			cfg, err := dcwp.Preset("quick", "cmnist", "1", model, "")
+	for _, tc := range []struct {
+		model, precision string
+		format           torch.MemoryFormat
+	}{
+		{"mlp", "fp32", torch.Contiguous},
+		{"cnn", "fp32", torch.Contiguous},
+		{"cnn", "bf16", torch.ChannelsLast},
+	} {
+		t.Run(tc.model+"/"+tc.precision, func(t *testing.T) {
+			cfg, err := dcwp.Preset("quick", "cmnist", "1", tc.model, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.Data, cfg.Threads, cfg.BatchSize = root, 2, 32
+			cfg.Data, cfg.Threads, cfg.BatchSize, cfg.Precision = root, 2, 32, tc.precision
 			cfg.MiningModel.Iters, cfg.MiningModel.StepSize = 20, 10
 			cfg.Pretrain.Iters, cfg.Prune.Iters, cfg.Finetune.Iters = 30, 30, 20
 			cfg.EvalEvery, cfg.CheckpointEvery = 10, 10
 			run := t.TempDir()
-			sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: run})
+			sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: run, MemoryFormat: tc.format})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -90,3 +90,49 @@ func SupCon(s *torch.Scope, features *torch.Tensor, labels []int32, flags []bool
 	vm := s.FromFloat32(valid, []int64{int64(n)}, dev)
 	return s.DivScalar(s.Neg(s.Sum(s.Mul(meanPos, vm))), float64(nValid))
 }
+
+// Sparsity is pruning's sparsity term over the scores Θ, Σ|Θ|; signed gives the reference
+// code's ΣΘ, which keeps pushing scores below 0 once they reach it.
+func Sparsity(s *torch.Scope, scores []*torch.Tensor, signed bool) *torch.Tensor {
+	var sum *torch.Tensor
+	for _, sc := range scores {
+		term := sc
+		if !signed {
+			term = s.Abs(sc)
+		}
+		if sum == nil {
+			sum = s.Sum(term)
+		} else {
+			sum = s.Add(sum, s.Sum(term))
+		}
+	}
+	return sum
+}
+
+// Objective is what pruning and fine-tuning descend, CE + λ_sparse·Sparsity + λ_con·SupCon,
+// in one place for the stages and the benchmark that times their step. Fine-tuning passes no
+// scores, and so has no sparsity term.
+type Objective struct {
+	LambdaSparse, LambdaCon, Temperature float64
+	AsCoded                              bool // the reference code's ΣΘ and SupCon pairs
+}
+
+// Terms are the objective's parts (logged; Sparse nil without scores) and their weighted
+// Total (descended).
+type Terms struct{ CE, Sparse, Con, Total *torch.Tensor }
+
+// Terms evaluates the objective on a batch: the network's logits and features, the labels y
+// (as a tensor and on the host), the batch's mined flags and the scores Θ being learned.
+func (o Objective) Terms(s *torch.Scope, logits, feat, y *torch.Tensor, labels []int32, flags []bool, scores []*torch.Tensor) Terms {
+	t := Terms{CE: CE(s, logits, y)}
+	if len(scores) > 0 {
+		t.Sparse = Sparsity(s, scores, o.AsCoded)
+	}
+	t.Con = SupCon(s, feat, labels, flags, o.Temperature, o.AsCoded)
+	t.Total = t.CE
+	if t.Sparse != nil {
+		t.Total = s.Add(t.Total, s.MulScalar(t.Sparse, o.LambdaSparse))
+	}
+	t.Total = s.Add(t.Total, s.MulScalar(t.Con, o.LambdaCon))
+	return t
+}

@@ -171,3 +171,52 @@ func TestSupCon(t *testing.T) {
 		t.Fatal("test batch does not separate the variants")
 	}
 }
+
+func TestObjectiveTerms(t *testing.T) {
+	logits := []float32{2, 0.5, -1, 0.1, 0.2, 0.3, 1, -1, 0}
+	feat := []float32{1, 0, 0.6, 0.8, 0.8, -0.6}
+	labels, flags := []int32{0, 2, 0}, []bool{true, false, false}
+	scoreVals := [][]float32{{-1, 2, -0.25}, {0.5}}
+	cases := []struct {
+		name       string
+		o          Objective
+		withScores bool
+		sparse     float64 // want; -1: no sparsity term
+	}{
+		{"pruning, clean: Σ|Θ|", Objective{LambdaSparse: 0.1, LambdaCon: 0.05, Temperature: 0.5}, true, 3.75},
+		{"pruning, as coded: ΣΘ", Objective{LambdaSparse: 0.1, LambdaCon: 0.05, Temperature: 0.5, AsCoded: true}, true, 1.25},
+		{"fine-tuning: no scores, no sparsity term", Objective{LambdaCon: 1, Temperature: 0.07}, false, -1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := torch.NewScope()
+			defer s.Close()
+			lg := s.FromFloat32(logits, []int64{3, 3}, torch.CPUDevice)
+			ft := s.FromFloat32(feat, []int64{3, 2}, torch.CPUDevice)
+			y := s.FromInt64([]int64{0, 2, 0}, []int64{3}, torch.CPUDevice)
+			var scores []*torch.Tensor
+			if c.withScores {
+				for _, v := range scoreVals {
+					scores = append(scores, s.FromFloat32(v, []int64{int64(len(v))}, torch.CPUDevice))
+				}
+			}
+			got := c.o.Terms(s, lg, ft, y, labels, flags, scores)
+			if (got.Sparse == nil) != (c.sparse < 0) {
+				t.Fatalf("sparsity term present: %v, want %v", got.Sparse != nil, c.sparse >= 0)
+			}
+			want := s.Item(CE(s, lg, y)) + c.o.LambdaCon*s.Item(SupCon(s, ft, labels, flags, c.o.Temperature, c.o.AsCoded))
+			if c.sparse >= 0 {
+				if sp := s.Item(got.Sparse); math.Abs(sp-c.sparse) > 1e-6 {
+					t.Fatalf("sparsity %v, want %v", sp, c.sparse)
+				}
+				want += c.o.LambdaSparse * c.sparse
+			}
+			if tot := s.Item(got.Total); math.Abs(tot-want) > 1e-5 {
+				t.Fatalf("total %v, want %v", tot, want)
+			}
+			if err := s.Err(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -159,25 +159,13 @@ func (b *bench) step() error {
 	return b.opt.Update()
 }
 
-// pruneLoss is the pruning stage's objective: CE + λ_sparse·Σ|Θ| + λ_con·SupCon.
+// pruneLoss is the pruning stage's objective (loss.Objective, as the stage builds it).
 func (b *bench) pruneLoss(s *torch.Scope, gen *torch.Generator) *torch.Tensor {
 	c := b.cfg
 	logits, feat := b.net.Run(s, b.x, model.Forward{Train: true, Mask: model.SampleMask, Gen: gen, Tau: c.MaskTau, AsCoded: c.AsCoded()})
 	scores, _ := b.net.ScoreList()
-	var sparse *torch.Tensor
-	for _, sc := range scores {
-		term := sc
-		if !c.AsCoded() {
-			term = s.Abs(sc)
-		}
-		if sparse == nil {
-			sparse = s.Sum(term)
-		} else {
-			sparse = s.Add(sparse, s.Sum(term))
-		}
-	}
-	con := loss.SupCon(s, feat, b.labels, b.flags, c.Temperature, c.AsCoded())
-	return s.Add(s.Add(loss.CE(s, logits, b.y), s.MulScalar(sparse, c.LambdaSparse)), s.MulScalar(con, c.LambdaCon))
+	obj := loss.Objective{LambdaSparse: c.LambdaSparse, LambdaCon: c.LambdaCon, Temperature: c.Temperature, AsCoded: c.AsCoded()}
+	return obj.Terms(s, logits, feat, b.y, b.labels, b.flags, scores).Total
 }
 
 func (b *bench) close() {
