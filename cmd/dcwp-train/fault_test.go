@@ -23,6 +23,7 @@ import (
 	"github.com/dcwp-go/dcwp/exporter"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/internal/exit"
+	"github.com/dcwp-go/dcwp/internal/fixture"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -204,21 +205,6 @@ func killAt(t *testing.T, when trigger, bin string, args ...string) bool {
 	return fired && code == -1
 }
 
-// mountTmpfs mounts a tmpfs of the size (mount's size=, e.g. 900k) for a disk that fills.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("mount a %s tmpfs on %s for the disk-full cases: %v: %s (they need root or CAP_SYS_ADMIN)", size, dir, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
 // diskFullMessage fails unless stderr says the disk is full and names a file under dir.
 func diskFullMessage(t *testing.T, stderr, dir string) {
 	t.Helper()
@@ -310,7 +296,7 @@ func TestFaultMatrix(t *testing.T) {
 			{"fills in finetune", "16m", iter("finetune", 20)},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				mnt := mountTmpfs(t, c.size)
+				mnt := fixture.Tmpfs(t, c.size)
 				out := filepath.Join(mnt, "run")
 				ch := startChild(t, self, append(train, "--out", out)...)
 				if c.fill != nil && c.fill(t, ch) {
@@ -390,7 +376,7 @@ func faultCMNIST(t *testing.T, rng *rand.Rand, self string) {
 		})
 	}
 	t.Run("disk full", func(t *testing.T) {
-		mnt := mountTmpfs(t, "64m")
+		mnt := fixture.Tmpfs(t, "64m")
 		out := filepath.Join(mnt, "data")
 		if code, stderr := runChild(t, self, build(out)...); code != 0 {
 			t.Fatalf("first build: exit %d\n%s", code, stderr)
@@ -488,7 +474,7 @@ func faultExport(t *testing.T, rng *rand.Rand, run string) {
 		})
 	}
 	t.Run("disk full", func(t *testing.T) {
-		mnt := mountTmpfs(t, fmt.Sprintf("%dk", (len(oldPair[0])*3/2)/1024))
+		mnt := fixture.Tmpfs(t, fmt.Sprintf("%dk", (len(oldPair[0])*3/2)/1024))
 		m := filepath.Join(mnt, "model.onnx")
 		if code, stderr := runChild(t, bin, "--run", run, "--which", rundir.Vanilla, "--out", m); code != 0 {
 			t.Fatalf("the old export: exit %d\n%s", code, stderr)

@@ -589,6 +589,40 @@ func TestDropMetrics(t *testing.T) {
 	}
 }
 
+// TestMetricRowOntoAFullDisk: a row that only part fits on the disk is taken back whole, so
+// metrics.jsonl never ends in a row cut short (the fault matrix met one at a random moment).
+func TestMetricRowOntoAFullDisk(t *testing.T) {
+	mnt := fixture.Tmpfs(t, "16k")
+	path := filepath.Join(mnt, rundir.MetricsFile)
+	row := `{"stage":"pretrain","iter":1}` + "\n"
+	before := strings.Repeat(row, 4050/len(row)) // a little less than the tmpfs's 4 KiB page
+	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	filler, err := os.Create(filepath.Join(mnt, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for err == nil {
+		_, err = filler.Write(make([]byte, 4096))
+	}
+	filler.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := &runner{metricsF: f}
+	big := rundir.Metric{Stage: StagePrune, Iter: 2, Loss: map[string]float64{"ce": 0.123456789, "sparse": 12345.6789, "supcon": 3.14159265, "total": 1.23456789}}
+	err = r.metric(big)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("metric onto a full disk: %v, want the disk full, naming %s", err, path)
+	}
+	if got, _ := os.ReadFile(path); string(got) != before {
+		t.Fatalf("metrics.jsonl after the failed row ends in %q, want it as it was", got[max(0, len(got)-80):])
+	}
+}
+
 // startChild returns the uninterrupted reference run's directory and a command that trains
 // the tiny config into a new run directory in a child process (childRun), with env added.
 func startChild(t *testing.T, env ...string) (ref, out string, cmd *exec.Cmd) {

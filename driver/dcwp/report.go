@@ -22,10 +22,23 @@ func (r *runner) metric(m rundir.Metric) error {
 	if err != nil {
 		return err
 	}
-	if _, err = r.metricsF.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("%s: %w", r.metricsF.Name(), err)
+	if n, err := r.metricsF.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("%s: %w", r.metricsF.Name(), errors.Join(err, unappend(r.metricsF, n)))
 	}
 	return nil
+}
+
+// unappend takes back the n bytes a failed append wrote, so that a full disk leaves no row
+// cut short at the end of the file.
+func unappend(f *os.File, n int) error {
+	if n == 0 {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	return f.Truncate(st.Size() - int64(n))
 }
 
 // dropMetrics removes the rows that stages first, first+1, … wrote to metrics.jsonl.
