@@ -17,11 +17,16 @@ import (
 
 // newNet builds a network initialised from (seed, role) that computes in the run's precision.
 func (r *runner) newNet(role string) (*model.Net, error) {
-	p, err := model.ParsePrecision(r.c.Precision) // checked by Validate
+	p, err := r.precision()
 	if err != nil {
 		return nil, err
 	}
 	return r.newNetIn(role, p)
+}
+
+// precision is what the run trains in.
+func (r *runner) precision() (model.Precision, error) {
+	return model.ParsePrecision(r.c.Precision) // checked by Validate
 }
 
 func (r *runner) newNetIn(role string, p model.Precision) (*model.Net, error) {
@@ -40,7 +45,7 @@ func checkPrecision(p string) error {
 
 // loadNet reads a network the run wrote earlier, to go on training it in the run's precision.
 func (r *runner) loadNet(file string) (*model.Net, error) {
-	p, err := model.ParsePrecision(r.c.Precision) // checked by Validate
+	p, err := r.precision()
 	if err != nil {
 		return nil, err
 	}

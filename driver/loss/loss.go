@@ -125,14 +125,12 @@ type Terms struct{ CE, Sparse, Con, Total *torch.Tensor }
 // (as a tensor and on the host), the batch's mined flags and the scores Θ being learned.
 func (o Objective) Terms(s *torch.Scope, logits, feat, y *torch.Tensor, labels []int32, flags []bool, scores []*torch.Tensor) Terms {
 	t := Terms{CE: CE(s, logits, y)}
+	t.Total = t.CE
 	if len(scores) > 0 {
 		t.Sparse = Sparsity(s, scores, o.AsCoded)
-	}
-	t.Con = SupCon(s, feat, labels, flags, o.Temperature, o.AsCoded)
-	t.Total = t.CE
-	if t.Sparse != nil {
 		t.Total = s.Add(t.Total, s.MulScalar(t.Sparse, o.LambdaSparse))
 	}
+	t.Con = SupCon(s, feat, labels, flags, o.Temperature, o.AsCoded)
 	t.Total = s.Add(t.Total, s.MulScalar(t.Con, o.LambdaCon))
 	return t
 }
