@@ -3,6 +3,26 @@
 // built as build/lib/libdcwptorch.so by tools/build-shim.sh. Optimizers are
 // Go code over these ops (driver/optim); files are the tensor package's.
 //
+// # The API and the binding
+//
+// The package is an API that another engine can implement, and one binding of it:
+//
+//   - The API is every file not named shim*.go (doc.go, dtype.go, device.go,
+//     tensor.go, scope.go, ops.go): the types, the enumerations with values of
+//     the package's own, the bookkeeping of scopes and the ops composed of
+//     other ops. None of them imports "C" or unsafe.
+//   - The shim's binding is shim*.go, built unless the tag gotch is given
+//     (//go:build !gotch): the cgo calls, the handle types engineTensor and
+//     engineGen, the ops that reach a kernel, and the one table per
+//     enumeration that maps the API's values to shim.h's (shim.go).
+//
+// A second binding (issue 27 wants gotch, under //go:build gotch) provides
+// the same: the two handle types, every exported function and method of
+// shim*.go, and the unexported functions the API and the tests call
+// (fromData, readInto, backward, checkCUDA, setNumThreads). The tests use the
+// API alone, so they are every binding's conformance suite;
+// TestAPIFilesHaveNoCgo holds the split.
+//
 // # Memory
 //
 // Tensors own libtorch handles that Go's GC cannot see, so nothing is freed

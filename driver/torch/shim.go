@@ -1,3 +1,5 @@
+//go:build !gotch
+
 package torch
 
 /*
@@ -7,21 +9,48 @@ package torch
 */
 import "C"
 
-import (
-	"errors"
-	"unsafe"
+import "unsafe"
+
+// The shim's values for the API's enumerations. The API's values are its own; these
+// tables are the only place that knows shim.h's, so a binding over another engine
+// replaces them without touching the API.
+var (
+	dtypeC = [...]C.int{Float32: C.DT_FLOAT32, Float64: C.DT_FLOAT64, Int64: C.DT_INT64, Bool: C.DT_BOOL,
+		Int32: C.DT_INT32, Uint8: C.DT_UINT8, BFloat16: C.DT_BFLOAT16, Other: C.DT_OTHER}
+	deviceTypeC   = [...]C.int{CPU: C.DT_CPU, CUDA: C.DT_CUDA}
+	memoryFormatC = [...]C.int{Contiguous: C.DT_FORMAT_CONTIGUOUS, ChannelsLast: C.DT_FORMAT_CHANNELS_LAST}
+	cmpOpC        = [...]C.int{CmpGT: C.DT_CMP_GT, CmpGE: C.DT_CMP_GE, CmpLT: C.DT_CMP_LT, CmpLE: C.DT_CMP_LE,
+		CmpEQ: C.DT_CMP_EQ, CmpNE: C.DT_CMP_NE}
+	// shim.cpp reads a loss's reduction as at::Reduction's value.
+	reductionC = [...]C.int{ReduceNone: 0, ReduceMean: 1, ReduceSum: 2}
 )
 
-// ErrClosed is returned when a closed or nil tensor is used.
-var ErrClosed = errors.New("torch: use of closed or nil tensor")
-
-// TorchError is an error raised inside libtorch; Msg is libtorch's text.
-type TorchError struct {
-	Op  string
-	Msg string
+// toC is v's entry in table; a value outside it (a DType(42) a caller made up) becomes
+// -1, which the shim refuses with an error naming the op.
+func toC[E ~int | ~int64](table []C.int, v E) C.int {
+	if v < 0 || int64(v) >= int64(len(table)) {
+		return -1
+	}
+	return table[v]
 }
 
-func (e *TorchError) Error() string { return "torch: " + e.Op + ": " + e.Msg }
+// fromC is the API value whose entry in table is c, or def.
+func fromC[E ~int | ~int64](table []C.int, c C.int, def E) E {
+	for v, x := range table {
+		if x == c {
+			return E(v)
+		}
+	}
+	return def
+}
+
+func cDType(d DType) C.int               { return toC(dtypeC[:], d) }
+func goDType(c C.int) DType              { return fromC(dtypeC[:], c, Other) }
+func cDeviceType(d DeviceType) C.int     { return toC(deviceTypeC[:], d) }
+func goDeviceType(c C.int) DeviceType    { return fromC(deviceTypeC[:], c, CPU) }
+func cMemoryFormat(f MemoryFormat) C.int { return toC(memoryFormatC[:], f) }
+func cCmpOp(o CmpOp) C.int               { return toC(cmpOpC[:], o) }
+func cReduction(r Reduction) C.int       { return toC(reductionC[:], r) }
 
 // check converts a shim error string (which it frees) into a Go error.
 func check(op string, msg *C.char) error {

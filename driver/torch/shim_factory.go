@@ -1,10 +1,12 @@
+//go:build !gotch
+
 package torch
 
 // #include "shim/shim.h"
 import "C"
 
 func (s *Scope) factory(name string, op C.int, dt DType, dev Device, tail []int64, da []float64, gen *Generator) *Tensor {
-	ia := append([]int64{int64(dt), int64(dev.Type), int64(dev.Index)}, tail...)
+	ia := append([]int64{int64(cDType(dt)), int64(cDeviceType(dev.Type)), int64(dev.Index)}, tail...)
 	return s.call(name, op, nil, 0, ia, da, gen)
 }
 
@@ -12,12 +14,6 @@ func (s *Scope) factory(name string, op C.int, dt DType, dev Device, tail []int6
 func (s *Scope) Full(shape []int64, v float64, dt DType, dev Device) *Tensor {
 	return s.factory("full", C.DT_OP_FULL, dt, dev, shape, []float64{v}, nil)
 }
-
-// Zeros is Full with 0.
-func (s *Scope) Zeros(shape []int64, dt DType, dev Device) *Tensor { return s.Full(shape, 0, dt, dev) }
-
-// Ones is Full with 1.
-func (s *Scope) Ones(shape []int64, dt DType, dev Device) *Tensor { return s.Full(shape, 1, dt, dev) }
 
 // Eye is the n×n identity.
 func (s *Scope) Eye(n int64, dt DType, dev Device) *Tensor {

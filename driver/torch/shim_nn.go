@@ -1,3 +1,5 @@
+//go:build !gotch
+
 package torch
 
 // #include "shim/shim.h"
@@ -6,13 +8,6 @@ import "C"
 // Linear is x·wᵀ + b; b may be nil.
 func (s *Scope) Linear(x, w, b *Tensor) *Tensor {
 	return s.call("linear", C.DT_OP_LINEAR, []*Tensor{x, w, b}, 1<<2, nil, nil, nil)
-}
-
-// Conv2dOpts are conv2d's geometry; zero values mean stride 1, padding 0,
-// dilation 1, groups 1.
-type Conv2dOpts struct {
-	Stride, Padding, Dilation [2]int64
-	Groups                    int64
 }
 
 func orOne(v int64) int64 {
@@ -36,12 +31,6 @@ func (s *Scope) Conv2d(x, w, b *Tensor, o Conv2dOpts) *Tensor {
 func (s *Scope) BatchNorm(x, weight, bias, runningMean, runningVar *Tensor, training bool, momentum, eps float64) *Tensor {
 	return s.call("batch_norm", C.DT_OP_BATCH_NORM, []*Tensor{x, weight, bias, runningMean, runningVar},
 		0b11110, []int64{b2i(training)}, []float64{momentum, eps}, nil)
-}
-
-// MaxPool2dOpts are max_pool2d's geometry; a zero Stride means Kernel.
-type MaxPool2dOpts struct {
-	Kernel, Stride, Padding, Dilation [2]int64
-	CeilMode                          bool
 }
 
 // MaxPool2d is 2-D max pooling.
@@ -72,12 +61,12 @@ func (s *Scope) LogSoftmax(x *Tensor, dim int64) *Tensor {
 
 // CrossEntropy of logits (N, C) against int64 class targets (N).
 func (s *Scope) CrossEntropy(logits, target *Tensor, r Reduction) *Tensor {
-	return s.call("cross_entropy", C.DT_OP_CROSS_ENTROPY, []*Tensor{logits, target}, 0, []int64{int64(r)}, nil, nil)
+	return s.call("cross_entropy", C.DT_OP_CROSS_ENTROPY, []*Tensor{logits, target}, 0, []int64{int64(cReduction(r))}, nil, nil)
 }
 
 // NLLLoss of log-probabilities (N, C) against int64 class targets (N).
 func (s *Scope) NLLLoss(logp, target *Tensor, r Reduction) *Tensor {
-	return s.call("nll_loss", C.DT_OP_NLL_LOSS, []*Tensor{logp, target}, 0, []int64{int64(r)}, nil, nil)
+	return s.call("nll_loss", C.DT_OP_NLL_LOSS, []*Tensor{logp, target}, 0, []int64{int64(cReduction(r))}, nil, nil)
 }
 
 // Normalize divides x by its p-norm along dim, clamped below by eps
@@ -85,13 +74,6 @@ func (s *Scope) NLLLoss(logp, target *Tensor, r Reduction) *Tensor {
 func (s *Scope) Normalize(x *Tensor, p float64, dim int64, eps float64) *Tensor {
 	return s.call("normalize", C.DT_OP_NORMALIZE, []*Tensor{x}, 0, []int64{dim}, []float64{p, eps}, nil)
 }
-
-// L2Normalize is Normalize(x, 2, dim, 1e-12), PyTorch's default.
-func (s *Scope) L2Normalize(x *Tensor, dim int64) *Tensor { return s.Normalize(x, 2, dim, 1e-12) }
-
-// MaskNoiseEps keeps the uniforms of StraightThroughMask away from 0, where
-// log(log(u1)/log(u0)) would be NaN; it changes nothing else.
-const MaskNoiseEps = 1e-20
 
 // StraightThroughMask samples DCWP's per-layer hard mask from scores Θ:
 // noise = -log(log(u1)/log(u0)) with u0, u1 ~ U(0,1) drawn from gen (nil: the

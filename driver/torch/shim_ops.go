@@ -1,16 +1,9 @@
+//go:build !gotch
+
 package torch
 
 // #include "shim/shim.h"
 import "C"
-
-// Reduction selects how a loss reduces over the batch (libtorch's values).
-type Reduction int64
-
-const (
-	ReduceNone Reduction = 0
-	ReduceMean Reduction = 1
-	ReduceSum  Reduction = 2
-)
 
 func (s *Scope) unary(name string, op C.int, x *Tensor) *Tensor {
 	return s.call(name, op, []*Tensor{x}, 0, nil, nil, nil)
@@ -22,13 +15,6 @@ func (s *Scope) binary(name string, op C.int, a, b *Tensor) *Tensor {
 
 func (s *Scope) scalar(name string, op C.int, x *Tensor, v float64) *Tensor {
 	return s.call(name, op, []*Tensor{x}, 0, nil, []float64{v}, nil)
-}
-
-func b2i(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Add is a+b with broadcasting.
@@ -132,27 +118,10 @@ func (s *Scope) Clone(x *Tensor) *Tensor { return s.unary("clone", C.DT_OP_CLONE
 // Contiguous returns x laid out contiguously.
 func (s *Scope) Contiguous(x *Tensor) *Tensor { return s.unary("contiguous", C.DT_OP_CONTIGUOUS, x) }
 
-// MemoryFormat is how a 4-D tensor's elements are laid out in memory; values are the same in
-// every format, only their order in memory (and so the kernels' summation order) differs.
-type MemoryFormat int64
-
-const (
-	Contiguous   MemoryFormat = C.DT_FORMAT_CONTIGUOUS    // NCHW, row-major
-	ChannelsLast MemoryFormat = C.DT_FORMAT_CHANNELS_LAST // NHWC in memory, NCHW in shape
-)
-
-// String is the format's name as the command-line flags spell it.
-func (f MemoryFormat) String() string {
-	if f == ChannelsLast {
-		return "channels-last"
-	}
-	return "contiguous"
-}
-
 // ToFormat returns x laid out in format f (x itself, shared, when it already is), tracked by
 // autograd: torch's x.contiguous(memory_format=f).
 func (s *Scope) ToFormat(x *Tensor, f MemoryFormat) *Tensor {
-	return s.call("memory_format", C.DT_OP_MEMORY_FORMAT, []*Tensor{x}, 0, []int64{int64(f)}, nil, nil)
+	return s.call("memory_format", C.DT_OP_MEMORY_FORMAT, []*Tensor{x}, 0, []int64{int64(cMemoryFormat(f))}, nil, nil)
 }
 
 // IsFormat reports whether t is laid out in format f.
@@ -162,57 +131,21 @@ func (t *Tensor) IsFormat(f MemoryFormat) (bool, error) {
 		return false, err
 	}
 	var out C.int
-	if err := check("is_format", C.dt_is_format(h, C.int(f), &out)); err != nil {
+	if err := check("is_format", C.dt_is_format(h, cMemoryFormat(f), &out)); err != nil {
 		return false, err
 	}
 	return out != 0, nil
 }
 
-// CmpOp is a comparison for Compare.
-type CmpOp int64
-
-const (
-	CmpGT CmpOp = C.DT_CMP_GT
-	CmpGE CmpOp = C.DT_CMP_GE
-	CmpLT CmpOp = C.DT_CMP_LT
-	CmpLE CmpOp = C.DT_CMP_LE
-	CmpEQ CmpOp = C.DT_CMP_EQ
-	CmpNE CmpOp = C.DT_CMP_NE
-)
-
 // Compare is a <op> b elementwise, a bool tensor.
 func (s *Scope) Compare(a *Tensor, op CmpOp, b *Tensor) *Tensor {
-	return s.call("compare", C.DT_OP_CMP, []*Tensor{a, b}, 0, []int64{int64(op)}, nil, nil)
+	return s.call("compare", C.DT_OP_CMP, []*Tensor{a, b}, 0, []int64{int64(cCmpOp(op))}, nil, nil)
 }
 
 // CompareScalar is x <op> v elementwise, a bool tensor.
 func (s *Scope) CompareScalar(x *Tensor, op CmpOp, v float64) *Tensor {
-	return s.call("compare", C.DT_OP_CMP, []*Tensor{x}, 0, []int64{int64(op)}, []float64{v}, nil)
+	return s.call("compare", C.DT_OP_CMP, []*Tensor{x}, 0, []int64{int64(cCmpOp(op))}, []float64{v}, nil)
 }
-
-// Gt is a > b.
-func (s *Scope) Gt(a, b *Tensor) *Tensor { return s.Compare(a, CmpGT, b) }
-
-// Ge is a >= b.
-func (s *Scope) Ge(a, b *Tensor) *Tensor { return s.Compare(a, CmpGE, b) }
-
-// Eq is a == b.
-func (s *Scope) Eq(a, b *Tensor) *Tensor { return s.Compare(a, CmpEQ, b) }
-
-// Ne is a != b.
-func (s *Scope) Ne(a, b *Tensor) *Tensor { return s.Compare(a, CmpNE, b) }
-
-// GtScalar is x > v.
-func (s *Scope) GtScalar(x *Tensor, v float64) *Tensor { return s.CompareScalar(x, CmpGT, v) }
-
-// GeScalar is x >= v.
-func (s *Scope) GeScalar(x *Tensor, v float64) *Tensor { return s.CompareScalar(x, CmpGE, v) }
-
-// EqScalar is x == v.
-func (s *Scope) EqScalar(x *Tensor, v float64) *Tensor { return s.CompareScalar(x, CmpEQ, v) }
-
-// NeScalar is x != v.
-func (s *Scope) NeScalar(x *Tensor, v float64) *Tensor { return s.CompareScalar(x, CmpNE, v) }
 
 // Where picks a where cond is true, else b.
 func (s *Scope) Where(cond, a, b *Tensor) *Tensor {
@@ -232,15 +165,12 @@ func (s *Scope) Clamp(x *Tensor, lo, hi float64) *Tensor {
 
 // ToDType converts x's elements.
 func (s *Scope) ToDType(x *Tensor, dt DType) *Tensor {
-	return s.call("to_dtype", C.DT_OP_TO_DTYPE, []*Tensor{x}, 0, []int64{int64(dt)}, nil, nil)
+	return s.call("to_dtype", C.DT_OP_TO_DTYPE, []*Tensor{x}, 0, []int64{int64(cDType(dt))}, nil, nil)
 }
-
-// ToFloat converts x to float32 (bools become 0/1).
-func (s *Scope) ToFloat(x *Tensor) *Tensor { return s.ToDType(x, Float32) }
 
 // To moves x to dev (differentiably).
 func (s *Scope) To(x *Tensor, dev Device) *Tensor {
-	return s.call("to_device", C.DT_OP_TO_DEVICE, []*Tensor{x}, 0, []int64{int64(dev.Type), int64(dev.Index)}, nil, nil)
+	return s.call("to_device", C.DT_OP_TO_DEVICE, []*Tensor{x}, 0, []int64{int64(cDeviceType(dev.Type)), int64(dev.Index)}, nil, nil)
 }
 
 // OneHot encodes int64 classes as an int64 one-hot tensor with n columns.

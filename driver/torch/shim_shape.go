@@ -1,3 +1,5 @@
+//go:build !gotch
+
 package torch
 
 // #include "shim/shim.h"

@@ -1,13 +1,9 @@
+//go:build !gotch
+
 package torch
 
 // #include "shim/shim.h"
 import "C"
-
-// AdamStep holds the hyper-parameters of one Adam update; Step counts updates from 1.
-type AdamStep struct {
-	LR, Beta1, Beta2, Eps, WeightDecay float64
-	Step                               int
-}
 
 // AdamUpdate updates p and its moments m and v in place from the gradient g, outside
 // autograd, with torch.optim.Adam's arithmetic; the caller owns the state (driver/optim).
