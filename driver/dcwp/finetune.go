@@ -27,7 +27,7 @@ func (r *runner) finetune() error {
 		return fmt.Errorf("fine-tuning needs the pruning stage's mask: %w", err)
 	}
 	if err := n.SetMasks(ms); err != nil {
-		return err
+		return fmt.Errorf("fine-tuning: %s: %w", r.path(rundir.MaskFile), err)
 	}
 	m, err := newMember(n, c.Finetune, false, "", &r.st.Counts.FinetuneSteps)
 	if err != nil {

@@ -2,6 +2,7 @@ package dcwp
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/driver/sampler"
@@ -248,23 +249,45 @@ func (r *runner) trainMiner() error {
 	return r.markDone(minerLoop)
 }
 
-// loadPretrained starts a network from the user's --pretrained file (resnet18).
+// checkPretrained reads the --pretrained file before anything is written, when pre-training
+// is to run: a file that cannot start the network is refused at once, not after the mining
+// network has trained into the run directory.
+func (r *runner) checkPretrained(old ckState) error {
+	runs := slices.Contains(r.c.Stages, StagePretrain) || r.c.Mode == rundir.ModeVanilla
+	if r.c.Pretrained == "" || !runs || (r.o.Resume && old.done(StagePretrain)) {
+		return nil
+	}
+	_, err := r.readPretrained()
+	return err
+}
+
+// readPretrained reads the --pretrained file (resnet18) and checks that it fills every
+// parameter of the model but the head.
+func (r *runner) readPretrained() (map[string]tensor.Tensor, error) {
+	ts, err := tensor.ReadWeights(r.c.Pretrained)
+	if err != nil {
+		return nil, fmt.Errorf("--pretrained: %w", err)
+	}
+	for _, s := range model.Unfilled(r.arch, ts) {
+		if s != "fc.weight" && s != "fc.bias" {
+			return nil, fmt.Errorf("--pretrained %s: no usable tensor %q for model %s", r.c.Pretrained, s, r.c.Model)
+		}
+	}
+	return ts, nil
+}
+
+// loadPretrained starts a network from the user's --pretrained file.
 func (r *runner) loadPretrained(n *model.Net) error {
 	if r.c.Pretrained == "" {
 		return nil
 	}
-	ts, err := tensor.ReadWeights(r.c.Pretrained)
-	if err != nil {
-		return fmt.Errorf("--pretrained: %w", err)
-	}
-	skipped, err := n.Load(ts, true)
+	ts, err := r.readPretrained()
 	if err != nil {
 		return err
 	}
-	for _, s := range skipped {
-		if s != "fc.weight" && s != "fc.bias" {
-			return fmt.Errorf("--pretrained %s: no usable tensor %q for model %s", r.c.Pretrained, s, r.c.Model)
-		}
+	skipped, err := n.Load(ts, true)
+	if err != nil {
+		return fmt.Errorf("--pretrained %s: %w", r.c.Pretrained, err)
 	}
 	if len(skipped) > 0 {
 		r.logf("pretrained: %s loaded, head %v kept at random initialisation", r.c.Pretrained, skipped)

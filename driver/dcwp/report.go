@@ -123,7 +123,7 @@ func (r *runner) summarizeDCWP(masks map[string]tensor.Tensor) error {
 	}
 	defer n.Close()
 	if err := n.SetMasks(masks); err != nil {
-		return err
+		return fmt.Errorf("summary: %s: %w", r.path(rundir.MaskFile), err)
 	}
 	r.logf("evaluating the DCWP subnetwork on valid and test (float32, as exported)")
 	e := &rundir.Eval{}

@@ -113,6 +113,9 @@ func (r *runner) setup() error {
 	if err != nil {
 		return badInput(err)
 	}
+	if err := r.checkPretrained(old); err != nil {
+		return badInput(err)
+	}
 	if err := os.MkdirAll(r.o.Out, 0o755); err != nil {
 		return fmt.Errorf("run directory: %w", err)
 	}

@@ -272,6 +272,9 @@ func (n *Net) SetMasks(ms map[string]tensor.Tensor) error {
 		if !ok || m.Numel() != p.Numel() {
 			return fmt.Errorf("mask for %s missing or of the wrong size", p.Name)
 		}
+		if len(m.U8) != m.Numel() {
+			return fmt.Errorf("mask for %s is not uint8", p.Name)
+		}
 		f := make([]float32, len(m.U8))
 		for i, v := range m.U8 {
 			if v != 0 {
@@ -409,7 +412,7 @@ func export(params []arch.Param, ts map[string]*torch.Tensor) (map[string]tensor
 func (n *Net) Load(ts map[string]tensor.Tensor, partial bool) (skipped []string, err error) {
 	for _, p := range n.Arch.Params() {
 		t, ok := ts[p.Name]
-		if !ok || fmt.Sprint(t.Shape) != fmt.Sprint(p.Shape) || t.F32 == nil {
+		if !fills(t, ok, p) {
 			if partial {
 				skipped = append(skipped, p.Name)
 				continue
@@ -421,6 +424,22 @@ func (n *Net) Load(ts map[string]tensor.Tensor, partial bool) (skipped []string,
 		}
 	}
 	return skipped, nil
+}
+
+// Unfilled lists the parameters of a that ts cannot fill (absent, of another shape or not
+// float32): those Load with partial skips, known before a network is built.
+func Unfilled(a *arch.Arch, ts map[string]tensor.Tensor) []string {
+	var out []string
+	for _, p := range a.Params() {
+		if t, ok := ts[p.Name]; !fills(t, ok, p) {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+func fills(t tensor.Tensor, ok bool, p arch.Param) bool {
+	return ok && fmt.Sprint(t.Shape) == fmt.Sprint(p.Shape) && t.F32 != nil
 }
 
 // LoadScores overwrites Θ from host tensors (InitScores must have run).

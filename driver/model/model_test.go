@@ -4,6 +4,7 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/dcwp-go/dcwp/arch"
@@ -256,4 +257,34 @@ func newNet(t *testing.T, a *arch.Arch, seed uint64) *Net {
 	}
 	t.Cleanup(n.Close)
 	return n
+}
+
+// TestUnfilledIsWhatLoadSkips: what Unfilled reports of a file before a network exists is
+// what a partial Load skips (a head of another class count, a weight of another shape, a
+// tensor that is not float32), and Load fills the rest.
+func TestUnfilledIsWhatLoadSkips(t *testing.T) {
+	a := arch.ResNet18(arch.Options{Input: [3]int{3, 32, 32}, Classes: 10})
+	ts, err := newNet(t, a, 1).Export()
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(ts, "fc.bias")
+	ts["fc.weight"] = tensor.F32(make([]float32, 1000*512), 1000, 512)
+	ts["conv1.weight"] = tensor.U8(make([]uint8, ts["conv1.weight"].Numel()), ts["conv1.weight"].Shape...)
+	want := []string{"conv1.weight", "fc.weight", "fc.bias"}
+	if got := Unfilled(a, ts); !slices.Equal(got, want) {
+		t.Errorf("Unfilled = %v, want %v", got, want)
+	}
+	n := newNet(t, a, 2)
+	skipped, err := n.Load(ts, true)
+	if err != nil || !slices.Equal(skipped, want) {
+		t.Fatalf("Load skipped %v (%v), want %v", skipped, err, want)
+	}
+	got, err := n.Export()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := "layer1.0.conv1.weight"; !slices.Equal(got[w].F32, ts[w].F32) {
+		t.Errorf("%s not loaded", w)
+	}
 }
