@@ -8,7 +8,9 @@ import (
 // OpSpec is everything about an op that the trainer, the exporter and the reference
 // forward pass share. What differs between them (libtorch calls, ONNX nodes, float64
 // loops) stays in each backend, in one switch per backend whose default is an error;
-// TestEveryOpEverywhere-style tests in each backend iterate over Ops() with Probe.
+// a table test per backend runs every op of Ops() through Probe and names the one it lacks:
+// TestEveryOpHasAShapeRule (here), TestEveryOpRuns (driver/model) and TestEveryOpExports
+// (exporter, with the reference forward of exporter/fixture).
 type OpSpec struct {
 	// Inputs is the number of nodes the op reads.
 	Inputs int
