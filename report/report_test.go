@@ -24,7 +24,9 @@ import (
 func writeRuns(t *testing.T, root string) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	acc := func() metrics.Accuracy {
-		return metrics.Accuracy{Accuracy: rng.Float64(), AlignedAccuracy: rng.Float64(), ConflictingAccuracy: rng.Float64(), WorstGroupAccuracy: rng.Float64()}
+		correct := rng.IntN(1001)
+		return metrics.Accuracy{Accuracy: float64(correct) / 1000, AlignedAccuracy: rng.Float64(), ConflictingAccuracy: rng.Float64(),
+			WorstGroupAccuracy: rng.Float64(), Samples: 1000, Correct: correct}
 	}
 	for _, pct := range []string{"0.5", "1"} {
 		for seed := range 4 {
