@@ -3,7 +3,7 @@ package report
 import (
 	"bufio"
 	"fmt"
-		"slices"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"

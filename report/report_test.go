@@ -290,7 +290,10 @@ func TestCollectLinks(t *testing.T) {
 		setup func(dir string) []string
 		want  []string
 	}{
-		{"dangling link", func(d string) []string { os.Symlink(filepath.Join(d, "gone"), filepath.Join(d, "x")); return []string{d} },
+		{"dangling link", func(d string) []string {
+			os.Symlink(filepath.Join(d, "gone"), filepath.Join(d, "x"))
+			return []string{d}
+		},
 			[]string{"x: a symbolic link that cannot be followed", "remove it"}},
 		{"link loop", func(d string) []string { os.Symlink(filepath.Join(d, "x"), filepath.Join(d, "x")); return []string{d} },
 			[]string{"x: a symbolic link that cannot be followed"}},
