@@ -5,7 +5,9 @@ package plot
 import (
 	"bufio"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,20 +37,23 @@ type figure struct {
 	lines          series
 }
 
-// Metrics renders every figure the metrics support into dir and returns the files written.
+// Metrics renders every figure the metrics support into dir and returns the files written;
+// the error names each figure that could not be drawn (the others are written).
 func Metrics(metrics []rundir.Metric, dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 	var written []string
+	var errs []error
 	for _, f := range figures(metrics) {
 		path := filepath.Join(dir, f.file)
 		if err := f.save(path); err != nil {
-			return written, err
+			errs = append(errs, err) // one figure that cannot be drawn leaves the others
+			continue
 		}
 		written = append(written, path)
 	}
-	return written, nil
+	return written, errors.Join(errs...)
 }
 
 func figures(metrics []rundir.Metric) []figure {
@@ -115,18 +120,86 @@ func (f figure) save(path string) error {
 	}
 	sort.Strings(names)
 	args := make([]any, 0, 2*len(names))
+	var all plotter.XYs
+	left := 0
 	for _, n := range names {
-		args = append(args, n, f.lines[n])
+		pts, dropped := Drawable(f.lines[n])
+		left += dropped
+		if len(pts) == 0 {
+			continue
+		}
+		all = append(all, pts...)
+		args = append(args, n, pts)
+	}
+	if len(all) == 0 {
+		return fmt.Errorf("plot %s: no point is a finite number of magnitude at most %g", path, MaxValue)
 	}
 	if err := plotutil.AddLines(p, args...); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
+	if left > 0 {
+		p.Title.Text += fmt.Sprintf(" (%d points not drawn: not finite, or beyond ±%g)", left, MaxValue)
+	}
+	xs, ys := make([]float64, len(all)), make([]float64, len(all))
+	for i, pt := range all {
+		xs[i], ys[i] = pt.X, pt.Y
+	}
+	p.X.Min, p.X.Max = Range(xs)
+	p.Y.Min, p.Y.Max = Range(ys)
 	p.Legend.Top = true
 	return SavePNG(p, path)
 }
 
+// MaxValue is the largest magnitude a plot draws. gonum/plot computes with an axis's span
+// (max − min) and pads a one-value axis by ±1; values beyond this make either overflow or
+// vanish in rounding, and its tick marker panics on the empty range that results. A
+// diverged loss of 1e300 is still drawn.
+const MaxValue = 1e300
+
+// Drawable is pts less the points no axis can hold (NaN, ±Inf, beyond ±MaxValue), and how
+// many it left out: a figure says so in its title rather than failing.
+func Drawable(pts plotter.XYs) (plotter.XYs, int) {
+	out := make(plotter.XYs, 0, len(pts))
+	for _, p := range pts {
+		if drawable(p.X) && drawable(p.Y) {
+			out = append(out, p)
+		}
+	}
+	return out, len(pts) - len(out)
+}
+
+func drawable(v float64) bool { return math.Abs(v) <= MaxValue }
+
+// Range is an axis range that holds every value of vs (drawable ones: see Drawable) and
+// that gonum/plot can divide into ticks: a span that is neither zero nor lost in the
+// rounding of values that large, nor below what ticks resolve (a constant loss, a line of
+// tiny values). With no values it is [0, 1].
+func Range(vs []float64) (lo, hi float64) {
+	if len(vs) == 0 {
+		return 0, 1
+	}
+	lo, hi = vs[0], vs[0]
+	for _, v := range vs[1:] {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	mag := math.Max(math.Abs(lo), math.Abs(hi))
+	if hi-lo > 1e-6*mag && hi-lo > 1e-200 {
+		return lo, hi
+	}
+	mid := lo/2 + hi/2
+	half := math.Max(0.05*math.Abs(mid), 0.5)
+	return mid - half, mid + half
+}
+
 // SavePNG renders p at the size every dcwp-go plot has (8×5 in) and writes it atomically.
-func SavePNG(p *plot.Plot, path string) error {
+// A plot is a side output: if gonum/plot panics on some data, the panic becomes an error
+// naming the plot, for the caller to report as a warning.
+func SavePNG(p *plot.Plot, path string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plot %s: gonum/plot could not draw it: %v", path, r)
+		}
+	}()
 	w, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)

@@ -43,7 +43,45 @@ func Collect(paths []string) ([]Entry, error) {
 		}
 		out = append(out, es...)
 	}
+	if err := distinct(out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// distinct refuses one run reached twice (a folder given twice, a symlink beside its
+// target, a sweep and one of its runs) or two folders holding the same run (a copy: the
+// same run id): its seeds would be averaged twice.
+func distinct(entries []Entry) error {
+	type seen struct {
+		dir string
+		fi  os.FileInfo
+	}
+	var dirs []seen
+	ids := map[string]string{}
+	for _, e := range entries {
+		fi, err := os.Stat(e.Dir)
+		if err != nil {
+			continue // a planned run not started: no folder to compare
+		}
+		for _, s := range dirs {
+			if os.SameFile(s.fi, fi) {
+				return fmt.Errorf("%s and %s are the same run directory (a symbolic link, or a folder given twice): give it once", s.dir, e.Dir)
+			}
+		}
+		dirs = append(dirs, seen{e.Dir, fi})
+		id, ok, err := rundir.ReadID(e.Dir)
+		if err != nil {
+			return err
+		}
+		if other, dup := ids[id]; ok && dup {
+			return fmt.Errorf("%s and %s hold the same run (id %s in %s): one is a copy of the other; give one of them", other, e.Dir, id, rundir.RunFile)
+		}
+		if ok {
+			ids[id] = e.Dir
+		}
+	}
+	return nil
 }
 
 func collect(path string, descend bool) ([]Entry, error) {
@@ -75,15 +113,38 @@ func collect(path string, descend bool) ([]Entry, error) {
 	sort.Slice(subs, func(i, j int) bool { return subs[i].Name() < subs[j].Name() })
 	var out []Entry
 	for _, d := range subs {
-		if d.IsDir() {
-			es, err := collect(filepath.Join(path, d.Name()), false)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, es...)
+		sub := filepath.Join(path, d.Name())
+		if ok, err := isDir(sub, d); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
 		}
+		// One level down only, so a link to a folder above cannot make a loop.
+		es, err := collect(sub, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
 	}
 	return out, nil
+}
+
+// isDir says whether a folder's entry is a folder, following a symbolic link (a folder of
+// links to run directories is one way to pick runs); a link that cannot be followed (to
+// nothing, or a loop) is an error naming it, not a run silently left out.
+func isDir(path string, d fs.DirEntry) (bool, error) {
+	if d.Type()&fs.ModeSymlink == 0 {
+		return d.IsDir(), nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return false, fmt.Errorf("%s: a symbolic link that cannot be followed (%w): remove it, or point it at a run directory", path, err)
+	}
+	return st.IsDir(), nil
 }
 
 func fromPlan(dir string, p *sweep.Plan) ([]Entry, error) {

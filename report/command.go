@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -46,8 +45,15 @@ func Action(c *cli.Context) error {
 	if err != nil {
 		return exit.AsUsage(err)
 	}
-	t := Build(entries)
 	out := c.String("out")
+	plot, err := plotPath(out, c.String("plot"))
+	if err != nil {
+		return err
+	}
+	if err := CheckOutputs(entries, c.Args().Slice(), Output{"--out", out}, plot); err != nil {
+		return err
+	}
+	t := Build(entries)
 	if out == "" {
 		err = t.Write(c.App.Writer, format)
 	} else {
@@ -56,13 +62,13 @@ func Action(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	plot := c.String("plot")
-	if plot == "" && out != "" {
-		plot = strings.TrimSuffix(out, filepath.Ext(out)) + ".png"
-	}
-	if plot != "" {
-		if err := t.Plot(plot); err != nil {
-			return err
+	written := []string{out}
+	if plot.Path != "" {
+		// The plot is a side output: one that cannot be drawn is said, and the table stands.
+		if err := t.Plot(plot.Path); err != nil {
+			warnf(c.App.ErrWriter, "%s not drawn: %v", plot.Path, err)
+		} else {
+			written = append(written, plot.Path)
 		}
 	}
 	notDone := 0
@@ -72,12 +78,11 @@ func Action(c *cli.Context) error {
 	if notDone > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "report: %d of %d runs have no results (listed in the report)\n", notDone, len(entries))
 	}
-	if out != "" {
-		fmt.Fprintf(c.App.ErrWriter, "report: %s", out)
-		if plot != "" {
-			fmt.Fprintf(c.App.ErrWriter, ", %s", plot)
-		}
-		fmt.Fprintln(c.App.ErrWriter)
+	if out == "" {
+		written = written[1:]
+	}
+	if len(written) > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "report: %s\n", strings.Join(written, ", "))
 	}
 	return nil
 }

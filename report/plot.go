@@ -43,7 +43,7 @@ func (t Table) Plot(path string) error {
 	p.Y.Label.Text = "test accuracy (%)"
 	p.NominalX(xs...)
 	width := 0.6 / float64(2*len(order))
-	k := 0
+	k, drawn := 0, 0
 	for _, fam := range order {
 		for _, net := range []string{"vanilla", "dcwp"} {
 			var pts errPoints
@@ -63,11 +63,15 @@ func (t Table) Plot(path string) error {
 			if len(pts.XYs) == 0 {
 				continue
 			}
+			drawn++
 			sort.Sort(byX(pts))
 			if err := addSeries(p, strings.TrimSpace(net+" "+fam), pts, k); err != nil {
 				return fmt.Errorf("plot %s: %w", path, err)
 			}
 		}
+	}
+	if drawn == 0 {
+		return fmt.Errorf("plot %s: no finished run to draw", path)
 	}
 	// Every share's column whole, and the error bars clear of the frame.
 	p.X.Min, p.X.Max = -0.5, float64(len(xs))-0.5

@@ -55,9 +55,10 @@ func (t Table) markdown(w io.Writer) error {
 	for _, f := range figures(Row{}) {
 		head = append(head, f.name)
 	}
+	head = mdEscape(head)
 	b.WriteString("| " + strings.Join(head, " | ") + " |\n|" + strings.Repeat(" --- |", len(head)) + "\n")
 	for _, r := range t.Rows {
-		cells := settingValues(r)
+		cells := mdEscape(settingValues(r))
 		n := strconv.Itoa(r.N)
 		if len(r.NotDone) > 0 {
 			n += fmt.Sprintf(" (+%d not done)", len(r.NotDone))
@@ -76,7 +77,7 @@ func (t Table) markdown(w io.Writer) error {
 			if log == "" {
 				log = "no log"
 			}
-			missing = append(missing, fmt.Sprintf("- %s: **%s**%s, log %s", m.Run, m.State, paren(m.Detail), log))
+			missing = append(missing, fmt.Sprintf("- %s: **%s**%s, log %s", md.Replace(m.Run), md.Replace(m.State), md.Replace(paren(m.Detail)), md.Replace(log)))
 		}
 	}
 	if len(missing) > 0 {
@@ -84,6 +85,20 @@ func (t Table) markdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// md makes text safe in a markdown table cell or list item: values come from config.json
+// and the runs' folders, where a "|" would end a cell and a line end the row, and "<", "&"
+// or a backslash would be read as markup.
+var md = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "&#124;", `\`, "&#92;",
+	"\r\n", "<br>", "\n", "<br>", "\r", "<br>")
+
+func mdEscape(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = md.Replace(c)
+	}
+	return out
 }
 
 func paren(s string) string {

@@ -24,7 +24,9 @@ import (
 func writeRuns(t *testing.T, root string) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	acc := func() metrics.Accuracy {
-		return metrics.Accuracy{Accuracy: rng.Float64(), AlignedAccuracy: rng.Float64(), ConflictingAccuracy: rng.Float64(), WorstGroupAccuracy: rng.Float64()}
+		correct := rng.IntN(1001)
+		return metrics.Accuracy{Accuracy: float64(correct) / 1000, AlignedAccuracy: rng.Float64(), ConflictingAccuracy: rng.Float64(),
+			WorstGroupAccuracy: rng.Float64(), Samples: 1000, Correct: correct}
 	}
 	for _, pct := range []string{"0.5", "1"} {
 		for seed := range 4 {
@@ -209,5 +211,120 @@ func TestFamilies(t *testing.T) {
 				t.Fatalf("families %q, want %q", order, c.want)
 			}
 		})
+	}
+}
+
+// TestMarkdownEscapes: config values holding a "|" or a line end stay in their cell, and
+// every row of the table has as many cells as its header.
+func TestMarkdownEscapes(t *testing.T) {
+	tab := Table{Columns: []string{"pretrained", "mode"}, Rows: []Row{
+		{Settings: []Setting{{"pretrained", "a|b\nc\r\nd"}, {"mode", `x\|y<br>`}}, N: 0,
+			NotDone: []NotDone{{Run: "r|1\nz", State: "failed", Detail: "line one\nline | two"}}},
+		{Settings: []Setting{{"pretrained", "plain"}, {"mode", "dcwp"}}},
+	}}
+	var b strings.Builder
+	if err := tab.Write(&b, "md"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	cells := func(l string) int { return strings.Count(l, "|") }
+	want := cells(lines[0])
+	for i, l := range lines[:4] {
+		if cells(l) != want {
+			t.Errorf("line %d has %d cell bars, the header %d:\n%s", i+1, cells(l), want, b.String())
+		}
+	}
+	if !strings.Contains(b.String(), "a&#124;b<br>c<br>d") || !strings.Contains(b.String(), "x&#92;&#124;y&lt;br&gt;") {
+		t.Errorf("values not escaped:\n%s", b.String())
+	}
+	for _, l := range lines[4:] {
+		if strings.HasPrefix(l, "line") || strings.HasPrefix(l, "z") {
+			t.Errorf("a run's detail broke its list item:\n%s", b.String())
+		}
+	}
+}
+
+// TestCollectLinks: a folder of symbolic links to run directories is read like a folder of
+// run directories; a link to a folder above is no loop; a link that cannot be followed,
+// and one run reached twice (a link beside its target, a folder given twice, a copy with
+// the same run id), are errors naming them.
+func TestCollectLinks(t *testing.T) {
+	root := t.TempDir()
+	runs := filepath.Join(root, "runs")
+	writeRuns(t, runs)
+	all, err := Collect([]string{runs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := filepath.Join(root, "links")
+	os.Mkdir(links, 0o755)
+	names, _ := os.ReadDir(runs)
+	for _, n := range names {
+		if err := os.Symlink(filepath.Join(runs, n.Name()), filepath.Join(links, n.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Symlink("..", filepath.Join(links, "up"))
+	got, err := Collect([]string{links})
+	if err != nil || len(got) != len(all) {
+		t.Fatalf("folder of links: %d runs, %v; want %d", len(got), err, len(all))
+	}
+	var b1, b2 strings.Builder
+	Build(all).Write(&b1, "csv")
+	Build(got).Write(&b2, "csv")
+	if strings.ReplaceAll(b2.String(), links, runs) != b1.String() {
+		t.Errorf("through links:\n%s\ndirect:\n%s", b2.String(), b1.String())
+	}
+
+	one := filepath.Join(runs, names[0].Name())
+	copied := filepath.Join(root, "copy")
+	if err := os.CopyFS(copied, os.DirFS(one)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rundir.EnsureID(one, false); err != nil {
+		t.Fatal(err)
+	}
+	os.Link(filepath.Join(one, rundir.RunFile), filepath.Join(copied, rundir.RunFile))
+	for _, c := range []struct {
+		name  string
+		setup func(dir string) []string
+		want  []string
+	}{
+		{"dangling link", func(d string) []string {
+			os.Symlink(filepath.Join(d, "gone"), filepath.Join(d, "x"))
+			return []string{d}
+		},
+			[]string{"x: a symbolic link that cannot be followed", "remove it"}},
+		{"link loop", func(d string) []string { os.Symlink(filepath.Join(d, "x"), filepath.Join(d, "x")); return []string{d} },
+			[]string{"x: a symbolic link that cannot be followed"}},
+		{"link beside its target", func(d string) []string {
+			os.Symlink(one, filepath.Join(d, "a"))
+			os.Symlink(one, filepath.Join(d, "b"))
+			return []string{d}
+		}, []string{"are the same run directory"}},
+		{"folder given twice", func(string) []string { return []string{runs, runs} }, []string{"are the same run directory"}},
+		{"a run and its folder", func(string) []string { return []string{runs, one} }, []string{"are the same run directory"}},
+		{"a copy", func(string) []string { return []string{one, copied} }, []string{"hold the same run", copied}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Collect(c.setup(t.TempDir()))
+			for _, w := range c.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Fatalf("error %v, want %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// A plot with no finished run to draw is an error (the command warns), not an empty PNG.
+func TestPlotNothing(t *testing.T) {
+	png := filepath.Join(t.TempDir(), "r.png")
+	err := Table{Rows: []Row{{ConflictPct: "1", NotDone: []NotDone{{Run: "a"}}}}}.Plot(png)
+	if err == nil || !strings.Contains(err.Error(), "no finished run") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := os.Stat(png); err == nil {
+		t.Fatal("an empty plot was written")
 	}
 }

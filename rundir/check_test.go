@@ -113,6 +113,7 @@ func TestParseMetrics(t *testing.T) {
 }
 
 func TestParseSummaryRefuses(t *testing.T) {
+	const good = `{"kept_ratio":0.2,"vanilla":{"valid":{"accuracy":0.5,"samples":2,"correct":1},"test":{"accuracy":0.9,"samples":10,"correct":9}}}`
 	cases := []struct{ in, want string }{
 		{`{"kept_ratio":1.5}`, "kept ratio 1.5"},
 		{`{"vanilla":{"test":{"accuracy":2}}}`, "vanilla test: accuracy 2"},
@@ -122,13 +123,18 @@ func TestParseSummaryRefuses(t *testing.T) {
 		{`{"profile":{"prune":{"iters":3,"seconds":-1}}}`, `profile of "prune": 3 iterations, -1 seconds`},
 		{`{"kept_per_layer":{"fc.weight":-0.1}}`, `kept ratio of "fc.weight" -0.1`},
 		{`{`, "not valid JSON"},
+		{`{"stage_seconds":{"prune":1e308}}`, `stage "prune" took 1e+308 seconds`},
+		{`{}`, "vanilla valid: no samples scored"},
+		{`{"vanilla":{"valid":{"accuracy":1,"samples":4,"correct":4}}}`, "vanilla test: no samples scored"},
+		{`{"vanilla":{"valid":{"accuracy":1,"samples":4,"correct":4},"test":{"accuracy":0.5,"samples":4,"correct":4}}}`, "vanilla test: accuracy 0.5, but 4 correct of 4 samples is 1"},
+		{good[:len(good)-1] + `,"dcwp":{}}`, "dcwp valid: no samples scored"},
 	}
 	for _, c := range cases {
 		if _, err := ParseSummary([]byte(c.in)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.in, err, c.want)
 		}
 	}
-	if _, err := ParseSummary([]byte(`{"kept_ratio":0.2,"vanilla":{"test":{"accuracy":0.9,"samples":10,"correct":9}}}`)); err != nil {
+	if _, err := ParseSummary([]byte(good)); err != nil {
 		t.Errorf("a good summary: %v", err)
 	}
 }

@@ -54,7 +54,7 @@ func FuzzParseMetrics(f *testing.F) {
 }
 
 func FuzzParseSummary(f *testing.F) {
-	f.Add([]byte(`{"vanilla":{"valid":{"accuracy":0.5},"test":{"accuracy":0.4}},"kept_ratio":0.1,"mined":{"flagged":3,"precision":1,"recall":0.5},"stage_seconds":{"prune":2}}`))
+	f.Add([]byte(`{"vanilla":{"valid":{"accuracy":0.5,"samples":2,"correct":1},"test":{"accuracy":0.4,"samples":5,"correct":2}},"kept_ratio":0.1,"mined":{"flagged":3,"precision":1,"recall":0.5},"stage_seconds":{"prune":2}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := ParseSummary(data)
 		if err != nil {

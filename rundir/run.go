@@ -28,7 +28,7 @@ func (r *Run) Path(name string) string { return filepath.Join(r.Dir, name) }
 // any of them.
 func Files(dir string) []string {
 	var paths []string
-	for _, f := range []string{ConfigFile, RunFile, SummaryFile, MetricsFile, VanillaFile, BiasedFile, DCWPFile, ScoresFile, MaskFile, MinedFile} {
+	for _, f := range FileNames() {
 		paths = append(paths, filepath.Join(dir, f))
 	}
 	ents, _ := os.ReadDir(filepath.Join(dir, CheckpointDir)) // none yet: nothing to protect
@@ -36,6 +36,12 @@ func Files(dir string) []string {
 		paths = append(paths, filepath.Join(dir, CheckpointDir, e.Name()))
 	}
 	return paths
+}
+
+// FileNames are the names of the files directly in a run directory (Files joins them onto
+// one): a file of another name cannot be taken for one of them.
+func FileNames() []string {
+	return []string{ConfigFile, RunFile, SummaryFile, MetricsFile, VanillaFile, BiasedFile, DCWPFile, ScoresFile, MaskFile, MinedFile}
 }
 
 // Open reads a run directory's configuration and the architecture it describes.

@@ -114,19 +114,54 @@ func (s *Summary) Check() error {
 		return fmt.Errorf("mined %+v: want a count and two shares in [0, 1]", m)
 	}
 	for st, sec := range s.StageSeconds {
-		if !(sec >= 0) || math.IsInf(sec, 0) {
-			return fmt.Errorf("stage %q took %v seconds", st, sec)
+		if !isSeconds(sec) {
+			return fmt.Errorf("stage %q took %v seconds: want 0 to %g", st, sec, float64(MaxSeconds))
 		}
 	}
 	for loop, p := range s.Profile {
 		for _, sec := range []float64{p.Seconds, p.Step, p.Data, p.Eval, p.Checkpoint} {
-			if !(sec >= 0) || math.IsInf(sec, 0) || p.Iters < 0 {
-				return fmt.Errorf("profile of %q: %d iterations, %v seconds: want neither negative", loop, p.Iters, sec)
+			if !isSeconds(sec) || p.Iters < 0 {
+				return fmt.Errorf("profile of %q: %d iterations, %v seconds: want neither negative (seconds at most %g)", loop, p.Iters, sec, float64(MaxSeconds))
 			}
 		}
 	}
-	if s.SelectedIter < 0 || !(s.PeakMemoryMB >= 0) {
+	if s.SelectedIter < 0 || !(s.PeakMemoryMB >= 0) || math.IsInf(s.PeakMemoryMB, 0) {
 		return fmt.Errorf("selected iteration %d, peak memory %v MB: want neither negative", s.SelectedIter, s.PeakMemoryMB)
+	}
+	return s.checkWhole()
+}
+
+// MaxSeconds bounds every time a summary reports (about 32 years): far above any run, and
+// low enough that sums and squares over any number of runs stay finite.
+const MaxSeconds = 1e9
+
+func isSeconds(v float64) bool { return v >= 0 && v <= MaxSeconds }
+
+// checkWhole refuses a summary that lacks what every finished run writes: the vanilla
+// network scored on validation and test (and the DCWP network, where present), each on at
+// least one sample, with the accuracy its counts give. Without it a summary of "{}" would
+// read as a run at 0 %.
+func (s *Summary) checkWhole() error {
+	evals := []struct {
+		name string
+		e    *Eval
+	}{{"vanilla", &s.Vanilla}, {"dcwp", s.DCWP}}
+	for _, ev := range evals {
+		if ev.e == nil {
+			continue
+		}
+		for _, sp := range []struct {
+			split string
+			a     metrics.Accuracy
+		}{{"valid", ev.e.Valid}, {"test", ev.e.Test}} {
+			a := sp.a
+			if a.Samples == 0 {
+				return fmt.Errorf("%s %s: no samples scored (every finished run scores its networks on valid and test): not a summary dcwp-train wrote", ev.name, sp.split)
+			}
+			if got := float64(a.Correct) / float64(a.Samples); math.Abs(got-a.Accuracy) > 1e-9 {
+				return fmt.Errorf("%s %s: accuracy %v, but %d correct of %d samples is %v", ev.name, sp.split, a.Accuracy, a.Correct, a.Samples, got)
+			}
+		}
 	}
 	return nil
 }

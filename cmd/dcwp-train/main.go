@@ -345,7 +345,7 @@ func train(c *cli.Context) error {
 	if err != nil {
 		return exit.AsUsage(fmt.Errorf("--memory-format: %w", err))
 	}
-	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: os.Stderr, Progress: shown, Data: data, MemoryFormat: format})
+	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: c.App.ErrWriter, Progress: shown, Data: data, MemoryFormat: format})
 	if err != nil {
 		return err
 	}

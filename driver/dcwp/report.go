@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/dcwp-go/dcwp/driver/model"
@@ -96,8 +97,8 @@ func (r *runner) finish(last string) (*rundir.Summary, error) {
 	if err := atomicfile.WriteJSON(r.path(rundir.SummaryFile), r.summary); err != nil {
 		return nil, err
 	}
-	if err := r.plots(); err != nil {
-		r.logf("warning: plots not drawn: %v", err)
+	if err := r.plots(); err != nil { // a side output: the run has its results
+		r.logf("warning: plots not drawn: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return &r.summary, nil
 }
