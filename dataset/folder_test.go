@@ -200,6 +200,29 @@ func TestFolderBadInput(t *testing.T) {
 		{"no label column", manifestWith("path,class,split\nok.png,a,train\n"), []string{`no column "label"`}, ErrBadCSV},
 		{"bad split", manifestWith("path,label,split\nok.png,a,training\n"), []string{"line 2", "training"}, ErrBadCSV},
 		{"bias on some rows", manifestWith("path,label,split,bias\nok.png,a,train,a\nok2.png,b,train,\n"), []string{"line 3", "bias is empty"}, ErrBadCSV},
+		// Issue 26's hostile manifests: each was read as something else without a word.
+		{"label column twice", manifestWith("path,label,split,label\nok.png,a,train,b\nok2.png,b,train,a\n"), []string{`column "label" is given twice (columns 2 and 4)`}, ErrBadCSV},
+		{"same image relative and absolute", func(t *testing.T, root string) string {
+			return manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\n" + filepath.Join(root, "ok.png") + ",a,test\n")(t, root)
+		}, []string{"line 4", "listed again (first on line 2 as ok.png)"}, ErrBadCSV},
+		{"same image through ..", manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\nsub/../ok.png,a,test\n"), []string{"line 4", "line 2"}, ErrBadCSV},
+		{"label -1 among indices", manifestWith("path,label,split\nok.png,0,train\nok2.png,-1,train\nok3.png,2,test\n"), []string{"line 3", "label -1", "class indices, 0 to 65535"}, ErrBadCSV},
+		{"label 65536 among indices", manifestWith("path,label,split\nok.png,0,train\nok2.png,65536,train\n"), []string{"label 65536", "0 to 65535"}, ErrBadCSV},
+		{"index label where classes are names", manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\nok3.png,1,test\n"), []string{"line 4", `label "1"`, "classes are names"}, ErrBadCSV},
+		{"bias index where labels are names", manifestWith("path,label,split,bias\nok.png,a,train,0\nok2.png,b,train,1\n"), []string{"line 2", `bias "0"`, "classes are names", "not read as a position"}, ErrBadCSV},
+		{"misspelt bias column", manifestWith("path,label,split,bais\nok.png,a,train,a\nok2.png,b,train,a\n"), []string{`column "bais"`, `did you mean "bias"`}, ErrBadCSV},
+		{"bias column with a suffix", manifestWith("path,label,split,bias_label\nok.png,a,train,a\nok2.png,b,train,a\n"), []string{`column "bias_label"`, `did you mean "bias"`}, ErrBadCSV},
+		{"misspelt label column", manifestWith("path,lable,split\nok.png,a,train\n"), []string{`column "lable"`, `did you mean "label"`}, ErrBadCSV},
+		{"line after a quoted newline", manifestWith("path,label,split,note\nok.png,a,train,\"two\nlines\"\nok2.png,b,train,\ngone.png,a,test,\n"), []string{"line 5", "gone.png"}, os.ErrNotExist},
+		{"CR-only line ends", manifestWith("path,label,split\rok.png,a,train\rok2.png,b,train\r" + strings.Repeat("x.png,a,train\r", 100)), []string{"lone CR"}, ErrBadCSV},
+		{"manifest not named .csv", func(t *testing.T, root string) string {
+			p := manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\n")(t, root)
+			q := filepath.Join(root, "m.txt")
+			if err := os.Rename(p, q); err != nil {
+				t.Fatal(err)
+			}
+			return q
+		}, []string{"m.txt is a file, not a folder", "*.csv"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -26,7 +26,7 @@ type File struct {
 	path  string
 	limit int64
 	n     int64
-	Size  int64 // the size fstat gave when it was opened
+	Info  os.FileInfo // what fstat said when it was opened
 }
 
 // Open opens path for reading if it is a regular file of at most limit bytes. The open
@@ -50,7 +50,7 @@ func Open(path string, limit int64) (*File, error) {
 		return nil, tooLarge(path, limit)
 	}
 	// The file may still grow (or be a /proc file that says 0): the reader counts too.
-	return &File{f: f, r: io.LimitReader(f, limit+1), path: path, limit: limit, Size: st.Size()}, nil
+	return &File{f: f, r: io.LimitReader(f, limit+1), path: path, limit: limit, Info: st}, nil
 }
 
 func tooLarge(path string, limit int64) error {
@@ -77,7 +77,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b := make([]byte, 0, f.Size+1)
+	b := make([]byte, 0, f.Info.Size()+1)
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
