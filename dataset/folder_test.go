@@ -203,7 +203,7 @@ func TestFolderBadInput(t *testing.T) {
 		// Issue 26's hostile manifests: each was read as something else without a word.
 		{"label column twice", manifestWith("path,label,split,label\nok.png,a,train,b\nok2.png,b,train,a\n"), []string{`column "label" is given twice (columns 2 and 4)`}, ErrBadCSV},
 		{"same image relative and absolute", func(t *testing.T, root string) string {
-			return manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\n" + filepath.Join(root, "ok.png") + ",a,test\n")(t, root)
+			return manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\n"+filepath.Join(root, "ok.png")+",a,test\n")(t, root)
 		}, []string{"line 4", "listed again (first on line 2 as ok.png)"}, ErrBadCSV},
 		{"same image through ..", manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\nsub/../ok.png,a,test\n"), []string{"line 4", "line 2"}, ErrBadCSV},
 		{"label -1 among indices", manifestWith("path,label,split\nok.png,0,train\nok2.png,-1,train\nok3.png,2,test\n"), []string{"line 3", "label -1", "class indices, 0 to 65535"}, ErrBadCSV},
