@@ -3,11 +3,13 @@ package dataset
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // imageFolder writes root/{train,valid,test}/<class>/<n>.png with sizes h×w (odd samples
@@ -265,5 +267,69 @@ func TestDecompressionBomb(t *testing.T) {
 	_, _, _, _, err := decodeFile(p, nil)
 	if err == nil || !errors.Is(err, ErrBadImage) || !strings.Contains(err.Error(), "30000x30000") || !strings.Contains(err.Error(), "bomb.png") {
 		t.Fatalf("error %v, want the file, its size and ErrBadImage", err)
+	}
+}
+
+// TestWalkSymlinkShapes: a "diamond" of folder links (21 levels of two links to the level
+// below: 2^21 paths to one image, no loop) ends at once with an error naming both paths,
+// where the walk listed every path; a loop is refused too, and one link to a folder (no
+// second path) is followed.
+func TestWalkSymlinkShapes(t *testing.T) {
+	cases := []struct {
+		name  string
+		build func(t *testing.T, root string) string // the folder to walk
+		want  string                                 // error text; "": the walk lists one image
+	}{
+		{"diamond", func(t *testing.T, root string) string {
+			writeImg(t, filepath.Join(root, "l0", "img.png"), 0, 4, 4, false)
+			for k := 1; k <= 21; k++ {
+				for _, side := range []string{"a", "b"} {
+					mustDo(t, os.MkdirAll(filepath.Join(root, fmt.Sprintf("l%d", k)), 0o755))
+					mustDo(t, os.Symlink(filepath.Join(root, fmt.Sprintf("l%d", k-1)), filepath.Join(root, fmt.Sprintf("l%d", k), side)))
+				}
+			}
+			return filepath.Join(root, "l21")
+		}, "again (two paths of symbolic links lead to it)"},
+		{"loop", func(t *testing.T, root string) string {
+			writeImg(t, filepath.Join(root, "top", "img.png"), 0, 4, 4, false)
+			mustDo(t, os.Symlink(filepath.Join(root, "top"), filepath.Join(root, "top", "back")))
+			return filepath.Join(root, "top")
+		}, "symbolic link loop"},
+		{"one link", func(t *testing.T, root string) string {
+			writeImg(t, filepath.Join(root, "real", "img.png"), 0, 4, 4, false)
+			mustDo(t, os.MkdirAll(filepath.Join(root, "top"), 0o755))
+			mustDo(t, os.Symlink(filepath.Join(root, "real"), filepath.Join(root, "top", "link")))
+			return filepath.Join(root, "top")
+		}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := c.build(t, t.TempDir())
+			done := make(chan error, 1)
+			n := 0
+			go func() { done <- walkImages(dir, func(string, fs.FileInfo) error { n++; return nil }) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("walk still going after 20 s")
+			}
+			if c.want == "" {
+				if err != nil || n != 1 {
+					t.Fatalf("listed %d images, %v; want 1", n, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), dir) {
+				t.Fatalf("error %v: want one naming %s and saying %q", err, dir, c.want)
+			}
+		})
+	}
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
