@@ -333,3 +333,71 @@ func mustDo(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestDatasetMemoryBound: the decoded images of all splits together are bounded before any
+// buffer is allocated, from the images or from the cache, and the error says what to change.
+// 40 hard links to one image count as 40 images.
+func TestDatasetMemoryBound(t *testing.T) {
+	root := t.TempDir()
+	imageFolder(t, root, []string{"a", "b"}, 4, 16, 16, false) // 8 images a split, 768 bytes each
+	for k := range 40 {
+		mustDo(t, os.Link(filepath.Join(root, "train", "a", "000.png"), filepath.Join(root, "train", "a", fmt.Sprintf("link%02d.png", k))))
+	}
+	const img = 3 * 16 * 16
+	cache := t.TempDir()
+	for _, c := range []struct {
+		name  string
+		max   int64
+		size  [2]int
+		want  []string // error text; nil: loads
+		cache bool
+	}{
+		{"train over the limit", 47 * img, [2]int{}, []string{"train", "48 images of 3x16x16", "--image-size", "fit at 15x15 at most"}, false},
+		{"train fits, test does not", 50 * img, [2]int{}, []string{"test", "8 images of 3x16x16", "more than the 1.5 KiB left of 37.5 KiB"}, false},
+		{"smaller --image-size fits", 64 * img / 4, [2]int{8, 8}, nil, false},
+		{"all fits, cache written", 64 * img, [2]int{}, nil, true},
+		{"the cache is bounded too", 47 * img, [2]int{}, []string{"train", "48 images", "--image-size"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := Loader{NoCache: !c.cache, CacheDir: cache, MaxBytes: c.max, Warnf: func(string, ...any) {}}
+			_, err := l.Open(Request{Root: root, Name: "folder", ImageSize: c.size})
+			if c.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrTooMuchData) {
+				t.Fatalf("error %v, want ErrTooMuchData", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Fatalf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestImageSizeLimit: a size to resize to is bounded like an image (64 Mpx), before loading.
+func TestImageSizeLimit(t *testing.T) {
+	for _, c := range []struct {
+		size [2]int
+		want string
+	}{
+		{[2]int{16384, 16384}, "256 Mpx, over the limit of 64 Mpx"},
+		{[2]int{16385, 1}, "1 to 16384 pixels a side"},
+		{[2]int{0, 5}, "1 to 16384 pixels a side"},
+		{[2]int{8192, 8192}, ""},
+		{[2]int{}, ""},
+	} {
+		err := CheckImageSize(c.size)
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%v: %v, want %q", c.size, err, c.want)
+		}
+	}
+	_, err := Loader{NoCache: true}.Open(Request{Root: t.TempDir(), Name: "folder", ImageSize: [2]int{16384, 16384}})
+	if err == nil || !strings.Contains(err.Error(), "over the limit of 64 Mpx") {
+		t.Fatalf("Open: %v", err)
+	}
+}

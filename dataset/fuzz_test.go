@@ -112,7 +112,7 @@ func FuzzReadCache(f *testing.F) {
 				bias[i] = int32(binary.LittleEndian.Uint32(b[cacheHeader+4*n+4*i:]))
 			}
 		}
-		part, err := readCache(p, key, labels, bias, 3)
+		part, err := readCache(p, key, labels, bias, 3, nil)
 		if err != nil || part == nil {
 			return
 		}
