@@ -154,7 +154,8 @@ func (a *Arch) MaskedCount() int {
 	return n
 }
 
-// Validate checks that inputs refer to earlier nodes, names are unique and channel counts chain.
+// Validate checks that inputs refer to earlier nodes, names are unique, channel counts chain,
+// every kernel fits what reaches it and the network is within MaxParams and MaxActivations.
 func (a *Arch) Validate() error {
 	shapes, err := a.Shapes()
 	if err != nil {
@@ -166,7 +167,7 @@ func (a *Arch) Validate() error {
 	if _, ok := shapes[a.Feature]; !ok {
 		return fmt.Errorf("arch %s: feature node %q does not exist", a.Name, a.Feature)
 	}
-	return nil
+	return a.checkSize(shapes)
 }
 
 // Names returns the sorted parameter names (stable order for files and hashes).

@@ -20,21 +20,26 @@ var Models = []string{"mlp", "cnn", "resnet18"}
 
 // Build returns the named architecture.
 func Build(model string, o Options) (*Arch, error) {
-	var a *Arch
-	switch model {
-	case "mlp":
-		a = MLP(o)
-	case "cnn":
-		a = CNN(o)
-	case "resnet18":
-		a = ResNet18(o)
-	default:
-		return nil, fmt.Errorf("unknown model %q (want one of %v)", model, Models)
-	}
-	if err := a.Validate(); err != nil {
+	a, err := build(model, o)
+	if err != nil {
 		return nil, err
 	}
+	if err := a.Validate(); err != nil {
+		return nil, sizeHint(model, o, err)
+	}
 	return a, nil
+}
+
+func build(model string, o Options) (*Arch, error) {
+	switch model {
+	case "mlp":
+		return MLP(o), nil
+	case "cnn":
+		return CNN(o), nil
+	case "resnet18":
+		return ResNet18(o), nil
+	}
+	return nil, fmt.Errorf("unknown model %q (want one of %v)", model, Models)
 }
 
 // prelude is the input normalisation shared by every model.

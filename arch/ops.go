@@ -1,6 +1,7 @@
 package arch
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -106,6 +107,9 @@ func convShape(n Node, ins [][]int) ([]int, error) {
 	if len(x) != 3 || x[0] != n.In {
 		return nil, fmt.Errorf("conv wants [%d H W], gets %v", n.In, x)
 	}
+	if err := fitsKernel(x, n); err != nil {
+		return nil, err
+	}
 	return []int{n.Out, pooled(x[1], n), pooled(x[2], n)}, nil
 }
 
@@ -114,7 +118,22 @@ func maxPoolShape(n Node, ins [][]int) ([]int, error) {
 	if len(x) != 3 {
 		return nil, fmt.Errorf("maxpool wants [C H W], gets %v", x)
 	}
+	if err := fitsKernel(x, n); err != nil {
+		return nil, err
+	}
 	return []int{x[0], pooled(x[1], n), pooled(x[2], n)}, nil
+}
+
+// ErrInputSize: the input is too small for a model's kernels, or too large to build.
+var ErrInputSize = errors.New("input size out of the model's range")
+
+// fitsKernel refuses a [C H W] input the padded kernel does not fit in (libtorch would stop
+// at the first forward pass; pooled would round the negative size up to 1).
+func fitsKernel(x []int, n Node) error {
+	if x[1]+2*n.Pad < n.Kernel || x[2]+2*n.Pad < n.Kernel {
+		return fmt.Errorf("%dx%d input is smaller than its %dx%d kernel (padding %d): %w", x[1], x[2], n.Kernel, n.Kernel, n.Pad, ErrInputSize)
+	}
+	return nil
 }
 
 func batchNormShape(n Node, ins [][]int) ([]int, error) {

@@ -50,6 +50,9 @@ type Loader struct {
 	// or written is warned about and the images are decoded every time.
 	CacheDir string
 	Warnf    func(format string, args ...any) // non-fatal problems (an unreadable cache); nil: log.Printf
+	// MaxBytes bounds the decoded images of one Open (every split); 0: half the memory this
+	// process may use. See memBudget.
+	MaxBytes int64
 }
 
 // DefaultCacheDir is <user cache home>/dcwp/images ($XDG_CACHE_HOME or ~/.cache on Linux);
@@ -91,7 +94,7 @@ func (l Loader) warnf(format string, args ...any) {
 // load returns the decoded images of src, from the cache when valid, with room for spare
 // more images of the same size. A cache that cannot be read or written is only warned
 // about: decoding the images is always a correct (if slower) answer.
-func (src *source) load(ds string, l Loader, spare int) (*part, error) {
+func (src *source) load(ds string, l Loader, spare int, room roomFunc) (*part, error) {
 	var key [32]byte
 	path := l.cachePath(src)
 	if path != "" {
@@ -100,13 +103,13 @@ func (src *source) load(ds string, l Loader, spare int) (*part, error) {
 			return nil, err
 		}
 		key = k
-		if p, err := readCache(path, key, src.labels, src.bias, spare); err == nil && p != nil {
+		if p, err := readCache(path, key, src.labels, src.bias, spare, room); err == nil && p != nil {
 			return p, nil
 		} else if err != nil {
 			l.warnf("dataset: ignoring cache %s: %v", path, err)
 		}
 	}
-	p, err := decodeAll(src.paths, spare, src.resize, src.size)
+	p, err := decodeAll(src.paths, spare, src.resize, src.size, room)
 	if err != nil {
 		return nil, err
 	}
@@ -165,8 +168,9 @@ func (src *source) key(ds string) ([32]byte, error) {
 // readCache returns (nil, nil) when there is no cache or it is for other
 // content (stale), the part when it is valid, and an error when it is corrupt.
 // spare is how many more images of the same size the caller will append to the part's
-// buffer: room for them is allocated now, so that joining parts needs no second copy.
-func readCache(path string, key [32]byte, labels, bias []int32, spare int) (*part, error) {
+// buffer: room for them is allocated now, so that joining parts needs no second copy. room,
+// when not nil, must admit them all first.
+func readCache(path string, key [32]byte, labels, bias []int32, spare int, room roomFunc) (*part, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -202,6 +206,9 @@ func readCache(path string, key [32]byte, labels, bias []int32, spare int) (*par
 	body := int64(n)*8 + int64(n)*int64(c*hh*w)
 	if st.Size() != cacheHeader+body+4 {
 		return nil, fmt.Errorf("%w: size %d, want %d", ErrCacheCorrupt, st.Size(), cacheHeader+body+4)
+	}
+	if err := room.check(n+spare, c, hh, w); err != nil {
+		return nil, err
 	}
 	buf := make([]byte, body+4, body+max(4, int64(spare)*int64(c*hh*w)))
 	if _, err := io.ReadFull(f, buf); err != nil {

@@ -6,10 +6,11 @@ import (
 	"image"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
 // CelebA (Liu et al. 2015), Blond_Hair biased by Male, as subsampled by the reference:
@@ -66,15 +67,12 @@ func celebASource(root, split string) (*source, error) {
 	}
 	base := celebABase(root)
 	csvPath := filepath.Join(base, CelebACSV)
-	f, err := os.Open(csvPath)
+	f, err := readlimit.Open(csvPath, MaxManifest)
 	if err != nil {
-		return nil, fmt.Errorf("dataset celeba: metadata %s: %w", csvPath, err)
+		return nil, fmt.Errorf("dataset celeba: metadata: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("dataset celeba: metadata %s: %w", csvPath, err)
-	}
+	st := f.Info
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = -1
 	col, err := celebAHeader(r)

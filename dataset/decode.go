@@ -20,10 +20,26 @@ const (
 	MaxPixels = 1 << 26 // pixels per image (64 Mpx: 192 MB as 3-channel bytes)
 )
 
+// CheckImageSize refuses a size to resize images to (H, W; zero: none) that no image could
+// have: over MaxSide a side or MaxPixels in all.
+func CheckImageSize(size [2]int) error {
+	h, w := size[0], size[1]
+	switch {
+	case size == [2]int{}:
+		return nil
+	case h < 1 || w < 1 || h > MaxSide || w > MaxSide:
+		return fmt.Errorf("image size %dx%d: want 1 to %d pixels a side", h, w, MaxSide)
+	case h*w > MaxPixels:
+		return fmt.Errorf("image size %dx%d is %.0f Mpx, over the limit of %d Mpx (%dx%d at most for a square)", h, w, float64(h*w)/(1<<20), MaxPixels>>20, 1<<13, 1<<13)
+	}
+	return nil
+}
+
 // decodeAll decodes every file into one CHW uint8 buffer, in parallel, with room for spare
 // more images of the same size. With resize, images of another size than size (zero: the
-// first image's) are resized to it; without, they are refused.
-func decodeAll(paths []string, spare int, resize bool, size [2]int) (*part, error) {
+// first image's) are resized to it; without, they are refused. room, when not nil, must admit
+// them all before the buffer is allocated.
+func decodeAll(paths []string, spare int, resize bool, size [2]int, room roomFunc) (*part, error) {
 	first, c, h, w, err := decodeFile(paths[0], nil)
 	if err != nil {
 		return nil, err
@@ -32,6 +48,9 @@ func decodeAll(paths []string, spare int, resize bool, size [2]int) (*part, erro
 	if resize && size != [2]int{} && size != [2]int{h, w} {
 		first = resizeCHW(first, c, h, w, image.Rect(0, 0, w, h), size[0], size[1])
 		p.h, p.w, p.resized = size[0], size[1], 1
+	}
+	if err := room.check(len(paths)+spare, p.c, p.h, p.w); err != nil {
+		return nil, err
 	}
 	n := p.c * p.h * p.w
 	p.images = make([]uint8, len(paths)*n, (len(paths)+spare)*n)

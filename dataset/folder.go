@@ -63,6 +63,9 @@ func prepareFolder(req *Request) error {
 	if isManifest(req.Root) {
 		return prepareManifest(req)
 	}
+	if st, err := os.Stat(req.Root); err == nil && !st.IsDir() {
+		return fmt.Errorf("dataset folder: %s is a file, not a folder: a CSV manifest must be named *.csv (want a folder with train/<class name>/<image>, or FILE.csv)", req.Root)
+	}
 	if req.Classes != nil {
 		req.classes = req.Classes
 		return nil
@@ -147,13 +150,29 @@ func classFolders(_ *Info, req *Request, dir string) (*source, error) {
 	return src, nil
 }
 
-// classIndex resolves a label or bias value: a class name, or else a class index.
+// classIndex resolves a label or bias value: a class name, or an index where the classes are
+// indices ("0", "1", …, so that "01" is class 1). Where the classes are names an integer is a
+// name like any other: taking it as a position among the sorted names would silently read
+// another class than the one meant.
 func classIndex(classes []string, v string) (int, bool) {
 	if k := slices.Index(classes, v); k >= 0 {
 		return k, true
+	}
+	if !isIndexNames(classes) {
+		return 0, false
 	}
 	if k, err := strconv.Atoi(v); err == nil && k >= 0 && k < len(classes) {
 		return k, true
 	}
 	return 0, false
+}
+
+// isIndexNames reports whether the classes are "0", "1", … in order (indexNames).
+func isIndexNames(classes []string) bool {
+	for i, c := range classes {
+		if c != strconv.Itoa(i) {
+			return false
+		}
+	}
+	return true
 }

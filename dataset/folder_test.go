@@ -3,11 +3,13 @@ package dataset
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // imageFolder writes root/{train,valid,test}/<class>/<n>.png with sizes h×w (odd samples
@@ -200,6 +202,29 @@ func TestFolderBadInput(t *testing.T) {
 		{"no label column", manifestWith("path,class,split\nok.png,a,train\n"), []string{`no column "label"`}, ErrBadCSV},
 		{"bad split", manifestWith("path,label,split\nok.png,a,training\n"), []string{"line 2", "training"}, ErrBadCSV},
 		{"bias on some rows", manifestWith("path,label,split,bias\nok.png,a,train,a\nok2.png,b,train,\n"), []string{"line 3", "bias is empty"}, ErrBadCSV},
+		// Issue 26's hostile manifests: each was read as something else without a word.
+		{"label column twice", manifestWith("path,label,split,label\nok.png,a,train,b\nok2.png,b,train,a\n"), []string{`column "label" is given twice (columns 2 and 4)`}, ErrBadCSV},
+		{"same image relative and absolute", func(t *testing.T, root string) string {
+			return manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\n"+filepath.Join(root, "ok.png")+",a,test\n")(t, root)
+		}, []string{"line 4", "listed again (first on line 2 as ok.png)"}, ErrBadCSV},
+		{"same image through ..", manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\nsub/../ok.png,a,test\n"), []string{"line 4", "line 2"}, ErrBadCSV},
+		{"label -1 among indices", manifestWith("path,label,split\nok.png,0,train\nok2.png,-1,train\nok3.png,2,test\n"), []string{"line 3", "label -1", "class indices, 0 to 65535"}, ErrBadCSV},
+		{"label 65536 among indices", manifestWith("path,label,split\nok.png,0,train\nok2.png,65536,train\n"), []string{"label 65536", "0 to 65535"}, ErrBadCSV},
+		{"index label where classes are names", manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\nok3.png,1,test\n"), []string{"line 4", `label "1"`, "classes are names"}, ErrBadCSV},
+		{"bias index where labels are names", manifestWith("path,label,split,bias\nok.png,a,train,0\nok2.png,b,train,1\n"), []string{"line 2", `bias "0"`, "classes are names", "not read as a position"}, ErrBadCSV},
+		{"misspelt bias column", manifestWith("path,label,split,bais\nok.png,a,train,a\nok2.png,b,train,a\n"), []string{`column "bais"`, `did you mean "bias"`}, ErrBadCSV},
+		{"bias column with a suffix", manifestWith("path,label,split,bias_label\nok.png,a,train,a\nok2.png,b,train,a\n"), []string{`column "bias_label"`, `did you mean "bias"`}, ErrBadCSV},
+		{"misspelt label column", manifestWith("path,lable,split\nok.png,a,train\n"), []string{`column "lable"`, `did you mean "label"`}, ErrBadCSV},
+		{"line after a quoted newline", manifestWith("path,label,split,note\nok.png,a,train,\"two\nlines\"\nok2.png,b,train,\ngone.png,a,test,\n"), []string{"line 5", "gone.png"}, os.ErrNotExist},
+		{"CR-only line ends", manifestWith("path,label,split\rok.png,a,train\rok2.png,b,train\r" + strings.Repeat("x.png,a,train\r", 100)), []string{"lone CR"}, ErrBadCSV},
+		{"manifest not named .csv", func(t *testing.T, root string) string {
+			p := manifestWith("path,label,split\nok.png,a,train\nok2.png,b,train\n")(t, root)
+			q := filepath.Join(root, "m.txt")
+			if err := os.Rename(p, q); err != nil {
+				t.Fatal(err)
+			}
+			return q
+		}, []string{"m.txt is a file, not a folder", "*.csv"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -242,5 +267,137 @@ func TestDecompressionBomb(t *testing.T) {
 	_, _, _, _, err := decodeFile(p, nil)
 	if err == nil || !errors.Is(err, ErrBadImage) || !strings.Contains(err.Error(), "30000x30000") || !strings.Contains(err.Error(), "bomb.png") {
 		t.Fatalf("error %v, want the file, its size and ErrBadImage", err)
+	}
+}
+
+// TestWalkSymlinkShapes: a "diamond" of folder links (21 levels of two links to the level
+// below: 2^21 paths to one image, no loop) ends at once with an error naming both paths,
+// where the walk listed every path; a loop is refused too, and one link to a folder (no
+// second path) is followed.
+func TestWalkSymlinkShapes(t *testing.T) {
+	cases := []struct {
+		name  string
+		build func(t *testing.T, root string) string // the folder to walk
+		want  string                                 // error text; "": the walk lists one image
+	}{
+		{"diamond", func(t *testing.T, root string) string {
+			writeImg(t, filepath.Join(root, "l0", "img.png"), 0, 4, 4, false)
+			for k := 1; k <= 21; k++ {
+				for _, side := range []string{"a", "b"} {
+					mustDo(t, os.MkdirAll(filepath.Join(root, fmt.Sprintf("l%d", k)), 0o755))
+					mustDo(t, os.Symlink(filepath.Join(root, fmt.Sprintf("l%d", k-1)), filepath.Join(root, fmt.Sprintf("l%d", k), side)))
+				}
+			}
+			return filepath.Join(root, "l21")
+		}, "again (two paths of symbolic links lead to it)"},
+		{"loop", func(t *testing.T, root string) string {
+			writeImg(t, filepath.Join(root, "top", "img.png"), 0, 4, 4, false)
+			mustDo(t, os.Symlink(filepath.Join(root, "top"), filepath.Join(root, "top", "back")))
+			return filepath.Join(root, "top")
+		}, "symbolic link loop"},
+		{"one link", func(t *testing.T, root string) string {
+			writeImg(t, filepath.Join(root, "real", "img.png"), 0, 4, 4, false)
+			mustDo(t, os.MkdirAll(filepath.Join(root, "top"), 0o755))
+			mustDo(t, os.Symlink(filepath.Join(root, "real"), filepath.Join(root, "top", "link")))
+			return filepath.Join(root, "top")
+		}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := c.build(t, t.TempDir())
+			done := make(chan error, 1)
+			n := 0
+			go func() { done <- walkImages(dir, func(string, fs.FileInfo) error { n++; return nil }) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("walk still going after 20 s")
+			}
+			if c.want == "" {
+				if err != nil || n != 1 {
+					t.Fatalf("listed %d images, %v; want 1", n, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), dir) {
+				t.Fatalf("error %v: want one naming %s and saying %q", err, dir, c.want)
+			}
+		})
+	}
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDatasetMemoryBound: the decoded images of all splits together are bounded before any
+// buffer is allocated, from the images or from the cache, and the error says what to change.
+// 40 hard links to one image count as 40 images.
+func TestDatasetMemoryBound(t *testing.T) {
+	root := t.TempDir()
+	imageFolder(t, root, []string{"a", "b"}, 4, 16, 16, false) // 8 images a split, 768 bytes each
+	for k := range 40 {
+		mustDo(t, os.Link(filepath.Join(root, "train", "a", "000.png"), filepath.Join(root, "train", "a", fmt.Sprintf("link%02d.png", k))))
+	}
+	const img = 3 * 16 * 16
+	cache := t.TempDir()
+	for _, c := range []struct {
+		name  string
+		max   int64
+		size  [2]int
+		want  []string // error text; nil: loads
+		cache bool
+	}{
+		{"train over the limit", 47 * img, [2]int{}, []string{"train", "48 images of 3x16x16", "--image-size", "fit at 15x15 at most"}, false},
+		{"train fits, test does not", 50 * img, [2]int{}, []string{"test", "8 images of 3x16x16", "more than the 1.5 KiB left of 37.5 KiB"}, false},
+		{"smaller --image-size fits", 64 * img / 4, [2]int{8, 8}, nil, false},
+		{"all fits, cache written", 64 * img, [2]int{}, nil, true},
+		{"the cache is bounded too", 47 * img, [2]int{}, []string{"train", "48 images", "--image-size"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := Loader{NoCache: !c.cache, CacheDir: cache, MaxBytes: c.max, Warnf: func(string, ...any) {}}
+			_, err := l.Open(Request{Root: root, Name: "folder", ImageSize: c.size})
+			if c.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrTooMuchData) {
+				t.Fatalf("error %v, want ErrTooMuchData", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Fatalf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestImageSizeLimit: a size to resize to is bounded like an image (64 Mpx), before loading.
+func TestImageSizeLimit(t *testing.T) {
+	for _, c := range []struct {
+		size [2]int
+		want string
+	}{
+		{[2]int{16384, 16384}, "256 Mpx, over the limit of 64 Mpx"},
+		{[2]int{16385, 1}, "1 to 16384 pixels a side"},
+		{[2]int{0, 5}, "1 to 16384 pixels a side"},
+		{[2]int{8192, 8192}, ""},
+		{[2]int{}, ""},
+	} {
+		err := CheckImageSize(c.size)
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%v: %v, want %q", c.size, err, c.want)
+		}
+	}
+	_, err := Loader{NoCache: true}.Open(Request{Root: t.TempDir(), Name: "folder", ImageSize: [2]int{16384, 16384}})
+	if err == nil || !strings.Contains(err.Error(), "over the limit of 64 Mpx") {
+		t.Fatalf("Open: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,7 +28,9 @@ func FuzzDecodeImage(f *testing.F) {
 	})
 }
 
-// FuzzReadManifest: a manifest parses or is refused; every row kept has a path and label.
+// FuzzReadManifest: a manifest parses or is refused; every row kept has a path and label and
+// its file line (increasing, past the header), no image is kept twice, and the class names
+// train's labels make resolve every label to itself, never to another class.
 func FuzzReadManifest(f *testing.F) {
 	f.Add([]byte("path,label,split,bias\na.png,cat,train,dog\nb.png,1,valid,\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -35,17 +38,29 @@ func FuzzReadManifest(f *testing.F) {
 		if err != nil {
 			return
 		}
+		lines := map[int]bool{}
 		for sp, rs := range rows {
 			if _, err := canonicalSplit(sp); err != nil || len(rs) == 0 {
 				t.Fatalf("split %q with %d rows", sp, len(rs))
 			}
 			for _, r := range rs {
-				if r.path == "" || r.label == "" {
+				if r.path == "" || r.label == "" || r.line < 2 || lines[r.line] {
 					t.Fatalf("row %+v kept", r)
 				}
+				lines[r.line] = true
 			}
-			if names := manifestClasses(rs); len(names) == 0 {
-				t.Fatal("no classes from a non-empty split")
+			names, err := manifestClasses(rs)
+			if err != nil {
+				if !errors.Is(err, ErrBadCSV) {
+					t.Fatalf("classes: %v", err)
+				}
+				continue
+			}
+			for _, r := range rs {
+				k, ok := classIndex(names, r.label)
+				if !ok || (names[k] != r.label && !isIndexNames(names)) {
+					t.Fatalf("label %q resolves to class %d of %q", r.label, k, names)
+				}
 			}
 		}
 	})
@@ -97,7 +112,7 @@ func FuzzReadCache(f *testing.F) {
 				bias[i] = int32(binary.LittleEndian.Uint32(b[cacheHeader+4*n+4*i:]))
 			}
 		}
-		part, err := readCache(p, key, labels, bias, 3)
+		part, err := readCache(p, key, labels, bias, 3, nil)
 		if err != nil || part == nil {
 			return
 		}

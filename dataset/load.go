@@ -27,6 +27,7 @@ type Request struct {
 
 	classes []string // resolved by the dataset's prepare (folder)
 	rows    map[string][]manifestRow
+	mem     *memBudget // the room left for decoded images, shared by the splits of one Open
 }
 
 // Ways the validation split is made (Request.Valid).
@@ -79,11 +80,15 @@ func (l Loader) Open(req Request) (*Data, error) {
 	if in.Spec != nil && (req.Mean != nil || req.Std != nil || req.ImageSize != [2]int{}) {
 		return nil, fmt.Errorf("dataset %s: its input size and normalisation are the benchmark's own (image size and normalisation are for folder)", in.Name)
 	}
+	if err := CheckImageSize(req.ImageSize); err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", in.Name, err)
+	}
 	if in.prepare != nil {
 		if err := in.prepare(&req); err != nil {
 			return nil, err
 		}
 	}
+	req.mem = l.budget()
 	d := &Data{}
 	if d.Train, err = l.split(in, &req, Train); err != nil {
 		return nil, err
@@ -137,7 +142,7 @@ func (l Loader) valid(in *Info, req *Request, d *Data) error {
 		var src *source
 		if src, err = in.dirSrc(in, req, req.Valid); err == nil {
 			d.Valid = &Split{Dataset: in.Name, Name: Valid, Classes: d.Train.Classes, ClassNames: d.Train.ClassNames}
-			err = l.join(d.Valid, []*source{src})
+			err = l.join(d.Valid, []*source{src}, req.mem)
 		}
 		d.ValidFrom = ValidFrom{From: req.Valid}
 	}
@@ -200,11 +205,15 @@ func (l Loader) LoadSplit(req Request, split string) (*Split, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckImageSize(req.ImageSize); err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", in.Name, err)
+	}
 	if in.prepare != nil {
 		if err := in.prepare(&req); err != nil {
 			return nil, err
 		}
 	}
+	req.mem = l.budget()
 	return l.split(in, &req, sp)
 }
 
@@ -220,7 +229,7 @@ func (l Loader) split(in *Info, req *Request, sp string) (*Split, error) {
 	} else {
 		s.Classes, s.ClassNames = len(req.classes), req.classes
 	}
-	if err := l.join(s, srcs); err != nil {
+	if err := l.join(s, srcs, req.mem); err != nil {
 		return nil, fmt.Errorf("dataset %s %s: %w", in.Name, sp, err)
 	}
 	return s, nil
@@ -246,25 +255,27 @@ func (l Loader) LoadDir(dir, name string) (*Split, error) {
 	}
 	l.NoCache = true
 	s := &Split{Dataset: ds, Name: filepath.Base(dir), Classes: spec.Classes, ClassNames: spec.ClassNames}
-	if err := l.join(s, []*source{src}); err != nil {
+	if err := l.join(s, []*source{src}, l.budget()); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // join loads srcs and appends their samples to s in order; all must hold images of one
-// size, unless they resize (folder): then later sources take the first one's size.
-func (l Loader) join(s *Split, srcs []*source) error {
+// size, unless they resize (folder): then later sources take the first one's size. Each
+// buffer is checked against mem before it is allocated.
+func (l Loader) join(s *Split, srcs []*source, mem *memBudget) error {
 	parts := make([]*part, len(srcs))
 	for k, src := range srcs {
 		if k > 0 && src.resize && src.size == [2]int{} {
 			src.size = [2]int{s.H, s.W}
 		}
-		p, err := src.load(s.Dataset, l, spareAfter(srcs, k))
+		p, err := src.load(s.Dataset, l, spareAfter(srcs, k), mem.room(src.dir))
 		if err != nil {
 			return err
 		}
 		if k == 0 {
+			mem.take(cap(p.images)) // with room for the later parts, which are copied into it
 			s.C, s.H, s.W = p.c, p.h, p.w
 		} else if p.c != s.C || p.h != s.H || p.w != s.W {
 			return fmt.Errorf("%s holds %dx%dx%d images, %s holds %dx%dx%d: %w",

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // source is a list of image files with their labels, read (or cached) as one unit.
@@ -92,9 +93,11 @@ func (src *source) add(p string, info fs.FileInfo, label, bias int32) {
 }
 
 // walkImages calls fn for every PNG/JPEG below dir, in sorted path order, following
-// symbolic links (to folders and files; a link back to a folder being walked is an
-// error, not a loop). Names starting with "." are skipped: dot folders and the temporary
-// files of tools that write beside images.
+// symbolic links (to folders and files). Each real folder (device and inode) is walked once:
+// a link back to a folder being walked is a loop, and a folder reached a second time by
+// another path is an error too, since a "diamond" of links would otherwise list its images
+// once per path (2^k paths from k levels of two links). Names starting with "." are skipped:
+// dot folders and the temporary files of tools that write beside images.
 func walkImages(dir string, fn func(path string, info fs.FileInfo) error) error {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -103,20 +106,39 @@ func walkImages(dir string, fn func(path string, info fs.FileInfo) error) error 
 	if !st.IsDir() {
 		return fmt.Errorf("folder %s: not a directory", dir)
 	}
-	return walk(dir, nil, fn)
+	w := &walker{fn: fn, seen: map[folderID]string{}}
+	return w.walk(dir, st, map[folderID]bool{})
 }
 
-func walk(dir string, parents []string, fn func(string, fs.FileInfo) error) error {
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return fmt.Errorf("folder %s: %w", dir, err)
+// folderID is what makes a folder the same folder whatever the path to it.
+type folderID struct{ dev, ino uint64 }
+
+func idOf(st fs.FileInfo) (folderID, bool) {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return folderID{}, false
 	}
-	for _, p := range parents {
-		if p == real {
-			return fmt.Errorf("folder %s: symbolic link loop (back to %s)", dir, real)
+	return folderID{uint64(sys.Dev), uint64(sys.Ino)}, true
+}
+
+// walker is one walkImages: the folders met so far, by the path they were first met at.
+type walker struct {
+	fn   func(string, fs.FileInfo) error
+	seen map[folderID]string
+}
+
+func (w *walker) walk(dir string, st fs.FileInfo, parents map[folderID]bool) error {
+	if id, ok := idOf(st); ok {
+		first, met := w.seen[id]
+		switch {
+		case parents[id]:
+			return fmt.Errorf("folder %s: symbolic link loop (back to %s)", dir, first)
+		case met:
+			return fmt.Errorf("folder %s is the folder %s again (two paths of symbolic links lead to it): each folder's images are listed once; replace one link with a copy or remove it", dir, first)
 		}
+		w.seen[id], parents[id] = dir, true
+		defer delete(parents, id)
 	}
-	parents = append(parents, real)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("folder %s: %w", dir, err)
@@ -150,11 +172,11 @@ func walk(dir string, parents []string, fn func(string, fs.FileInfo) error) erro
 	for _, e := range list {
 		switch {
 		case e.info.IsDir():
-			if err := walk(e.path, parents, fn); err != nil {
+			if err := w.walk(e.path, e.info, parents); err != nil {
 				return err
 			}
 		case e.info.Mode().IsRegular() && isImage(e.name):
-			if err := fn(e.path, e.info); err != nil {
+			if err := w.fn(e.path, e.info); err != nil {
 				return err
 			}
 		}

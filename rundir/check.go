@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
+
+	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
 // Bounds of the numeric settings. They are far above anything a run of the paper uses and
@@ -54,7 +55,7 @@ func readChecked[T any, PT interface {
 	Check() error
 }](dir, name string) (T, error) {
 	path := filepath.Join(dir, name)
-	b, err := os.ReadFile(path)
+	b, err := readlimit.ReadFile(path, readlimit.MaxJSON)
 	if err != nil {
 		var zero T
 		return zero, err

@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+
+	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
 // Identity: every run directory has a random id (RunFile), and every network file the
@@ -59,7 +60,7 @@ func NewRunID() string { return rand.Text() }
 // ids existed (no run.json).
 func ReadID(dir string) (id string, ok bool, err error) {
 	path := filepath.Join(dir, RunFile)
-	b, err := os.ReadFile(path)
+	b, err := readlimit.ReadFile(path, readlimit.MaxJSON)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", false, nil
 	}

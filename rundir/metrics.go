@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+
+	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
 // MetricRow is one row of metrics.jsonl: the decoded Metric and the bytes it was read from
@@ -48,9 +49,13 @@ type MetricsError struct {
 func (e *MetricsError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *MetricsError) Unwrap() error { return e.Err }
 
+// MaxMetricsFile bounds metrics.jsonl: a row is about 200 bytes, a run writes one per
+// evaluation, so a gigabyte is millions of evaluations.
+const MaxMetricsFile = 1 << 30
+
 // ReadMetrics reads the metrics.jsonl file at path; errors name the file and the line.
 func ReadMetrics(path string) ([]Metric, error) {
-	data, err := os.ReadFile(path)
+	data, err := readlimit.ReadFile(path, MaxMetricsFile)
 	if err != nil {
 		return nil, err
 	}

@@ -5,12 +5,13 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/nlpodyssey/safetensors"
+
+	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
 // Tensor is a named array as stored in a run directory: float32 values or, for masks and
@@ -66,9 +67,13 @@ func (t Tensor) view() (safetensors.TensorView, error) {
 	return safetensors.NewTensorView(safetensors.F32, shape, buf)
 }
 
+// MaxFile bounds a safetensors file read back: the largest the trainer writes, a checkpoint
+// of the largest model arch builds with its optimiser state, is a few gigabytes.
+const MaxFile = 16 << 30
+
 // ReadFile loads a safetensors file holding F32 and U8 tensors.
 func ReadFile(path string) (map[string]Tensor, map[string]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readlimit.ReadFile(path, MaxFile)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,7 +129,7 @@ func ReadWeights(path string) (map[string]Tensor, error) {
 }
 
 func readSafetensors(path string) ([]byte, safetensors.SafeTensors, error) {
-	b, err := os.ReadFile(path)
+	b, err := readlimit.ReadFile(path, MaxFile)
 	if err != nil {
 		return nil, safetensors.SafeTensors{}, err
 	}

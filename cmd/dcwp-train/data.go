@@ -44,8 +44,11 @@ func parseSize(v string) ([2]int, error) {
 	}
 	hi, err1 := strconv.Atoi(h)
 	wi, err2 := strconv.Atoi(w)
-	if err1 != nil || err2 != nil || hi < 1 || wi < 1 || hi > dataset.MaxSide || wi > dataset.MaxSide {
+	if err1 != nil || err2 != nil || hi < 1 || wi < 1 {
 		return [2]int{}, fmt.Errorf("--image-size %q: want N or HxW, 1 to %d", v, dataset.MaxSide)
+	}
+	if err := dataset.CheckImageSize([2]int{hi, wi}); err != nil {
+		return [2]int{}, fmt.Errorf("--image-size %q: %w", v, err)
 	}
 	return [2]int{hi, wi}, nil
 }

@@ -67,7 +67,8 @@ type Options struct {
 	Std   float64  // colour noise std; 0 = DefaultStd (use a tiny value for ~no noise)
 	// SkipTest leaves <Out>/cmnist/test alone (it does not depend on the pct).
 	SkipTest bool
-	// ValidSize is how many of the last training digits form valid; 0 = 5000.
+	// ValidSize is how many of the last training digits form valid; 0: none (dcwp-train then
+	// carves one from train). The command's --valid-size defaults to DefaultValidSize.
 	ValidSize int
 	// TrainDigits / TestDigits limit the digits used to the first N of each
 	// MNIST file (0 = all); for quick tests.
@@ -241,9 +242,6 @@ func Build(opts Options, progress io.Writer) (*Result, error) {
 	if opts.Pcts == nil {
 		opts.Pcts = DefaultPcts
 	}
-	if opts.ValidSize == 0 {
-		opts.ValidSize = DefaultValidSize
-	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -353,6 +351,9 @@ func Build(opts Options, progress io.Writer) (*Result, error) {
 			if err := w.writeAll(filepath.Join(tmp, "conflict"), conflict, conflictPNG); err != nil {
 				return err
 			}
+			if len(valid) == 0 { // --valid-size 0: no valid folder, and dcwp-train carves one
+				return nil
+			}
 			return w.writeAll(filepath.Join(tmp, "valid"), valid, validPNG)
 		}, rm.discard)
 		if err != nil {
@@ -363,8 +364,10 @@ func Build(opts Options, progress io.Writer) (*Result, error) {
 		placed(filepath.Join(final, "align"), align, alignPNG)
 		placed(filepath.Join(final, "conflict"), conflict, conflictPNG)
 		placed(filepath.Join(final, "valid"), valid, validPNG)
-		res.Splits = append(res.Splits, stats(p.dir+"/train", 100*p.frac, align, conflict),
-			stats(p.dir+"/valid", 100*(1-UnbiasedRatio), valid))
+		res.Splits = append(res.Splits, stats(p.dir+"/train", 100*p.frac, align, conflict))
+		if len(valid) > 0 {
+			res.Splits = append(res.Splits, stats(p.dir+"/valid", 100*(1-UnbiasedRatio), valid))
+		}
 		res.Files += len(samples) + len(valid)
 	}
 	if !opts.SkipTest {

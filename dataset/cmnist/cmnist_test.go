@@ -433,3 +433,20 @@ func TestRealDigitsBuild(t *testing.T) {
 		t.Fatal("same seed gave different trees")
 	}
 }
+
+// TestValidSizeZero: --valid-size 0 builds no validation split (it was taken for the default
+// 5000 and, with fewer digits, refused as "valid size 5000"); the loader then carves one.
+func TestValidSizeZero(t *testing.T) {
+	tr, te, _ := digits(t)
+	out := t.TempDir()
+	if _, err := Build(Options{Out: out, Train: tr.Head(400), Test: te.Head(100), Pcts: []string{"5"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d, err := dataset.Loader{NoCache: true}.Open(dataset.Request{Root: out, Name: "cmnist", Pct: "5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ValidFrom.From != dataset.ValidCarve || d.Train.Len()+d.Valid.Len() != 400 {
+		t.Fatalf("valid from %+v: train %d, valid %d; want all 400 digits in train, valid carved", d.ValidFrom, d.Train.Len(), d.Valid.Len())
+	}
+}

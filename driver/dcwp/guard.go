@@ -12,6 +12,8 @@ import (
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
+
+	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
 // ErrBadInput marks the errors Run finds before it writes anything: settings, the run
@@ -177,7 +179,7 @@ func checkState(st ckState, iters map[string]int) error {
 // disk) keeps its whole rows, so the rows the resumed run appends start on a line of their own.
 func (r *runner) truncateMetrics(size int64) error {
 	path := r.path(rundir.MetricsFile)
-	data, err := os.ReadFile(path)
+	data, err := readlimit.ReadFile(path, rundir.MaxMetricsFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

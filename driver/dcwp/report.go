@@ -15,6 +15,8 @@ import (
 	"github.com/dcwp-go/dcwp/plot"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
+
+	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
 // metric appends one row to metrics.jsonl.
@@ -44,7 +46,7 @@ func unappend(f *os.File, n int) error {
 
 // dropMetrics removes the rows that stages first, first+1, … wrote to metrics.jsonl.
 func dropMetrics(path string, first int) error {
-	data, err := os.ReadFile(path)
+	data, err := readlimit.ReadFile(path, rundir.MaxMetricsFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

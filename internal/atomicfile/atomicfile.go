@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
 // TempPrefix starts the name of every temporary sibling, after a dot and the
@@ -78,9 +80,10 @@ func WriteJSON(path string, v any) error {
 	})
 }
 
-// ReadJSON decodes a JSON file into v, naming the file in any error.
+// ReadJSON decodes a JSON file (a regular file of at most readlimit.MaxJSON bytes) into v,
+// naming the file in any error.
 func ReadJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
+	b, err := readlimit.ReadFile(path, readlimit.MaxJSON)
 	if err != nil {
 		return err
 	}
@@ -116,7 +119,7 @@ func CheckOutput(path string, inputs ...string) error {
 		return fmt.Errorf("output %s: %w", path, err)
 	}
 	if !out.Mode().IsRegular() {
-		return fmt.Errorf("output %s is %s, not a regular file; refusing to replace it", path, kind(out.Mode()))
+		return fmt.Errorf("output %s is %s, not a regular file; refusing to replace it", path, readlimit.Kind(out.Mode()))
 	}
 	for _, in := range inputs {
 		if in == "" {
@@ -127,24 +130,6 @@ func CheckOutput(path string, inputs ...string) error {
 		}
 	}
 	return nil
-}
-
-func kind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file (" + m.Type().String() + ")"
 }
 
 // RemoveStale removes the temporary siblings (".<name>"+TempPrefix+"…") that writes killed

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestWriteHonoursUmask(t *testing.T) {
@@ -160,5 +161,23 @@ func TestRemoveStale(t *testing.T) {
 				t.Errorf("reported %v, want %d paths", gone, len(tc.gone))
 			}
 		})
+	}
+}
+
+// TestReadJSONRefusesFIFO: a state file replaced by a FIFO is refused, not waited on.
+func TestReadJSONRefusesFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sweep.json")
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { var v any; done <- ReadJSON(path, &v) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "FIFO") {
+			t.Fatalf("error %v: want one naming the FIFO %s", err, path)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ReadJSON blocked on a FIFO")
 	}
 }

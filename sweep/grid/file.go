@@ -3,12 +3,12 @@ package grid
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
 // maxFile bounds a grid file: a grid is a few lines; anything much larger is the wrong file.
@@ -23,17 +23,9 @@ const maxFile = 1 << 20
 //
 // Values are kept as written ("1e-8" stays "1e-8"), so names match the command line's.
 func (s *Spec) ReadFile(path string) (Grid, error) {
-	f, err := os.Open(path)
+	b, err := readlimit.ReadFile(path, maxFile)
 	if err != nil {
 		return Grid{}, fmt.Errorf("grid file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
-	if err != nil {
-		return Grid{}, fmt.Errorf("grid file %s: %w", path, err)
-	}
-	if len(b) > maxFile {
-		return Grid{}, fmt.Errorf("grid file %s: larger than %d bytes", path, maxFile)
 	}
 	return s.Parse(filepath.Base(path), b)
 }
