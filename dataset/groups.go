@@ -54,7 +54,13 @@ func benchmarkGroups(in *Info, req *Request, train *Split) error {
 	if names == nil {
 		names = in.Spec.ClassNames
 	}
-	req.groups = unlessIdentity(metrics.Majority(train.Labels, train.Bias, in.Spec.Classes, names), in.Spec.ClassNames)
+	g := metrics.Majority(train.Labels, train.Bias, in.Spec.Classes, names)
+	for l, a := range g.Aligned {
+		if a < 0 { // no training sample: the value of its own index, as the benchmarks pair them
+			g.Aligned[l] = int32(l)
+		}
+	}
+	req.groups = unlessIdentity(g, in.Spec.ClassNames)
 	train.Groups = req.groups
 	return nil
 }
@@ -63,7 +69,7 @@ func benchmarkGroups(in *Info, req *Request, train *Split) error {
 // bias values in train there are none (req.groups nil): a bias value must then be a class
 // name and is aligned when it is the label's (bias == label, the benchmarks' meaning).
 func manifestGroups(req *Request) error {
-	if ok, err := givenGroups(req, Folder, req.classes); ok || err != nil {
+	if ok, err := givenGroups(req, "folder: manifest "+req.Root, req.classes); ok || err != nil {
 		return err
 	}
 	seen := map[string]bool{}
