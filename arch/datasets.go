@@ -62,5 +62,10 @@ func checkSpec(s dataset.Spec) error {
 			return fmt.Errorf("arch: normalisation std %v: want positive values", s.Std)
 		}
 	}
+	if s.Groups != nil {
+		if err := s.Groups.Check(s.Classes); err != nil {
+			return fmt.Errorf("arch: groups: %w", err)
+		}
+	}
 	return nil
 }

@@ -23,6 +23,7 @@ func init() {
 		Usage: "CelebA, blond hair biased by gender, from its metadata CSV, 224×224",
 		Spec: &Spec{Classes: 2, ClassNames: []string{"not_blond", "blond"}, Input: [3]int{3, 224, 224},
 			Mean: ImageNetMean, Std: ImageNetStd},
+		Attributes: []string{"female", "male"}, // the Male column
 		Preset: func(string) Preset {
 			return Preset{Model: "resnet18", BatchSize: 128, PretrainLR: 1e-4, LambdaSparse: 5e-6, FinetuneLR: 5e-4,
 				LambdaUp: func(string) float64 { return 20 }, Source: "the reference's CelebA settings"}

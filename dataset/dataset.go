@@ -14,6 +14,8 @@ package dataset
 import (
 	"errors"
 	"fmt"
+
+	"github.com/dcwp-go/dcwp/metrics"
 )
 
 // Dataset names accepted by Load.
@@ -64,8 +66,11 @@ type Split struct {
 	ClassNames []string // one per class; nil when the split was not made by the loader
 	Images     []uint8  // N*C*H*W, CHW per image, raw 0..255
 	Labels     []int32  // target label per sample
-	Bias       []int32  // bias attribute per sample; nil when the data has no bias labels
+	Bias       []int32  // bias attribute per sample, an index into the groups' attribute values; nil when the data has no bias labels
 	Paths      []string // source file per sample (for error messages / mining dumps)
+	// Groups are the attribute values and which of them each class is aligned with, from
+	// train; nil: bias == label, the attribute values being the classes (the benchmarks).
+	Groups *metrics.Groups
 }
 
 // HasBias reports whether the split carries bias labels: without them there are no group
@@ -75,20 +80,33 @@ func (s *Split) HasBias() bool { return s.Bias != nil }
 // Len is the number of samples.
 func (s *Split) Len() int { return len(s.Labels) }
 
-// Conflicting reports whether sample i is bias-conflicting (label != bias); false without
-// bias labels.
-func (s *Split) Conflicting(i int) bool { return s.Bias != nil && s.Labels[i] != s.Bias[i] }
+// Conflicting reports whether sample i is bias-conflicting: its attribute value is not the
+// one its label co-occurs with most in train (on the benchmarks: label != bias); false
+// without bias labels.
+func (s *Split) Conflicting(i int) bool {
+	if s.Bias == nil {
+		return false
+	}
+	if s.Groups == nil {
+		return s.Labels[i] != s.Bias[i]
+	}
+	return s.Groups.Conflicting(s.Labels[i], s.Bias[i])
+}
 
 // NumConflicting counts the bias-conflicting samples (0 without bias labels).
 func (s *Split) NumConflicting() int {
 	n := 0
 	for i := range s.Bias {
-		if s.Labels[i] != s.Bias[i] {
+		if s.Conflicting(i) {
 			n++
 		}
 	}
 	return n
 }
+
+// Grouping is the split's groups: Groups, or where nil, one attribute value per class
+// aligned with it (bias == label).
+func (s *Split) Grouping() metrics.Groups { return groupsOr(s.Groups, s.Classes, s.ClassNames) }
 
 // Image returns the stored CHW bytes of sample i (a sub-slice, not a copy).
 func (s *Split) Image(i int) []uint8 {
@@ -100,7 +118,7 @@ func (s *Split) Image(i int) []uint8 {
 func (s *Split) Subset(idx []int) *Split {
 	n := s.C * s.H * s.W
 	out := &Split{Dataset: s.Dataset, Name: s.Name, Pct: s.Pct, C: s.C, H: s.H, W: s.W, Classes: s.Classes,
-		ClassNames: s.ClassNames, Images: make([]uint8, 0, len(idx)*n), Labels: make([]int32, len(idx))}
+		ClassNames: s.ClassNames, Groups: s.Groups, Images: make([]uint8, 0, len(idx)*n), Labels: make([]int32, len(idx))}
 	if s.Paths != nil {
 		out.Paths = make([]string, len(idx))
 	}

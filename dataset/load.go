@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/dcwp-go/dcwp/metrics"
 )
 
 // Request says which data to load.
@@ -22,12 +24,18 @@ type Request struct {
 	ValidShare float64 // share of each class carved from train; 0: DefaultValidShare
 	// Classes are the class names of a folder dataset (a model's); nil: train's.
 	Classes []string
+	// Groups are the bias attribute's values and each class's aligned value, a model's or a
+	// resumed run's (see groups.go); nil: train's, computed from its bias labels.
+	Groups *metrics.Groups
 	// Mean and Std are a folder dataset's normalisation (nil: none); the benchmarks have theirs.
 	Mean, Std []float32
 
-	classes []string // resolved by the dataset's prepare (folder)
-	rows    map[string][]manifestRow
-	mem     *memBudget // the room left for decoded images, shared by the splits of one Open
+	classes []string        // resolved by the dataset's prepare (folder)
+	groups  *metrics.Groups // resolved by prepare (manifest) or from train; nil: bias == label
+	// attrIndex maps a manifest's bias values to their index (groups.go).
+	attrIndex map[string]int
+	rows      map[string][]manifestRow
+	mem       *memBudget // the room left for decoded images, shared by the splits of one Open
 }
 
 // Ways the validation split is made (Request.Valid).
@@ -93,6 +101,11 @@ func (l Loader) Open(req Request) (*Data, error) {
 	if d.Train, err = l.split(in, &req, Train); err != nil {
 		return nil, err
 	}
+	if in.Spec != nil {
+		if err := benchmarkGroups(in, &req, d.Train); err != nil {
+			return nil, err
+		}
+	}
 	if req.ImageSize == [2]int{} {
 		req.ImageSize = [2]int{d.Train.H, d.Train.W}
 	}
@@ -109,9 +122,12 @@ func (l Loader) Open(req Request) (*Data, error) {
 // spec is the dataset's fixed Spec, or a folder dataset's from its data and request.
 func (l Loader) spec(in *Info, req *Request, train *Split) Spec {
 	if in.Spec != nil {
-		return *in.Spec
+		s := *in.Spec
+		s.Groups = req.groups
+		return s
 	}
-	return Spec{Classes: train.Classes, ClassNames: train.ClassNames, Input: train.InputShape(), Mean: req.Mean, Std: req.Std}
+	return Spec{Classes: train.Classes, ClassNames: train.ClassNames, Input: train.InputShape(), Mean: req.Mean, Std: req.Std,
+		Groups: req.groups}
 }
 
 // valid loads or carves the validation split.
@@ -141,7 +157,7 @@ func (l Loader) valid(in *Info, req *Request, d *Data) error {
 	default:
 		var src *source
 		if src, err = in.dirSrc(in, req, req.Valid); err == nil {
-			d.Valid = &Split{Dataset: in.Name, Name: Valid, Classes: d.Train.Classes, ClassNames: d.Train.ClassNames}
+			d.Valid = &Split{Dataset: in.Name, Name: Valid, Classes: d.Train.Classes, ClassNames: d.Train.ClassNames, Groups: d.Train.Groups}
 			err = l.join(d.Valid, []*source{src}, req.mem)
 		}
 		d.ValidFrom = ValidFrom{From: req.Valid}
@@ -214,6 +230,11 @@ func (l Loader) LoadSplit(req Request, split string) (*Split, error) {
 		}
 	}
 	req.mem = l.budget()
+	if in.Spec != nil {
+		if _, err := givenGroups(&req, in.Name, in.Spec.ClassNames); err != nil {
+			return nil, err
+		}
+	}
 	return l.split(in, &req, sp)
 }
 
@@ -229,6 +250,7 @@ func (l Loader) split(in *Info, req *Request, sp string) (*Split, error) {
 	} else {
 		s.Classes, s.ClassNames = len(req.classes), req.classes
 	}
+	s.Groups = req.groups
 	if err := l.join(s, srcs, req.mem); err != nil {
 		return nil, fmt.Errorf("dataset %s %s: %w", in.Name, sp, err)
 	}

@@ -16,7 +16,8 @@ import (
 // A folder dataset's CSV manifest: a header naming the columns path, label and split (any
 // order, any case; other columns are ignored) and optionally bias. One image per row; path
 // is relative to the manifest's folder (or absolute). Without a bias column, or with it
-// empty on every row of a split, that split has no bias labels.
+// empty on every row of a split, that split has no bias labels. bias is a value of the
+// spurious attribute, a string of its own (see groups.go), not a class.
 
 // manifestRow is one image of the manifest.
 type manifestRow struct {
@@ -192,7 +193,7 @@ func prepareManifest(req *Request) error {
 	}
 	if req.Classes != nil {
 		req.classes = req.Classes
-		return nil
+		return manifestGroups(req)
 	}
 	train := req.rows[Train]
 	if len(train) == 0 {
@@ -204,7 +205,7 @@ func prepareManifest(req *Request) error {
 	if len(req.classes) < 2 {
 		return fmt.Errorf("dataset folder: manifest %s: train has %d class, want at least 2", req.Root, len(req.classes))
 	}
-	return nil
+	return manifestGroups(req)
 }
 
 // MaxClasses bounds the class count (an index label past it is refused, not taken as a name).
@@ -258,6 +259,9 @@ func manifestSource(req *Request, sp string) (*source, error) {
 	src := &source{dir: base, cacheID: "manifest " + filepath.Base(req.Root) + " " + sp,
 		keyExtra: fmt.Sprintf("csv %d %d", st.Size(), st.ModTime().UnixNano())}
 	withBias := rows[0].bias != ""
+	if err := checkBiasValues(req, sp, rows); err != nil {
+		return nil, fmt.Errorf("dataset folder: manifest %s: %w", req.Root, err)
+	}
 	for _, r := range rows {
 		if err := src.addRow(req, r, withBias); err != nil {
 			return nil, fmt.Errorf("dataset folder: manifest %s line %d: %w", req.Root, r.line, err)
@@ -291,9 +295,7 @@ func (src *source) addRow(req *Request, r manifestRow, withBias bool) error {
 		return fmt.Errorf("bias is empty on some rows of the split and not on others (give it on all or none): %w", ErrBadCSV)
 	}
 	if withBias {
-		if b, err = classValue(req.classes, "bias", r.bias); err != nil {
-			return err
-		}
+		b = req.biasIndex(r.bias) // checkBiasValues placed every value
 	}
 	src.add(p, info, int32(l), int32(b))
 	return nil

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+
+	"github.com/dcwp-go/dcwp/metrics"
 )
 
 // Info is one dataset's entry in the registry: everything the loader, arch, the trainer's
@@ -18,6 +20,9 @@ type Info struct {
 	// Spec is the dataset's classes, input shape and normalisation; nil when the data says
 	// (folder: the run's Spec is recorded in its config.json).
 	Spec *Spec
+	// Attributes name the bias attribute's values (the indices its files give); nil: the
+	// class names, one value per class.
+	Attributes []string
 	// Preset is the reference's settings for the dataset and a model ("" = its default).
 	Preset func(model string) Preset
 
@@ -35,6 +40,25 @@ type Spec struct {
 	Input      [3]int    `json:"input"` // C, H, W after the eval transform
 	Mean       []float32 `json:"mean,omitempty"`
 	Std        []float32 `json:"std,omitempty"`
+	// Groups are the bias attribute's values and each class's aligned value, computed from
+	// train (folder with a bias column); nil: bias == label (the benchmarks, and config.json
+	// written before groups were recorded).
+	Groups *metrics.Groups `json:"groups,omitempty"`
+}
+
+// Grouping is the Spec's groups: Groups, or where nil, one attribute value per class named
+// as the class and aligned with it (bias == label).
+func (s Spec) Grouping() metrics.Groups { return groupsOr(s.Groups, s.Classes, s.ClassNames) }
+
+// groupsOr is g, or where nil, the identity groups of classes classes (bias == label).
+func groupsOr(g *metrics.Groups, classes int, classNames []string) metrics.Groups {
+	if g != nil {
+		return *g
+	}
+	if len(classNames) != classes {
+		classNames = indexNames(classes)
+	}
+	return metrics.Identity(classNames)
 }
 
 // Normalisations the commands name; the graph applies them (x-mean)/std.

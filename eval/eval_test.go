@@ -241,8 +241,9 @@ func TestCUDAProvider(t *testing.T) {
 // TestReportJSON: a report's JSON is one flat object with the accuracy figures beside the
 // others, it reads back unchanged, and without bias labels it has no group figures.
 func TestReportJSON(t *testing.T) {
-	withBias := metrics.Score([]int32{0, 1, 1}, []int32{0, 1, 0}, []int32{0, 1, 1}, 2)
-	noBias := metrics.Score([]int32{0, 1, 1}, []int32{0, 1, 0}, nil, 2)
+	two := metrics.Identity([]string{"0", "1"})
+	withBias := metrics.Score([]int32{0, 1, 1}, []int32{0, 1, 0}, []int32{0, 1, 1}, two)
+	noBias := metrics.Score([]int32{0, 1, 1}, []int32{0, 1, 0}, nil, two)
 	for _, c := range []struct {
 		name   string
 		acc    metrics.Accuracy

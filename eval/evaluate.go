@@ -49,6 +49,9 @@ type Report struct {
 	InputShape []int64  `json:"input_shape"`
 	Classes    int      `json:"classes"`
 	ClassNames []string `json:"class_names,omitempty"`
+	// Grouping names the columns of the groups matrix (the bias attribute's values) and says
+	// which value each class is aligned with; absent without bias labels.
+	Grouping *metrics.Groups `json:"grouping,omitempty"`
 
 	// Accuracy's figures are written inline, beside the others (MarshalJSON), in its own
 	// encoding: without bias labels it has no group figures to write.
@@ -167,7 +170,11 @@ func Evaluate(o Options) (*Report, error) {
 		if k == 0 {
 			first = p
 			r.Classes = p.Classes
-			r.Accuracy = metrics.Score(p.Preds, split.Labels, split.Bias, split.Classes)
+			g := split.Grouping()
+			r.Accuracy = metrics.Score(p.Preds, split.Labels, split.Bias, g)
+			if split.HasBias() {
+				r.Grouping = &g
+			}
 		} else {
 			for i := range p.Preds {
 				if p.Preds[i] != first.Preds[i] {
@@ -185,6 +192,12 @@ func Evaluate(o Options) (*Report, error) {
 
 // LoadSplit loads a split with errors that wrap ErrData and name the folder.
 func LoadSplit(root, name, pct, split string) (*dataset.Split, error) {
+	return loadSplit(dataset.Request{Root: root, Name: name, Pct: pct}, split)
+}
+
+// loadSplit is LoadSplit for a request (a model's groups).
+func loadSplit(req dataset.Request, split string) (*dataset.Split, error) {
+	root, name, pct := req.Root, req.Name, req.Pct
 	if root == "" {
 		return nil, fmt.Errorf("%w: no data folder given (--data)", ErrData)
 	}
@@ -204,7 +217,8 @@ func LoadSplit(root, name, pct, split string) (*dataset.Split, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%w: data folder %s is not a directory", ErrData, root)
 	}
-	sp, err := dataset.Load(root, name, pct, split)
+	req.Pct = pct
+	sp, err := dataset.Loader{}.LoadSplit(req, split)
 	if err != nil {
 		if errors.Is(err, dataset.ErrUnknown) {
 			return nil, fmt.Errorf("%w: %w", ErrUsage, err)
@@ -240,26 +254,7 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "worst-group accuracy  %7.2f%%\n\n", 100*r.Accuracy.WorstGroupAccuracy)
 	}
 	r.writePerClass(w)
-	if len(r.Accuracy.Groups) > 0 {
-		fmt.Fprintf(w, "per-group accuracy %% (rows: label, columns: bias; diagonal = aligned, - = empty)\n")
-		fmt.Fprintf(w, "%5s", "")
-		for b := range r.Accuracy.Groups[0] {
-			fmt.Fprintf(w, " %6d", b)
-		}
-		fmt.Fprintln(w)
-		for l, row := range r.Accuracy.Groups {
-			fmt.Fprintf(w, "%5d", l)
-			for _, v := range row {
-				if v < 0 {
-					fmt.Fprintf(w, " %6s", "-")
-				} else {
-					fmt.Fprintf(w, " %6.1f", 100*v)
-				}
-			}
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintln(w)
-	}
+	r.writeGroups(w)
 	fmt.Fprintf(w, "%7s %7s %8s %12s %12s %16s\n", "batch", "runs", "samples", "p50 ms", "p95 ms", "samples/s")
 	for _, t := range r.Batches {
 		fmt.Fprintf(w, "%7d %7d %8d %12.3f %12.3f %16.1f\n", t.Batch, t.Runs, t.Samples, t.LatencyMsP50, t.LatencyMsP95, t.ThroughputSPS)

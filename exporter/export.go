@@ -15,6 +15,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/onnx/onnxpb"
 	"github.com/dcwp-go/dcwp/rundir"
@@ -235,11 +236,14 @@ func metadata(cfg rundir.Config, net *rundir.Network, o Options, st *Stats) [][2
 }
 
 // datasetMetadata is what a user feeding the model needs of its dataset: the class names
-// (a JSON array, index = output column), the input size (CxHxW) and the normalisation the
-// graph applies itself ("none", or JSON mean and std per channel).
+// (a JSON array, index = output column), the input size (CxHxW), the normalisation the
+// graph applies itself ("none", or JSON mean and std per channel) and the groups (JSON
+// metrics.Groups: the bias attribute's values and, per class, the index of the value it is
+// aligned with in train), which dcwp-eval scores aligned and conflicting samples by.
 func datasetMetadata(cfg rundir.Config, a *arch.Arch) [][2]string {
 	names := indexNames(a.Classes)
 	norm := "none"
+	var groups *metrics.Groups
 	if spec, err := cfg.Spec(); err == nil {
 		if len(spec.ClassNames) == a.Classes {
 			names = spec.ClassNames
@@ -248,10 +252,17 @@ func datasetMetadata(cfg rundir.Config, a *arch.Arch) [][2]string {
 			b, _ := json.Marshal(map[string][]float32{"mean": spec.Mean, "std": spec.Std})
 			norm = string(b)
 		}
+		groups = spec.Groups
+	}
+	if groups == nil {
+		g := metrics.Identity(names) // bias == label
+		groups = &g
 	}
 	cn, _ := json.Marshal(names)
+	gr, _ := json.Marshal(groups)
 	return [][2]string{{"class_names", string(cn)},
-		{"input_size", fmt.Sprintf("%dx%dx%d", a.Input[0], a.Input[1], a.Input[2])}, {"normalization", norm}}
+		{"input_size", fmt.Sprintf("%dx%dx%d", a.Input[0], a.Input[1], a.Input[2])}, {"normalization", norm},
+		{"groups", string(gr)}}
 }
 
 func indexNames(n int) []string {

@@ -14,7 +14,7 @@ type Accuracy struct {
 	WorstGroupAccuracy  float64     `json:"worst_group_accuracy"`
 	Samples             int         `json:"samples"`
 	Correct             int         `json:"correct"`
-	Groups              [][]float64 `json:"groups,omitempty"`    // [label][bias] accuracy, NaN-free: -1 for empty cells
+	Groups              [][]float64 `json:"groups,omitempty"`    // [label][attribute] accuracy, NaN-free: -1 for empty cells
 	PerClass            []float64   `json:"per_class,omitempty"` // accuracy of each label, -1 for a label with no sample
 	// GroupsUnavailable, when set, says why there are no group figures (no bias labels):
 	// aligned, conflicting and worst-group accuracy are then 0 in Go and absent from JSON.
@@ -39,27 +39,26 @@ func (a Accuracy) MarshalJSON() ([]byte, error) {
 // NoBias is GroupsUnavailable's text for data without bias labels.
 const NoBias = "no bias labels: group metrics (aligned, conflicting, worst group) need a bias column"
 
-// Score scores predictions against labels and groups them by (label, bias).
+// Score scores predictions against labels and groups them by (label, attribute): bias[i]
+// is sample i's attribute index, g says which attribute value each label is aligned with.
 //
 //   - Accuracy: correct / samples over all samples.
-//   - Groups[label][bias]: accuracy of the cell, -1 for an empty cell.
-//   - AlignedAccuracy: mean of the non-empty diagonal cells (label == bias).
-//   - ConflictingAccuracy: mean of the non-empty off-diagonal cells.
+//   - Groups[label][attribute]: accuracy of the cell, -1 for an empty cell.
+//   - AlignedAccuracy: mean of the non-empty aligned cells (attribute == g.Aligned[label]).
+//   - ConflictingAccuracy: mean of the other non-empty cells.
 //   - WorstGroupAccuracy: the minimum non-empty cell.
 //
-// classes is the number of labels (and of bias values). Samples whose label or
-// bias lies outside [0, classes) count towards Accuracy but not towards any
-// cell. Aggregates with no contributing cell are 0. PerClass is each label's accuracy.
+// The labels are [0, g.Classes()), the attribute values [0, len(g.Attributes)). Samples
+// whose label or bias lies outside count towards Accuracy but not towards any cell.
+// Aggregates with no contributing cell are 0. PerClass is each label's accuracy.
 // bias nil means the data has no bias labels: no groups, GroupsUnavailable says so. pred,
 // label and a non-nil bias must have the same length; the function panics otherwise (a
 // programming error).
-func Score(pred, label, bias []int32, classes int) Accuracy {
+func Score(pred, label, bias []int32, g Groups) Accuracy {
 	if len(pred) != len(label) || (bias != nil && len(label) != len(bias)) {
 		panic("metrics.Score: pred, label and bias differ in length")
 	}
-	if classes < 0 {
-		classes = 0
-	}
+	classes, attrs := g.Classes(), len(g.Attributes)
 	if bias == nil {
 		a := Accuracy{PerClass: perClass(pred, label, classes), GroupsUnavailable: NoBias, Samples: len(pred)}
 		for i := range pred {
@@ -72,8 +71,8 @@ func Score(pred, label, bias []int32, classes int) Accuracy {
 		}
 		return a
 	}
-	correct := make([]int, classes*classes)
-	count := make([]int, classes*classes)
+	correct := make([]int, classes*attrs)
+	count := make([]int, classes*attrs)
 	var a Accuracy
 	a.Samples = len(pred)
 	for i := range pred {
@@ -82,12 +81,12 @@ func Score(pred, label, bias []int32, classes int) Accuracy {
 			a.Correct++
 		}
 		l, b := int(label[i]), int(bias[i])
-		if l < 0 || l >= classes || b < 0 || b >= classes {
+		if l < 0 || l >= classes || b < 0 || b >= attrs {
 			continue
 		}
-		count[l*classes+b]++
+		count[l*attrs+b]++
 		if ok {
-			correct[l*classes+b]++
+			correct[l*attrs+b]++
 		}
 	}
 	if a.Samples > 0 {
@@ -98,16 +97,16 @@ func Score(pred, label, bias []int32, classes int) Accuracy {
 	var alignN, conflN int
 	worst, haveWorst := 0.0, false
 	for l := 0; l < classes; l++ {
-		a.Groups[l] = make([]float64, classes)
-		for b := 0; b < classes; b++ {
-			n := count[l*classes+b]
+		a.Groups[l] = make([]float64, attrs)
+		for b := 0; b < attrs; b++ {
+			n := count[l*attrs+b]
 			if n == 0 {
 				a.Groups[l][b] = -1
 				continue
 			}
-			v := float64(correct[l*classes+b]) / float64(n)
+			v := float64(correct[l*attrs+b]) / float64(n)
 			a.Groups[l][b] = v
-			if l == b {
+			if !g.Conflicting(int32(l), int32(b)) {
 				alignSum += v
 				alignN++
 			} else {

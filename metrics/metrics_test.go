@@ -46,7 +46,7 @@ func TestAccuracy(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a := Score(c.pred, c.label, c.bias, c.classes)
+			a := Score(c.pred, c.label, c.bias, Identity(names(c.classes)))
 			for _, f := range []struct {
 				name      string
 				got, want float64
@@ -84,7 +84,7 @@ func TestJSONLeavesOutUnmeasuredGroups(t *testing.T) {
 		groups bool
 	}{{"no bias labels", nil, false}, {"bias labels", []int32{0, 1, 1, 1}, true}} {
 		t.Run(c.name, func(t *testing.T) {
-			b, err := json.Marshal(Score(pred, label, c.bias, 2))
+			b, err := json.Marshal(Score(pred, label, c.bias, Identity(names(2))))
 			if err != nil {
 				t.Fatal(err)
 			}

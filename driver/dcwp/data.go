@@ -3,6 +3,7 @@ package dcwp
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/rundir"
@@ -25,8 +26,12 @@ func (r *runner) request() dataset.Request {
 	c, d := r.c, r.o.Data
 	req := dataset.Request{Root: c.Data, Name: c.Dataset, Pct: c.ConflictPct, ImageSize: d.ImageSize,
 		Mean: d.Mean, Std: d.Std, Valid: d.Valid, ValidShare: d.ValidShare}
-	if s := c.DataSpec; s != nil && r.o.Resume {
+	if s := c.DataSpec; s != nil && r.o.Resume && !dataset.Fixed(c.Dataset) {
 		req.ImageSize, req.Mean, req.Std, req.Classes = [2]int{s.Input[1], s.Input[2]}, s.Mean, s.Std, s.ClassNames
+	}
+	if s, err := c.Spec(); err == nil && r.o.Resume {
+		g := s.Grouping() // a config.json without groups: bias == label, as it was written with
+		req.Groups = &g
 	}
 	if v := c.ValidSplit; v != nil && r.o.Resume {
 		req.Valid, req.ValidShare = v.From, v.Share
@@ -51,7 +56,7 @@ func (r *runner) loadData() error {
 	if c.Miner == rundir.MinerOracle && !r.train.HasBias() {
 		return fmt.Errorf("--miner oracle mines with the true bias labels, and %s has none on train", c.Data)
 	}
-	if !dataset.Fixed(c.Dataset) {
+	if !dataset.Fixed(c.Dataset) || d.Spec.Groups != nil { // a benchmark's only where bias != label (CelebA)
 		c.DataSpec = &d.Spec
 	}
 	if d.ValidFrom.From != "layout" {
@@ -67,6 +72,10 @@ func (r *runner) loadData() error {
 	}
 	r.logf("data: %s%s: train %d (%s), valid %d, test %d; %d classes, input %v",
 		c.Dataset, pct, r.train.Len(), conflicting, r.valid.Len(), r.test.Len(), r.train.Classes, r.train.InputShape())
+	if r.train.Groups != nil {
+		g := *r.train.Groups
+		r.logf("groups: bias values %s; aligned: %s", strings.Join(g.Attributes, ", "), g.String(r.train.ClassNames))
+	}
 	r.logf("%s", d.ValidFrom)
 	if !r.test.HasBias() {
 		r.logf("test has no bias labels: accuracy and per-class accuracy only (group metrics need a bias column)")

@@ -153,5 +153,5 @@ func (r *runner) evaluate(n *model.Net, sp *dataset.Split, mask model.MaskMode) 
 	if err != nil {
 		return metrics.Accuracy{}, err
 	}
-	return metrics.Score(pred, sp.Labels, sp.Bias, r.arch.Classes), nil
+	return metrics.Score(pred, sp.Labels, sp.Bias, sp.Grouping()), nil
 }

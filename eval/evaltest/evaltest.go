@@ -31,6 +31,7 @@ type LinearSpec struct {
 	Sparse   bool    // W as a sparse initializer
 	Rotate   bool    // logit c reads pixel c+1 (mod classes): every prediction moves one class on
 	Producer string
+	Meta     [][2]string // metadata_props, in order
 }
 
 // WriteLinear writes the linear model to dir/name and returns its path.
@@ -58,6 +59,9 @@ func WriteLinear(t testing.TB, dir, name string, sp LinearSpec) string {
 	b := onnx.NewBuilder("linear", 13)
 	if sp.Producer != "" {
 		b.Producer(sp.Producer, "1")
+	}
+	for _, kv := range sp.Meta {
+		b.Meta(kv[0], kv[1])
 	}
 	batch := onnx.P("N")
 	if sp.Batch > 0 {
