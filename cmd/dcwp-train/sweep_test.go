@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -13,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dcwp-go/dcwp/dataset"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/internal/fixture"
 	"github.com/dcwp-go/dcwp/report"
@@ -146,6 +150,16 @@ func TestSweepBadInput(t *testing.T) {
 	if code, stderr := sweepRun(t, append(args, "--seed", "0,1", "--out", other, "--launcher", "print")...); code != 0 {
 		t.Fatalf("print: exit %d\n%s", code, stderr)
 	}
+	grid := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	runDir := filepath.Join(dir, "a-run")
+	os.MkdirAll(runDir, 0o755)
+	os.WriteFile(filepath.Join(runDir, rundir.ConfigFile), []byte(fixture.ConfigJSON), 0o644)
 	cases := []struct {
 		name   string
 		args   []string
@@ -153,6 +167,21 @@ func TestSweepBadInput(t *testing.T) {
 		code   int
 		stderr string
 	}{
+		{"one run planned three times", []string{"--seed", "0,00,+0", "--out", filepath.Join(dir, "g")}, nil, exit.Usage,
+			"runs seed=0 and seed=00 are the same run (--seed 0 and 00 give the same settings"},
+		{"a list on a flag folder data ignores", []string{"--dataset", "folder", "--data", folderManifest(t), "--conflict-pct", "1,5",
+			"--out", filepath.Join(dir, "h")}, nil, exit.Usage, "runs conflict-pct=1 and conflict-pct=5 are the same run (--conflict-pct 1 and 5"},
+		{"second YAML document", []string{"--grid", grid("two.yaml", "seed: [0, 1]\n---\nmodel: cnn\n"), "--out", filepath.Join(dir, "i")}, nil,
+			exit.Usage, "two.yaml:2: a second YAML document"},
+		{"grid sets out", []string{"--grid", grid("out.yaml", "seed: [0, 1]\nout: runs/x\n"), "--out", filepath.Join(dir, "j")}, nil,
+			exit.Usage, `out.yaml:2: "out" cannot be set in a grid: the sweep gives each run its folder`},
+		{"grid sets resume", []string{"--grid", grid("resume.yaml", "resume: true\n"), "--out", filepath.Join(dir, "k")}, nil,
+			exit.Usage, `"resume" cannot be set in a grid: pass --resume to dcwp-train sweep`},
+		{"grid lists later stages", []string{"--grid", grid("stages.yaml", "stages: [pretrain, 'prune,finetune']\n"), "--out", filepath.Join(dir, "l")}, nil,
+			exit.Usage, "run stages=prune-finetune: --stages prune,finetune: a sweep's runs are new run directories, so their stages start with pretrain"},
+		{"out is a run directory", []string{"--seed", "0,1", "--out", runDir}, nil, exit.Usage, "is a run directory (it holds config.json), not a sweep folder"},
+		{"flag after an argument", []string{"status", filepath.Join(dir, "m"), "--out", filepath.Join(dir, "m")}, nil, exit.Usage,
+			"--out comes after the argument"},
 		{"unknown flag in grid file", []string{"--grid", unknown, "--out", filepath.Join(dir, "a")}, nil, exit.Usage, `unknown.yaml:2: unknown flag "learning-rate"`},
 		{"list on a single flag", []string{"--threads", "1,2", "--out", filepath.Join(dir, "b")}, nil, exit.Usage, "--threads takes one value for the whole sweep"},
 		{"two grids in one folder", []string{"--seed", "5", "--out", other}, nil, exit.Usage, "holds another sweep"},
@@ -169,6 +198,9 @@ func TestSweepBadInput(t *testing.T) {
 			code, stderr := sweepRun(t, append(args, c.args...)...)
 			if code != c.code || !strings.Contains(stderr, c.stderr) {
 				t.Fatalf("exit %d, want %d and %q:\n%s", code, c.code, c.stderr, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(runDir, sweep.PlanFile)); err == nil {
+				t.Fatalf("%s written into the run directory %s", sweep.PlanFile, runDir)
 			}
 		})
 	}
@@ -278,5 +310,67 @@ func TestSweepSlurm(t *testing.T) {
 	}
 	if st, _ = sweep.Overview(t.Context(), held, p); sweep.Counts(st)[sweep.Done] != 2 {
 		t.Fatalf("after the rerun: %s", sweep.CountLine(st))
+	}
+}
+
+// folderManifest is the fixture as a --dataset folder CSV manifest with a bias column: its
+// train and test images, no validation rows (dcwp-train carves them from train).
+func folderManifest(t *testing.T) string {
+	t.Helper()
+	data, err := fixtureData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := filepath.Join(data, "manifest.csv")
+	if _, err := os.Stat(m); err == nil {
+		return m
+	}
+	rows := []string{"path,label,split,bias"}
+	for _, p := range []struct{ sub, split string }{{"1pct/align", "train"}, {"1pct/conflict", "train"}, {"test", "test"}} {
+		s, err := dataset.LoadDir(filepath.Join(data, "cmnist", p.sub), "cmnist")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, path := range s.Paths {
+			rows = append(rows, fmt.Sprintf("%s,%d,%s,%d", path, s.Labels[i], p.split, s.Bias[i]))
+		}
+	}
+	if err := atomicfile.Write(m, func(w *bufio.Writer) error { _, err := w.WriteString(strings.Join(rows, "\n") + "\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A 2 × 2 sweep on --dataset folder: every run done (what a run reads from its data, its
+// classes and carved validation split, is not a difference from the plan), status says so,
+// a rerun has nothing to do, and the report averages two runs per row.
+func TestSweepFolder(t *testing.T) {
+	args := append(tinyArgs(t), "--dataset", "folder", "--data", folderManifest(t), "--seed", "1,2", "--lambda-con", "0.5,1",
+		"--jobs", "2", "--threads", "1")
+	out := filepath.Join(t.TempDir(), "folder")
+	if code, stderr := sweepRun(t, append(args, "--out", out)...); code != 0 {
+		t.Fatalf("folder sweep: exit %d\n%s", code, stderr)
+	}
+	p, _, _ := sweep.ReadPlan(out)
+	st := sweep.InspectAll(out, p)
+	if n := sweep.Counts(st)[sweep.Done]; n != 4 {
+		t.Fatalf("%s, want 4 done", sweep.CountLine(st))
+	}
+	cfg, err := rundir.ReadConfig(st[0].Dir)
+	if err != nil || cfg.DataSpec == nil || cfg.ValidSplit == nil {
+		t.Fatalf("the runs read no data_spec and valid_split (%v): the test does not test the fix", err)
+	}
+	if code, stderr := sweepRun(t, append(args, "--out", out)...); code != 0 || !strings.Contains(stderr, "0 of 4 runs to do") {
+		t.Fatalf("rerun of the finished sweep: exit %d\n%s", code, stderr)
+	}
+	entries, err := report.Collect([]string{out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := report.Build(entries)
+	if len(tab.Rows) != 2 || tab.Rows[0].N != 2 || tab.Rows[1].N != 2 {
+		var md strings.Builder
+		tab.Write(&md, "md")
+		t.Fatalf("report: want 2 rows of n = 2\n%s", md.String())
 	}
 }
