@@ -4,14 +4,11 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -61,84 +58,6 @@ func sweepRun(t *testing.T, args ...string) (int, string) {
 	var stderr strings.Builder
 	code := run(append([]string{"dcwp-train", "sweep"}, args...), &stderr)
 	return code, stderr.String()
-}
-
-// summaries reads every run's summary.json without the figures that depend on the clock.
-func summaries(t *testing.T, out string) map[string]rundir.Summary {
-	t.Helper()
-	p, ok, err := sweep.ReadPlan(out)
-	if err != nil || !ok {
-		t.Fatalf("plan of %s: %v", out, err)
-	}
-	got := map[string]rundir.Summary{}
-	for _, r := range p.Runs {
-		b, err := os.ReadFile(filepath.Join(sweep.Dir(out, r), rundir.SummaryFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s rundir.Summary
-		if err := json.Unmarshal(b, &s); err != nil {
-			t.Fatal(err)
-		}
-		s.StageSeconds, s.PeakMemoryMB, s.Profile = nil, 0, nil
-		got[r.Name] = s
-	}
-	return got
-}
-
-// A sweep killed at a random moment (sweep and runs at once, as a lost terminal would) and
-// started again with --resume ends with the summaries of an uninterrupted sweep; a rerun
-// after that finishes nothing, since nothing is missing.
-func TestSweepKilledAndResumed(t *testing.T) {
-	args := append(tinyArgs(t), "--seed", "1,2", "--jobs", "2")
-	dir := t.TempDir()
-	whole, killed := filepath.Join(dir, "whole"), filepath.Join(dir, "killed")
-	if code, stderr := sweepRun(t, append(args, "--out", whole)...); code != 0 {
-		t.Fatalf("uninterrupted sweep: exit %d\n%s", code, stderr)
-	}
-
-	cmd := exec.Command(os.Args[0], append([]string{"sweep"}, append(args, "--out", killed)...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// once a checkpoint exists, somewhere in the next half second
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if m, _ := filepath.Glob(filepath.Join(killed, "*", rundir.CheckpointDir)); len(m) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no checkpoint after a minute")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(time.Duration(rand.IntN(500)) * time.Millisecond)
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	cmd.Wait()
-	p, _, _ := sweep.ReadPlan(killed)
-	for deadline := time.Now().Add(10 * time.Second); sweep.Counts(sweep.InspectAll(killed, p))[sweep.Running] > 0; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) { // SIGKILL takes its time to land on every process of the group
-			t.Fatal("runs still running 10 s after SIGKILL")
-		}
-	}
-
-	if code, stderr := sweepRun(t, append(args, "--out", killed)...); code != exit.Usage || !strings.Contains(stderr, "pass --resume") {
-		t.Fatalf("restart without --resume: exit %d, want %d and a pointer to --resume\n%s", code, exit.Usage, stderr)
-	}
-	if code, stderr := sweepRun(t, append(args, "--out", killed, "--resume")...); code != 0 {
-		t.Fatalf("resumed sweep: exit %d\n%s", code, stderr)
-	}
-	if a, b := summaries(t, whole), summaries(t, killed); !reflect.DeepEqual(a, b) {
-		t.Fatalf("summaries differ:\nuninterrupted %+v\nkilled+resumed %+v", a, b)
-	}
-	before, _ := os.Stat(filepath.Join(killed, "seed=1", rundir.SummaryFile))
-	code, stderr := sweepRun(t, append(args, "--out", killed)...)
-	after, _ := os.Stat(filepath.Join(killed, "seed=1", rundir.SummaryFile))
-	if code != 0 || !strings.Contains(stderr, "0 of 2 runs to do") || !after.ModTime().Equal(before.ModTime()) {
-		t.Fatalf("rerun of a finished sweep: exit %d, summary rewritten %v\n%s", code, !after.ModTime().Equal(before.ModTime()), stderr)
-	}
 }
 
 func TestSweepBadInput(t *testing.T) {
