@@ -117,7 +117,7 @@ func Compare(o CompareOptions) (*CompareReport, error) {
 
 	split := o.SplitData
 	if split == nil && o.Data != "" {
-		if split, err = LoadSplit(o.Data, o.Dataset, o.Pct, o.Split); err != nil {
+		if split, err = loadSplitFor(bm, o.Baseline, o.Data, o.Dataset, o.Pct, o.Split); err != nil {
 			return nil, err
 		}
 	}

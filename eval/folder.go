@@ -12,6 +12,16 @@ import (
 	"github.com/dcwp-go/dcwp/onnx/onnxpb"
 )
 
+// LoadSplitFor loads a split for the model in path as Evaluate does: a folder dataset (an
+// ImageFolder or a CSV manifest) is read with the model's class names and input size.
+func LoadSplitFor(path, root, name, pct, split string) (*dataset.Split, error) {
+	m, _, err := ReadModel(path)
+	if err != nil {
+		return nil, err
+	}
+	return loadSplitFor(m, path, root, name, pct, split)
+}
+
 // loadSplitFor loads a split for a model: a dataset whose classes and input come from the
 // data (folder) is read with the model's class names (its class_names metadata) and
 // resized to the model's input size, so that label indices mean the model's outputs; every

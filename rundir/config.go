@@ -208,6 +208,11 @@ func check[T ~string](what string, v T, all []T) error {
 	return fmt.Errorf("unknown %s %q (want one of %v)", what, v, all)
 }
 
+// DataKeys are the config.json keys dcwp-train fills in from the data once it has read it
+// (DataSpec, ValidSplit): a configuration resolved from flags alone, as a sweep's plan is,
+// has none of them, and a run's having them does not make it another run.
+func DataKeys() []string { return []string{"data_spec", "valid_split"} }
+
 // Settings is a configuration as its config.json's top-level keys to their JSON values,
 // an omitted (omitempty) setting absent.
 func Settings(c Config) (map[string]json.RawMessage, error) {

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/internal/exit"
@@ -52,15 +54,39 @@ func NewPlan(spec *grid.Spec, g grid.Grid, resolve Resolver) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Version: planVersion, Grid: g.Axes}
+	byKey := map[string]int{}
 	for i, pt := range points {
 		args := spec.Args(pt)
 		cfg, err := resolve(args)
 		if err != nil {
 			return nil, fmt.Errorf("run %s: %w", pt.Name, err)
 		}
-		p.Runs = append(p.Runs, Run{Index: i, Name: pt.Name, Varying: pt.Varying, Args: args, Config: cfg})
+		r := Run{Index: i, Name: pt.Name, Varying: pt.Varying, Args: args, Config: cfg}
+		key, err := runKey(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", pt.Name, err)
+		}
+		if j, dup := byKey[key]; dup {
+			return nil, duplicate(p.Runs[j], r)
+		}
+		byKey[key] = i
+		p.Runs = append(p.Runs, r)
 	}
 	return p, nil
+}
+
+// duplicate is the error for two points of a grid that resolve to the same run: a sweep
+// would train it twice and a report count it twice. It names the values that differ only
+// in how they are written, or in a setting the run does not use.
+func duplicate(a, b Run) error {
+	var same []string
+	for k, s := range a.Varying {
+		if k < len(b.Varying) && b.Varying[k].Value != s.Value {
+			same = append(same, fmt.Sprintf("--%s %s and %s", s.Flag, s.Value, b.Varying[k].Value))
+		}
+	}
+	return exit.Usagef("runs %s and %s are the same run (%s give the same settings: the same value written two ways, "+
+		"or a flag these runs do not use): list each value once", a.Name, b.Name, strings.Join(same, ", "))
 }
 
 // Dir is the folder of run r in the sweep folder out.
@@ -128,10 +154,22 @@ func (p *Plan) differs(q *Plan) string {
 // launchers set them).
 var launcherSet = []string{"tool_version", "device", "threads"}
 
-// ConfigDiff names the first setting (config.json key, in sorted order) in which two
-// configurations differ as runs, "" when none.
+// ConfigDiff names the first setting (config.json key, in sorted order) in which a run's
+// configuration a differs from the plan's b, "" when none. What the run read from its data
+// (rundir.DataKeys) counts only where the plan sets it too: the plan is made from flags,
+// before any data is read.
 func ConfigDiff(a, b rundir.Config) string {
-	d, err := rundir.ConfigDiff(a, b, launcherSet...)
+	mb, err := rundir.Settings(b)
+	if err != nil {
+		return "cannot be compared: " + err.Error()
+	}
+	ignore := slices.Clone(launcherSet)
+	for _, k := range rundir.DataKeys() {
+		if _, ok := mb[k]; !ok {
+			ignore = append(ignore, k)
+		}
+	}
+	d, err := rundir.ConfigDiff(a, b, ignore...)
 	if err != nil {
 		return "cannot be compared: " + err.Error()
 	}
@@ -139,8 +177,21 @@ func ConfigDiff(a, b rundir.Config) string {
 		return ""
 	}
 	ma, _ := rundir.Settings(a)
-	mb, _ := rundir.Settings(b)
 	return fmt.Sprintf("%s is %s, the plan has %s", d[0], orNone(ma[d[0]]), orNone(mb[d[0]]))
+}
+
+// runKey is what makes a configuration the run it is, comparable as a string: its
+// settings less the launcher's, in config.json's form with sorted keys.
+func runKey(c rundir.Config) (string, error) {
+	m, err := rundir.Settings(c)
+	if err != nil {
+		return "", err
+	}
+	for _, k := range launcherSet {
+		delete(m, k)
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
 }
 
 func orNone(b json.RawMessage) string {

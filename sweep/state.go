@@ -27,7 +27,7 @@ const (
 	Pending     State = "pending"     // not started
 	Queued      State = "queued"      // waiting in Slurm's queue
 	Running     State = "running"     // a process is at it
-	Done        State = "done"        // summary.json written, config as planned
+	Done        State = "done"        // summary.json written, config as planned (whatever the task file says)
 	Failed      State = "failed"      // dcwp-train exited non-zero
 	Cancelled   State = "cancelled"   // stopped by a signal (scancel, Ctrl-C)
 	Interrupted State = "interrupted" // started, not finished, nobody at it (killed)
@@ -78,7 +78,9 @@ func Inspect(out string, r Run) Status {
 			s.State, s.Detail = Differs, d
 			return s
 		}
-		if _, err := os.Stat(filepath.Join(dir, rundir.SummaryFile)); err == nil && (s.Task == nil || s.Task.State != Running) {
+		// summary.json is the run's last file of record: a run that wrote it is done, whatever
+		// its task file says (a sweep killed while its run went on never marked it done).
+		if _, err := os.Stat(filepath.Join(dir, rundir.SummaryFile)); err == nil {
 			s.State = Done
 			return s
 		}

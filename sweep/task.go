@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/internal/exit"
 )
 
 // Slot is what a launcher gives one run: its libtorch threads and device.
@@ -60,6 +62,13 @@ func (e Exec) Do(ctx context.Context, out string, r Run, slot Slot) Status {
 		e.Train[0], strings.Join(args, " "))
 	cmd := exec.Command(e.Train[0], args...)
 	cmd.Stdout, cmd.Stderr = log, log
+	// The run dies with the sweep (SIGTERM: it says where it stopped): a run left going
+	// would finish unrecorded, or run beside the rerun that continues it. Linux sends
+	// Pdeathsig when the thread that started the child exits, so that thread is held
+	// until the child has been waited for.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(log, "== cannot start dcwp-train: %v\n", err)
 		return e.broken(st, err)
@@ -78,7 +87,7 @@ func (e Exec) Do(ctx context.Context, out string, r Run, slot Slot) Status {
 	t.Ended, t.State, t.ExitCode = &end, Done, cmd.ProcessState.ExitCode()
 	var ee *exec.ExitError
 	switch {
-	case ctx.Err() != nil || errors.As(err, &ee) && ee.ProcessState.ExitCode() < 0:
+	case ctx.Err() != nil || errors.As(err, &ee) && (ee.ProcessState.ExitCode() < 0 || exit.Signalled(ee.ProcessState.ExitCode())):
 		t.State = Cancelled
 	case err != nil:
 		t.State = Failed

@@ -346,7 +346,7 @@ func benchAction(c *cli.Context) error {
 	}
 	var split *dataset.Split
 	if c.String("data") != "" {
-		if split, err = eval.LoadSplit(c.String("data"), c.String("dataset"), c.String("pct"), c.String("split")); err != nil {
+		if split, err = eval.LoadSplitFor(models[0], c.String("data"), c.String("dataset"), c.String("pct"), c.String("split")); err != nil {
 			return err
 		}
 	}

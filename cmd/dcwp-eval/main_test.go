@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,7 @@ func TestCLI(t *testing.T) {
 	report := filepath.Join(dir, "out", "report.json")
 	os.MkdirAll(filepath.Dir(report), 0o755)
 	cmpJSON := filepath.Join(dir, "out", "compare.json")
+	manifest := writeManifest(t, root, dir)
 
 	cases := []struct {
 		name   string
@@ -46,6 +48,11 @@ func TestCLI(t *testing.T) {
 		{"compare never agrees", []string{"compare", "-a", model, "-b", rotated}, 1, "argmax agreement 0.00%", "differ"},
 		{"compare missing candidate", []string{"compare", "-a", model}, 2, "", "--candidate are required"},
 		{"bench", []string{"bench", "-m", model, "-m", sparse, "--batch", "1,8", "--runs", "3", "--warmup", "1"}, 0, "samples/s", ""},
+		// a CSV manifest is data to compare and bench as to plain dcwp-eval
+		{"evaluate a manifest", []string{"--model", model, "--dataset", "folder", "--data", manifest}, 0, "worst-group accuracy", ""},
+		{"compare on a manifest", []string{"compare", "-a", model, "-b", sparse, "--dataset", "folder", "--data", manifest, "--allow-structure-change"}, 0, "(allowed)", ""},
+		{"bench on a manifest", []string{"bench", "-m", model, "--dataset", "folder", "--data", manifest, "--batch", "8", "--runs", "2", "--warmup", "1"}, 0, "samples/s", ""},
+		{"flag after an argument", []string{"compare", "-a", model, "x", "-b", sparse}, 2, "", `-b comes after the argument x`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -81,4 +88,36 @@ func TestCLI(t *testing.T) {
 	if err := json.Unmarshal(b, &cr); err != nil || cr["pass"] != true {
 		t.Errorf("compare JSON: %v %v", err, cr["pass"])
 	}
+}
+
+// writeManifest lists the fixture's test images as a CSV manifest (path, label, split, bias),
+// and copies of them as its train split (the classes are train's labels).
+func writeManifest(t *testing.T, root, dir string) string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(root, "cmnist", "test", "0", "*.png"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("fixture images: %v", err)
+	}
+	rows := []string{"path,label,split,bias"}
+	for _, p := range paths {
+		var i, label, bias int
+		if _, err := fmt.Sscanf(filepath.Base(p), "%04d_%d_%d.png", &i, &label, &bias); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, fmt.Sprintf("%s,%d,test,%d", p, label, bias))
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		train := filepath.Join(dir, "train-"+filepath.Base(p))
+		if err := os.WriteFile(train, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, fmt.Sprintf("%s,%d,train,%d", train, label, bias))
+	}
+	m := filepath.Join(dir, "test.csv")
+	if err := os.WriteFile(m, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

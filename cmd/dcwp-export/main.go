@@ -65,11 +65,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func action(c *cli.Context) error {
+	if c.NArg() > 0 { // first: a run directory given as an argument is the likelier slip than the missing flags
+		return exit.Usagef("unexpected arguments %q: dcwp-export takes no arguments (the run directory is --run DIR)", c.Args().Slice())
+	}
 	if err := exit.Require(c, "run", "out"); err != nil {
 		return err
-	}
-	if c.NArg() > 0 {
-		return exit.Usagef("unexpected arguments %q", c.Args().Slice())
 	}
 	which := c.String("which")
 	if which != rundir.DCWP && which != rundir.Vanilla {

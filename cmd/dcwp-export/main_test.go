@@ -94,6 +94,8 @@ func TestExportErrors(t *testing.T) {
 		{"no flags", func(run, o string) []string { return nil }, 2, "--run, --out are required"},
 		{"no --out", func(run, o string) []string { return []string{"--run", run} }, 2, "--out is required"},
 		{"stray argument", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "extra"} }, 2, `unexpected arguments ["extra"]`},
+		{"run as an argument", func(run, o string) []string { return []string{run} }, 2, "the run directory is --run DIR"},
+		{"flags after the run", func(run, o string) []string { return []string{run, "--out", o + "/m.onnx"} }, 2, "put the flags first"},
 		{"unknown flag", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--bogus"} }, 2, "bogus"},
 		{"bad format", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--format", "zip"} }, 2, `unknown format "zip"`},
 		{"bad which", func(run, o string) []string {

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -26,5 +29,16 @@ func TestBadInput(t *testing.T) {
 	}
 	if code := run([]string{"dcwp-report", "--format", "xls", "x"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--format") {
 		t.Fatalf("bad format: exit %d\n%s", code, stderr.String())
+	}
+	// a flag after the folders was read as a folder ("stat --out: no such file or directory")
+	stderr.Reset()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "table.md")
+	code := run([]string{"dcwp-report", dir, "--out", out}, &stdout, &stderr)
+	if want := fmt.Sprintf("put the flags first, as in %q", "dcwp-report --out "+out+" "+dir); code != 2 || !strings.Contains(stderr.String(), want) {
+		t.Fatalf("flag after a folder: exit %d, want 2 and %s\n%s", code, want, stderr.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatalf("%s was written", out)
 	}
 }

@@ -345,7 +345,10 @@ func train(c *cli.Context) error {
 	if err != nil {
 		return exit.AsUsage(fmt.Errorf("--memory-format: %w", err))
 	}
-	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: c.App.ErrWriter, Progress: shown, Data: data, MemoryFormat: format})
+	sig := stopOnSignal(c.App.ErrWriter, c.String("out"), cfg.CheckpointEvery)
+	defer sig.stop()
+	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: c.App.ErrWriter, Progress: shown, Data: data,
+		MemoryFormat: format, AfterIter: sig.afterIter})
 	if err != nil {
 		return err
 	}

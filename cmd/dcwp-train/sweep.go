@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dcwp-go/dcwp/driver/dcwp"
 	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/internal/progress"
 	"github.com/dcwp-go/dcwp/rundir"
@@ -22,8 +23,15 @@ import (
 	"github.com/dcwp-go/dcwp/sweep/grid"
 )
 
-// Train flags a sweep handles itself: its own --out and --resume, and its progress.
-var notGridFlags = []string{"out", "resume", "no-progress"}
+// notGridFlags are the train flags a sweep sets for each run itself, and why a grid file
+// cannot set them: its own --out and --resume, and its progress.
+func notGridFlags() map[string]string {
+	return map[string]string{
+		"out":         "the sweep gives each run its folder under its own --out (dcwp-train sweep --out SWEEP_DIR)",
+		"resume":      "pass --resume to dcwp-train sweep: it continues each run that has a checkpoint",
+		"no-progress": "pass --no-progress to dcwp-train sweep; its runs never show progress bars",
+	}
+}
 
 // Settings one sweep has one value of; launchers set threads and device per run.
 var (
@@ -36,13 +44,12 @@ var (
 // gridSpec is the train command's flags as a grid may set them, in --help's order.
 func gridSpec() *grid.Spec {
 	var fs []grid.Flag
+	not := notGridFlags()
 	for _, f := range flags() {
 		name := f.Names()[0]
-		if slices.Contains(notGridFlags, name) {
-			continue
-		}
 		_, isBool := f.(*cli.BoolFlag)
-		fs = append(fs, grid.Flag{Name: name, Bool: isBool, Single: slices.Contains(singleFlags, name), Raw: slices.Contains(rawFlags, name)})
+		fs = append(fs, grid.Flag{Name: name, Bool: isBool, Single: slices.Contains(singleFlags, name), Raw: slices.Contains(rawFlags, name),
+			NotHere: not[name]})
 	}
 	return grid.NewSpec(fs)
 }
@@ -51,9 +58,10 @@ func gridSpec() *grid.Spec {
 // a grid file can list true and false).
 func sweepGridFlags() []cli.Flag {
 	var out []cli.Flag
+	not := notGridFlags()
 	for _, f := range flags() {
 		name := f.Names()[0]
-		if slices.Contains(notGridFlags, name) {
+		if _, ok := not[name]; ok {
 			continue
 		}
 		cat := "grid (comma lists)"
@@ -126,11 +134,26 @@ func sweepCommand() *cli.Command {
 	}
 }
 
-// resolve is a run's configuration from its flags, as the train command resolves it.
+// resolve is a run's configuration from its flags, as the train command resolves it. Each
+// run of a sweep is a new run directory, so its stages begin with pretrain: later stages
+// alone would be read from a run that is not there.
 func resolve(args []string) (rundir.Config, error) {
 	var cfg rundir.Config
 	app := &cli.App{Name: "dcwp-train", Flags: flags(), HideHelp: true, Writer: io.Discard, ErrWriter: io.Discard,
-		Action: func(c *cli.Context) (err error) { cfg, err = config(c); return err }}
+		Action: func(c *cli.Context) (err error) {
+			if c.IsSet("stages") {
+				stages, err := stagesFlag(c)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(stages, dcwp.StagePretrain) {
+					return fmt.Errorf("--stages %s: a sweep's runs are new run directories, so their stages start with %s "+
+						"(to rerun later stages of one run: dcwp-train --out RUN_DIR --stages %s)", c.String("stages"), dcwp.StagePretrain, c.String("stages"))
+				}
+			}
+			cfg, err = config(c)
+			return err
+		}}
 	err := app.Run(append([]string{"dcwp-train"}, args...))
 	return cfg, err
 }
@@ -205,6 +228,9 @@ func sweepAction(c *cli.Context) error {
 		return exit.AsUsage(err)
 	}
 	out := c.String("out")
+	if err := notARun(out); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -233,6 +259,15 @@ func sweepAction(c *cli.Context) error {
 		return sweepSlurm(ctx, c, out, plan, todo, train, slot["device"], o)
 	}
 	return sweepLocal(ctx, c, out, plan, todo, train, threads, slot["device"], o)
+}
+
+// notARun refuses a sweep folder that is a run directory: sweep.json and the runs' folders
+// would be written into the run, and a report of it would then see a sweep, not the run.
+func notARun(out string) error {
+	if _, err := os.Stat(filepath.Join(out, rundir.ConfigFile)); err == nil {
+		return exit.Usagef("--out %s is a run directory (it holds %s), not a sweep folder: choose another --out", out, rundir.ConfigFile)
+	}
+	return nil
 }
 
 func sweepLocal(ctx context.Context, c *cli.Context, out string, plan *sweep.Plan, todo []sweep.Status, train []string, threads int, device string, o sweep.Options) error {
@@ -308,6 +343,9 @@ func sweepEnd(ctx context.Context, log io.Writer, out string, plan *sweep.Plan) 
 }
 
 func readPlan(c *cli.Context) (string, *sweep.Plan, error) {
+	if c.NArg() > 0 {
+		return "", nil, exit.Usagef("unexpected arguments: %s (the sweep folder is --out SWEEP_DIR)", strings.Join(c.Args().Slice(), " "))
+	}
 	if err := exit.Require(c, "out"); err != nil {
 		return "", nil, err
 	}

@@ -1,18 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
-	"math/rand/v2"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dcwp-go/dcwp/dataset"
+	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/internal/fixture"
 	"github.com/dcwp-go/dcwp/report"
@@ -59,84 +60,6 @@ func sweepRun(t *testing.T, args ...string) (int, string) {
 	return code, stderr.String()
 }
 
-// summaries reads every run's summary.json without the figures that depend on the clock.
-func summaries(t *testing.T, out string) map[string]rundir.Summary {
-	t.Helper()
-	p, ok, err := sweep.ReadPlan(out)
-	if err != nil || !ok {
-		t.Fatalf("plan of %s: %v", out, err)
-	}
-	got := map[string]rundir.Summary{}
-	for _, r := range p.Runs {
-		b, err := os.ReadFile(filepath.Join(sweep.Dir(out, r), rundir.SummaryFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s rundir.Summary
-		if err := json.Unmarshal(b, &s); err != nil {
-			t.Fatal(err)
-		}
-		s.StageSeconds, s.PeakMemoryMB, s.Profile = nil, 0, nil
-		got[r.Name] = s
-	}
-	return got
-}
-
-// A sweep killed at a random moment (sweep and runs at once, as a lost terminal would) and
-// started again with --resume ends with the summaries of an uninterrupted sweep; a rerun
-// after that finishes nothing, since nothing is missing.
-func TestSweepKilledAndResumed(t *testing.T) {
-	args := append(tinyArgs(t), "--seed", "1,2", "--jobs", "2")
-	dir := t.TempDir()
-	whole, killed := filepath.Join(dir, "whole"), filepath.Join(dir, "killed")
-	if code, stderr := sweepRun(t, append(args, "--out", whole)...); code != 0 {
-		t.Fatalf("uninterrupted sweep: exit %d\n%s", code, stderr)
-	}
-
-	cmd := exec.Command(os.Args[0], append([]string{"sweep"}, append(args, "--out", killed)...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// once a checkpoint exists, somewhere in the next half second
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if m, _ := filepath.Glob(filepath.Join(killed, "*", rundir.CheckpointDir)); len(m) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no checkpoint after a minute")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(time.Duration(rand.IntN(500)) * time.Millisecond)
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	cmd.Wait()
-	p, _, _ := sweep.ReadPlan(killed)
-	for deadline := time.Now().Add(10 * time.Second); sweep.Counts(sweep.InspectAll(killed, p))[sweep.Running] > 0; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) { // SIGKILL takes its time to land on every process of the group
-			t.Fatal("runs still running 10 s after SIGKILL")
-		}
-	}
-
-	if code, stderr := sweepRun(t, append(args, "--out", killed)...); code != exit.Usage || !strings.Contains(stderr, "pass --resume") {
-		t.Fatalf("restart without --resume: exit %d, want %d and a pointer to --resume\n%s", code, exit.Usage, stderr)
-	}
-	if code, stderr := sweepRun(t, append(args, "--out", killed, "--resume")...); code != 0 {
-		t.Fatalf("resumed sweep: exit %d\n%s", code, stderr)
-	}
-	if a, b := summaries(t, whole), summaries(t, killed); !reflect.DeepEqual(a, b) {
-		t.Fatalf("summaries differ:\nuninterrupted %+v\nkilled+resumed %+v", a, b)
-	}
-	before, _ := os.Stat(filepath.Join(killed, "seed=1", rundir.SummaryFile))
-	code, stderr := sweepRun(t, append(args, "--out", killed)...)
-	after, _ := os.Stat(filepath.Join(killed, "seed=1", rundir.SummaryFile))
-	if code != 0 || !strings.Contains(stderr, "0 of 2 runs to do") || !after.ModTime().Equal(before.ModTime()) {
-		t.Fatalf("rerun of a finished sweep: exit %d, summary rewritten %v\n%s", code, !after.ModTime().Equal(before.ModTime()), stderr)
-	}
-}
-
 func TestSweepBadInput(t *testing.T) {
 	args := tinyArgs(t)
 	dir := t.TempDir()
@@ -146,6 +69,16 @@ func TestSweepBadInput(t *testing.T) {
 	if code, stderr := sweepRun(t, append(args, "--seed", "0,1", "--out", other, "--launcher", "print")...); code != 0 {
 		t.Fatalf("print: exit %d\n%s", code, stderr)
 	}
+	grid := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	runDir := filepath.Join(dir, "a-run")
+	os.MkdirAll(runDir, 0o755)
+	os.WriteFile(filepath.Join(runDir, rundir.ConfigFile), []byte(fixture.ConfigJSON), 0o644)
 	cases := []struct {
 		name   string
 		args   []string
@@ -153,6 +86,21 @@ func TestSweepBadInput(t *testing.T) {
 		code   int
 		stderr string
 	}{
+		{"one run planned three times", []string{"--seed", "0,00,+0", "--out", filepath.Join(dir, "g")}, nil, exit.Usage,
+			"runs seed=0 and seed=00 are the same run (--seed 0 and 00 give the same settings"},
+		{"a list on a flag folder data ignores", []string{"--dataset", "folder", "--data", folderManifest(t), "--conflict-pct", "1,5",
+			"--out", filepath.Join(dir, "h")}, nil, exit.Usage, "runs conflict-pct=1 and conflict-pct=5 are the same run (--conflict-pct 1 and 5"},
+		{"second YAML document", []string{"--grid", grid("two.yaml", "seed: [0, 1]\n---\nmodel: cnn\n"), "--out", filepath.Join(dir, "i")}, nil,
+			exit.Usage, "two.yaml:2: a second YAML document"},
+		{"grid sets out", []string{"--grid", grid("out.yaml", "seed: [0, 1]\nout: runs/x\n"), "--out", filepath.Join(dir, "j")}, nil,
+			exit.Usage, `out.yaml:2: "out" cannot be set in a grid: the sweep gives each run its folder`},
+		{"grid sets resume", []string{"--grid", grid("resume.yaml", "resume: true\n"), "--out", filepath.Join(dir, "k")}, nil,
+			exit.Usage, `"resume" cannot be set in a grid: pass --resume to dcwp-train sweep`},
+		{"grid lists later stages", []string{"--grid", grid("stages.yaml", "stages: [pretrain, 'prune,finetune']\n"), "--out", filepath.Join(dir, "l")}, nil,
+			exit.Usage, "run stages=prune-finetune: --stages prune,finetune: a sweep's runs are new run directories, so their stages start with pretrain"},
+		{"out is a run directory", []string{"--seed", "0,1", "--out", runDir}, nil, exit.Usage, "is a run directory (it holds config.json), not a sweep folder"},
+		{"flag after an argument", []string{"status", filepath.Join(dir, "m"), "--out", filepath.Join(dir, "m")}, nil, exit.Usage,
+			"--out comes after the argument"},
 		{"unknown flag in grid file", []string{"--grid", unknown, "--out", filepath.Join(dir, "a")}, nil, exit.Usage, `unknown.yaml:2: unknown flag "learning-rate"`},
 		{"list on a single flag", []string{"--threads", "1,2", "--out", filepath.Join(dir, "b")}, nil, exit.Usage, "--threads takes one value for the whole sweep"},
 		{"two grids in one folder", []string{"--seed", "5", "--out", other}, nil, exit.Usage, "holds another sweep"},
@@ -169,6 +117,9 @@ func TestSweepBadInput(t *testing.T) {
 			code, stderr := sweepRun(t, append(args, c.args...)...)
 			if code != c.code || !strings.Contains(stderr, c.stderr) {
 				t.Fatalf("exit %d, want %d and %q:\n%s", code, c.code, c.stderr, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(runDir, sweep.PlanFile)); err == nil {
+				t.Fatalf("%s written into the run directory %s", sweep.PlanFile, runDir)
 			}
 		})
 	}
@@ -278,5 +229,67 @@ func TestSweepSlurm(t *testing.T) {
 	}
 	if st, _ = sweep.Overview(t.Context(), held, p); sweep.Counts(st)[sweep.Done] != 2 {
 		t.Fatalf("after the rerun: %s", sweep.CountLine(st))
+	}
+}
+
+// folderManifest is the fixture as a --dataset folder CSV manifest with a bias column: its
+// train and test images, no validation rows (dcwp-train carves them from train).
+func folderManifest(t *testing.T) string {
+	t.Helper()
+	data, err := fixtureData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := filepath.Join(data, "manifest.csv")
+	if _, err := os.Stat(m); err == nil {
+		return m
+	}
+	rows := []string{"path,label,split,bias"}
+	for _, p := range []struct{ sub, split string }{{"1pct/align", "train"}, {"1pct/conflict", "train"}, {"test", "test"}} {
+		s, err := dataset.LoadDir(filepath.Join(data, "cmnist", p.sub), "cmnist")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, path := range s.Paths {
+			rows = append(rows, fmt.Sprintf("%s,%d,%s,%d", path, s.Labels[i], p.split, s.Bias[i]))
+		}
+	}
+	if err := atomicfile.Write(m, func(w *bufio.Writer) error { _, err := w.WriteString(strings.Join(rows, "\n") + "\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A 2 × 2 sweep on --dataset folder: every run done (what a run reads from its data, its
+// classes and carved validation split, is not a difference from the plan), status says so,
+// a rerun has nothing to do, and the report averages two runs per row.
+func TestSweepFolder(t *testing.T) {
+	args := append(tinyArgs(t), "--dataset", "folder", "--data", folderManifest(t), "--seed", "1,2", "--lambda-con", "0.5,1",
+		"--jobs", "2", "--threads", "1")
+	out := filepath.Join(t.TempDir(), "folder")
+	if code, stderr := sweepRun(t, append(args, "--out", out)...); code != 0 {
+		t.Fatalf("folder sweep: exit %d\n%s", code, stderr)
+	}
+	p, _, _ := sweep.ReadPlan(out)
+	st := sweep.InspectAll(out, p)
+	if n := sweep.Counts(st)[sweep.Done]; n != 4 {
+		t.Fatalf("%s, want 4 done", sweep.CountLine(st))
+	}
+	cfg, err := rundir.ReadConfig(st[0].Dir)
+	if err != nil || cfg.DataSpec == nil || cfg.ValidSplit == nil {
+		t.Fatalf("the runs read no data_spec and valid_split (%v): the test does not test the fix", err)
+	}
+	if code, stderr := sweepRun(t, append(args, "--out", out)...); code != 0 || !strings.Contains(stderr, "0 of 4 runs to do") {
+		t.Fatalf("rerun of the finished sweep: exit %d\n%s", code, stderr)
+	}
+	entries, err := report.Collect([]string{out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := report.Build(entries)
+	if len(tab.Rows) != 2 || tab.Rows[0].N != 2 || tab.Rows[1].N != 2 {
+		var md strings.Builder
+		tab.Write(&md, "md")
+		t.Fatalf("report: want 2 rows of n = 2\n%s", md.String())
 	}
 }

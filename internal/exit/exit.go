@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
@@ -29,6 +31,17 @@ const (
 	// commands, so a crash is never mistaken for rejected input (Go's own panic exit is 2).
 	Internal = 70
 )
+
+// Signal is the exit code of a command a signal stopped (SIGINT, SIGTERM) once it has said
+// where it stopped: 128 plus the signal's number (130, 143), what a shell reports for a
+// process the signal killed, so that scripts see the same either way.
+func Signal(sig syscall.Signal) int { return 128 + int(sig) }
+
+// Signalled reports whether code is one a command exits with when SIGINT or SIGTERM
+// stopped it.
+func Signalled(code int) bool {
+	return code == Signal(syscall.SIGINT) || code == Signal(syscall.SIGTERM)
+}
 
 // UsageError marks bad input: Code maps it, and anything wrapping it, to Usage.
 type UsageError struct{ Err error }
@@ -52,20 +65,48 @@ func AsUsage(err error) error {
 // that has no hook of its own.
 func OnUsageError(_ *cli.Context, err error, _ bool) error { return &UsageError{err} }
 
-func setUsageHooks(app *cli.App) {
+func setUsageHooks(app *cli.App, terminated bool) {
 	if app.OnUsageError == nil {
 		app.OnUsageError = OnUsageError
 	}
+	app.Action = flagsFirst(app.Action, terminated)
 	var walk func([]*cli.Command)
 	walk = func(cmds []*cli.Command) {
 		for _, c := range cmds {
 			if c.OnUsageError == nil {
 				c.OnUsageError = OnUsageError
 			}
+			c.Action = flagsFirst(c.Action, terminated)
 			walk(c.Subcommands)
 		}
 	}
 	walk(app.Commands)
+}
+
+// flagsFirst wraps a command's action: urfave/cli v2 reads flags only up to the first
+// argument and takes the rest as arguments, so "dcwp-report runs/x --out y" would read
+// "--out" as a folder. A flag-like argument after the first is refused with the order that
+// works, before the action sees it. Where the command line has "--", every word after it
+// is an argument, as written.
+func flagsFirst(action cli.ActionFunc, terminated bool) cli.ActionFunc {
+	if action == nil || terminated {
+		return action
+	}
+	return func(c *cli.Context) error {
+		args := c.Args().Slice()
+		for i, a := range args {
+			if i > 0 && len(a) > 1 && a[0] == '-' {
+				name := c.Command.HelpName
+				if name == "" {
+					name = c.App.Name
+				}
+				fix := strings.Join(append(append([]string{name}, args[i:]...), args[:i]...), " ")
+				return Usagef("%s comes after the argument %s, where it is read as an argument, not a flag "+
+					"(flags are read only before the first argument): put the flags first, as in %q", a, args[i-1], fix)
+			}
+		}
+		return action(c)
+	}
 }
 
 // Require returns a UsageError naming the flags that are not set, or nil. Commands use it
@@ -114,7 +155,7 @@ func Code(err error, badInput ...error) int {
 func Run(app *cli.App, args []string, stderr io.Writer, badInput ...error) (code int) {
 	app.ErrWriter = stderr
 	app.ExitErrHandler = func(*cli.Context, error) {} // cli would os.Exit on an ExitCoder
-	setUsageHooks(app)
+	setUsageHooks(app, slices.Contains(args, "--"))
 	defer func() {
 		if v := recover(); v != nil {
 			fmt.Fprintf(stderr, "%s: internal error, please report: %v\n%s", app.Name, v, debug.Stack())

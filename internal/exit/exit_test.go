@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/urfave/cli/v2"
@@ -79,6 +80,12 @@ func TestRun(t *testing.T) {
 		{"failure", []string{"--n", "1", "--do", "fail"}, Failure, []string{"tool: could not write out.json"}},
 		{"rejected input", []string{"--n", "1", "--do", "reject"}, Usage, []string{"tool: data dir: rejected input"}},
 		{"panic", []string{"--n", "1", "--do", "panic"}, Internal, []string{"tool: internal error, please report: assignment to entry in nil map", "exit_test.go"}},
+		{"flag after an argument", []string{"--n", "1", "runs/x", "--do", "fail"}, Usage,
+			[]string{"tool: --do comes after the argument runs/x", `"tool --do fail runs/x"`}},
+		{"flags after arguments", []string{"a", "b", "--do", "fail", "c"}, Usage, []string{`--do comes after the argument b`, `"tool --do fail c a b"`}},
+		{"subcommand flag after an argument", []string{"sub", "a", "-x"}, Usage, []string{`-x comes after the argument a`, `"tool sub -x a"`}},
+		{"after --, arguments as written", []string{"--n", "1", "--do", "nothing", "--", "a", "-b"}, OK, nil},
+		{"stdin", []string{"--n", "1", "--do", "nothing", "a", "-"}, OK, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -100,7 +107,7 @@ func TestRun(t *testing.T) {
 // The codes are distinct: a crash, a rejected input and a failure can be told apart.
 func TestCodesDistinct(t *testing.T) {
 	seen := map[int]bool{}
-	for _, c := range []int{OK, Failure, Usage, Internal} {
+	for _, c := range []int{OK, Failure, Usage, Internal, Signal(syscall.SIGINT), Signal(syscall.SIGTERM)} {
 		if seen[c] {
 			t.Errorf("code %d used twice", c)
 		}

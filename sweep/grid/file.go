@@ -1,8 +1,10 @@
 package grid
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -34,11 +36,21 @@ func (s *Spec) ReadFile(path string) (Grid, error) {
 // YAML parses JSON too, so one parser reads both.
 func (s *Spec) Parse(name string, data []byte) (Grid, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return Grid{}, fmt.Errorf("%s: not valid JSON or YAML: %w", name, err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return Grid{}, fmt.Errorf("%s: empty grid file", name)
+	}
+	// A second document ("---") would be ignored, and its settings silently lost.
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return Grid{}, fmt.Errorf("%s: not valid JSON or YAML: %w", name, err)
+	default:
+		return Grid{}, fmt.Errorf("%s:%d: a second YAML document: a grid file holds one mapping (one sweep per file)", name, next.Line)
 	}
 	m := doc.Content[0]
 	if m.Kind != yaml.MappingNode {
@@ -70,6 +82,9 @@ func (s *Spec) entry(k, v *yaml.Node, seen map[string]int) (Axis, error) {
 	f, ok := s.Flag(key)
 	if !ok {
 		return Axis{}, fmt.Errorf("unknown flag %q (dcwp-train has no --%s; see dcwp-train --help)", k.Value, key)
+	}
+	if f.NotHere != "" {
+		return Axis{}, fmt.Errorf("%q cannot be set in a grid: %s", k.Value, f.NotHere)
 	}
 	if line, dup := seen[key]; dup {
 		return Axis{}, fmt.Errorf("%q is set twice (first on line %d)", key, line)

@@ -15,6 +15,9 @@ type Flag struct {
 	Bool   bool // a switch: its values are true and false, passed as --name=true
 	Single bool // one value for the whole sweep: a list is refused (--data, --threads)
 	Raw    bool // commas belong to the value (--stages): a list only in a grid file
+	// NotHere, when set, says why a grid cannot set this flag of dcwp-train's (the sweep
+	// sets it itself): the flag is refused with that reason rather than as unknown.
+	NotHere string
 }
 
 // Axis is one flag and its values; one value sets the flag for every run.
@@ -73,6 +76,9 @@ func (s *Spec) Lists(values map[string]string) (Grid, error) {
 		f, ok := s.Flag(name)
 		if !ok {
 			return g, fmt.Errorf("--%s: not a dcwp-train flag", name)
+		}
+		if f.NotHere != "" {
+			return g, fmt.Errorf("--%s: %s", name, f.NotHere)
 		}
 		vals := []string{v}
 		if !f.Raw {

@@ -9,7 +9,7 @@ import (
 var testSpec = NewSpec([]Flag{
 	{Name: "dataset"}, {Name: "data", Single: true}, {Name: "conflict-pct"}, {Name: "model"},
 	{Name: "stages", Raw: true}, {Name: "seed"}, {Name: "threads", Single: true},
-	{Name: "pretrained"}, {Name: "no-mining-model", Bool: true},
+	{Name: "pretrained"}, {Name: "no-mining-model", Bool: true}, {Name: "out", NotHere: "the sweep sets each run's"},
 })
 
 func TestLists(t *testing.T) {
@@ -32,6 +32,7 @@ func TestLists(t *testing.T) {
 		{"bad switch", map[string]string{"no-mining-model": "yes"}, nil, "want true or false"},
 		{"unknown", map[string]string{"frob": "1"}, nil, "--frob: not a dcwp-train flag"},
 		{"names collide", map[string]string{"pretrained": "/a/x,/b/x"}, nil, `share the folder "pretrained=x"`},
+		{"set by the sweep", map[string]string{"out": "x"}, nil, "--out: the sweep sets each run's"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,6 +92,10 @@ func TestParse(t *testing.T) {
 		{"empty list", "g.yaml", "seed: []\n", nil, "seed: empty list"},
 		{"empty file", "g.yaml", "", nil, "g.yaml: empty grid file"},
 		{"syntax", "g.json", `{"seed": [0,`, nil, "g.json: not valid JSON or YAML"},
+		{"second document", "g.yaml", "seed: [0, 1]\n---\nmodel: cnn\n", nil, "g.yaml:2: a second YAML document"},
+		{"second document, empty", "g.yaml", "seed: [0, 1]\n---\n", nil, "g.yaml:2: a second YAML document"},
+		{"document start", "g.yaml", "---\nseed: [0, 1]\n...\n", []Axis{{"seed", []string{"0", "1"}}}, ""},
+		{"set by the sweep", "g.yaml", "seed: 1\nout: runs/x\n", nil, `g.yaml:2: "out" cannot be set in a grid: the sweep sets each run's`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
