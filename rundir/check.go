@@ -83,7 +83,7 @@ func (c *Config) Check() error {
 	}
 	stages := []struct {
 		name string
-		s    *Stage
+		s    *Optim
 	}{{"pretrain", &c.Pretrain}, {"mining", c.MiningModel}, {"prune", &c.Prune}, {"finetune", &c.Finetune}}
 	for _, st := range stages {
 		if st.s == nil {
@@ -120,7 +120,7 @@ func (c *Config) Check() error {
 }
 
 // Check returns an error naming the first setting of the stage that is out of range.
-func (s *Stage) Check() error {
+func (s *Optim) Check() error {
 	if err := s.Optimizer.Check(); err != nil {
 		return err
 	}

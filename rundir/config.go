@@ -33,8 +33,8 @@ const (
 	DCWP    = "dcwp"
 )
 
-// Stage settings: optimizer, learning rate and schedule for one training stage.
-type Stage struct {
+// Optim is the optimiser settings of one training loop: optimizer, learning rate, schedule.
+type Optim struct {
 	Optimizer   Optimizer `json:"optimizer"`
 	LR          float64   `json:"lr"`
 	Iters       int       `json:"iters"`
@@ -70,10 +70,10 @@ type Config struct {
 	// ValidSplit says how the validation split was made when not the data's own (carved).
 	ValidSplit *dataset.ValidFrom `json:"valid_split,omitempty"`
 
-	Pretrain    Stage  `json:"pretrain"`
-	MiningModel *Stage `json:"mining_model,omitempty"` // separate run for the mining network (cmnist)
-	Prune       Stage  `json:"prune"`
-	Finetune    Stage  `json:"finetune"`
+	Pretrain    Optim  `json:"pretrain"`
+	MiningModel *Optim `json:"mining_model,omitempty"` // separate run for the mining network (cmnist)
+	Prune       Optim  `json:"prune"`
+	Finetune    Optim  `json:"finetune"`
 
 	BiasLoss          Loss    `json:"bias_loss"`
 	Q                 float64 `json:"q"`

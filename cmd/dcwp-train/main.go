@@ -174,7 +174,7 @@ func config(c *cli.Context) (rundir.Config, error) {
 	if cfg.Threads == 0 {
 		cfg.Threads = runtime.NumCPU()
 	}
-	stages := map[string]*rundir.Stage{"pretrain": &cfg.Pretrain, "mining": cfg.MiningModel, "prune": &cfg.Prune, "finetune": &cfg.Finetune}
+	stages := map[string]*rundir.Optim{"pretrain": &cfg.Pretrain, "mining": cfg.MiningModel, "prune": &cfg.Prune, "finetune": &cfg.Finetune}
 	for prefix, st := range stages {
 		if st == nil {
 			for _, suf := range []string{"-optimizer", "-lr", "-iters", "-step", "-gamma", "-weight-decay", "-momentum"} {

@@ -45,12 +45,12 @@ func PipelineOrder(names []string) ([]string, error) {
 	return out, nil
 }
 
-func adam(lr float64, iters int) rundir.Stage {
-	return rundir.Stage{Optimizer: rundir.Adam, LR: lr, Iters: iters, Beta1: 0.9, Beta2: 0.99}
+func adam(lr float64, iters int) rundir.Optim {
+	return rundir.Optim{Optimizer: rundir.Adam, LR: lr, Iters: iters, Beta1: 0.9, Beta2: 0.99}
 }
 
-func miningSGD(iters int) *rundir.Stage {
-	return &rundir.Stage{Optimizer: rundir.SGD, LR: 0.1, Iters: iters, StepSize: 600, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
+func miningSGD(iters int) *rundir.Optim {
+	return &rundir.Optim{Optimizer: rundir.SGD, LR: 0.1, Iters: iters, StepSize: 600, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
 }
 
 // mlpLambdaCon is λ_con of the clean variant on the mlp. The reference's 0.05 was never

@@ -40,7 +40,7 @@ type member struct {
 
 // newMember sets up the training of n with the stage's optimizer: of its weights, or with
 // scores of its pruning scores Θ (the weights stay frozen).
-func newMember(n *model.Net, st rundir.Stage, scores bool, prefix string, steps *int) (member, error) {
+func newMember(n *model.Net, st rundir.Optim, scores bool, prefix string, steps *int) (member, error) {
 	var params []*torch.Tensor
 	var names []string
 	if scores {
@@ -51,7 +51,7 @@ func newMember(n *model.Net, st rundir.Stage, scores bool, prefix string, steps 
 		}
 		params, names = n.Trainable(), n.TrainableNames()
 	}
-	o, err := optim.New(optim.FromStage(st), params, names)
+	o, err := optim.New(optim.FromConfig(st), params, names)
 	if err != nil {
 		return member{}, err
 	}
