@@ -23,12 +23,16 @@ type Run struct {
 // Path joins a file name onto the run directory.
 func (r *Run) Path(name string) string { return filepath.Join(r.Dir, name) }
 
-// Files lists the paths of the files a run directory dir holds or may hold: the files
-// above and those of its checkpoint folder. Commands that read a run refuse to write over
-// any of them.
+// Files lists the paths of the files a run directory dir holds or may hold: the run's own
+// files, those its stages write, and those of its checkpoint folder. Commands that read a
+// run refuse to write over any of them.
 func Files(dir string) []string {
 	var paths []string
-	for _, f := range []string{ConfigFile, RunFile, SummaryFile, MetricsFile, VanillaFile, BiasedFile, DCWPFile, ScoresFile, MaskFile, MinedFile} {
+	files := []string{ConfigFile, RunFile, SummaryFile, MetricsFile}
+	for _, s := range Stages() {
+		files = append(files, s.Files...)
+	}
+	for _, f := range files {
 		paths = append(paths, filepath.Join(dir, f))
 	}
 	ents, _ := os.ReadDir(filepath.Join(dir, CheckpointDir)) // none yet: nothing to protect

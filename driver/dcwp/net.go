@@ -26,7 +26,7 @@ func (r *runner) newNet(role string) (*model.Net, error) {
 
 // precision is what the run trains in.
 func (r *runner) precision() (model.Precision, error) {
-	return model.ParsePrecision(r.c.Precision) // checked by Validate
+	return rundir.ParsePrecision(r.c.Precision) // checked by Validate
 }
 
 func (r *runner) newNetIn(role string, p model.Precision) (*model.Net, error) {
@@ -39,7 +39,7 @@ func (r *runner) newNetIn(role string, p model.Precision) (*model.Net, error) {
 
 // checkPrecision refuses a precision the networks do not have ("" is fp32, as in old configs).
 func checkPrecision(p string) error {
-	_, err := model.ParsePrecision(p)
+	_, err := rundir.ParsePrecision(p)
 	return err
 }
 
