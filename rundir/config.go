@@ -71,7 +71,7 @@ type Config struct {
 	ValidSplit *dataset.ValidFrom `json:"valid_split,omitempty"`
 
 	Pretrain    Optim  `json:"pretrain"`
-	MiningModel *Optim `json:"mining_model,omitempty"` // separate run for the mining network (cmnist)
+	MiningModel *Optim `json:"mining_model,omitempty"` // the separate mining model (cmnist); nil: pre-training's biased network mines
 	Prune       Optim  `json:"prune"`
 	Finetune    Optim  `json:"finetune"`
 

@@ -277,11 +277,7 @@ func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err er
 	if err != nil {
 		return cfg, nil, fmt.Errorf("%s: %w", why, err)
 	}
-	ds, err := dataset.Canonical(s.Dataset)
-	if err != nil {
-		return cfg, nil, fmt.Errorf("%s: %s: %w", why, rundir.ConfigFile, err)
-	}
-	have := map[string]string{"dataset": ds, "conflict-pct": s.ConflictPct, "model": s.Model, "preset": s.Preset, "variant": string(s.Variant)}
+	have := map[string]string{"dataset": s.Dataset, "conflict-pct": s.ConflictPct, "model": s.Model, "preset": s.Preset, "variant": string(s.Variant)}
 	for _, f := range presetFlags {
 		v := c.String(f)
 		if f == "dataset" {

@@ -15,6 +15,9 @@ import (
 // the plots.
 func (r *runner) finish(last string) (*rundir.Summary, error) {
 	for _, s := range upTo(r.stages, last) {
+		if s.summarize == nil {
+			continue
+		}
 		if err := s.summarize(); err != nil {
 			return nil, err
 		}

@@ -15,7 +15,8 @@ type stage struct {
 	// load, when the stage is not run, reads back what the later stages take from its
 	// Files other than the networks they load themselves; nil for nothing.
 	load func() error
-	// summarize adds the stage's figures to summary.json when the run goes as far as it.
+	// summarize adds the stage's figures to summary.json when the run goes as far as it;
+	// nil for none.
 	summarize func() error
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 // TestEveryStageHasADriver: the driver's table covers the run directory's stage table, in
-// its order, each stage with something to run and to summarise.
+// its order, each stage with something to run.
 func TestEveryStageHasADriver(t *testing.T) {
 	stages, err := (&runner{}).pipeline()
 	if err != nil {
@@ -18,8 +18,8 @@ func TestEveryStageHasADriver(t *testing.T) {
 		t.Fatalf("%d stages, want %d", len(stages), len(want))
 	}
 	for i, s := range stages {
-		if s.Name != want[i] || s.run == nil || s.summarize == nil {
-			t.Errorf("stage %d: %q (run %v, summarize %v), want %q with both", i, s.Name, s.run != nil, s.summarize != nil, want[i])
+		if s.Name != want[i] || s.run == nil {
+			t.Errorf("stage %d: %q (run %v), want %q with a run", i, s.Name, s.run != nil, want[i])
 		}
 	}
 }
