@@ -82,17 +82,20 @@ func TestPipelineOrder(t *testing.T) {
 	}
 }
 
+// Each stage says what it writes and which loops it trains; a loop's Optim finds its
+// settings in a run's configuration.
 func ExampleStages() {
+	c := Config{Prune: Optim{Optimizer: Adam, LR: 0.01, Iters: 300}}
 	for _, s := range Stages() {
-		var loops []string
-		for _, l := range s.Loops {
-			loops = append(loops, l.Name+" ("+l.Key+")")
+		if s.Name != StagePrune {
+			continue
 		}
-		fmt.Printf("%-8s writes %v; loops %v\n", s.Name, s.Files, loops)
+		for _, l := range s.Loops {
+			o := l.Optim(&c)
+			fmt.Printf("%s writes %v; loop %s: config.json %q, flags --%s-*, %s lr %g for %d iterations\n",
+				s.Name, s.Files, l.Name, l.Key, l.FlagPrefix(), o.Optimizer, o.LR, o.Iters)
+		}
 	}
 	// Output:
-	// pretrain writes [vanilla.safetensors biased.safetensors]; loops [pretrain (pretrain) pretrain-miner (mining_model)]
-	// mine     writes [mined.safetensors]; loops []
-	// prune    writes [scores.safetensors mask.safetensors]; loops [prune (prune)]
-	// finetune writes [dcwp.safetensors]; loops [finetune (finetune)]
+	// prune writes [scores.safetensors mask.safetensors]; loop prune: config.json "prune", flags --prune-*, adam lr 0.01 for 300 iterations
 }
