@@ -175,12 +175,16 @@ func TestRunModes(t *testing.T) {
 // took time, the validation passes, and parts that add up to no more than the loop's wall time.
 func checkProfile(t *testing.T, sum *rundir.Summary, cfg rundir.Config) {
 	t.Helper()
-	loops := map[string]int{rundir.StagePretrain: cfg.Pretrain.Iters}
-	if cfg.MiningModel != nil {
-		loops[rundir.LoopMiningModel] = cfg.MiningModel.Iters
-	}
-	if cfg.Mode != rundir.ModeVanilla {
-		loops[rundir.StagePrune], loops[rundir.StageFinetune] = cfg.Prune.Iters, cfg.Finetune.Iters
+	loops := map[string]int{}
+	for i, st := range rundir.Stages() {
+		if cfg.Mode == rundir.ModeVanilla && i > 0 { // vanilla stops after the first stage
+			break
+		}
+		for _, l := range st.Loops {
+			if o := l.Optim(&cfg); o != nil {
+				loops[l.Name] = o.Iters
+			}
+		}
 	}
 	if len(sum.Profile) != len(loops) {
 		t.Fatalf("profile of %d loops %v, want %d", len(sum.Profile), sum.Profile, len(loops))
@@ -191,13 +195,14 @@ func checkProfile(t *testing.T, sum *rundir.Summary, cfg rundir.Config) {
 		if p.Iters != iters || !(p.Step > 0) || !(p.Data > 0) || parts > p.Seconds*1.0001 {
 			t.Errorf("profile of %s: %+v; want %d iterations, steps and data that took time, parts within the wall time", name, p, iters)
 		}
-		if name != rundir.LoopMiningModel && !(p.Eval > 0) { // the miner loop validates nothing
+		if name != rundir.LoopMiningModel && !(p.Eval > 0) { // the mining model's loop validates nothing
 			t.Errorf("profile of %s: no evaluation time (%+v)", name, p)
 		}
 	}
 }
 
-// checkValidLogged fails unless metrics.jsonl holds a validation accuracy for each trained stage.
+// checkValidLogged fails unless metrics.jsonl holds a validation accuracy for each stage
+// run that trains (its rows under the stage's own name).
 func checkValidLogged(t *testing.T, run string, stages []string) {
 	t.Helper()
 	ms, err := plot.ReadMetrics(filepath.Join(run, rundir.MetricsFile))
@@ -210,9 +215,9 @@ func checkValidLogged(t *testing.T, run string, stages []string) {
 			seen[m.Stage] = true
 		}
 	}
-	for _, st := range stages {
-		if st != rundir.StageMine && !seen[st] {
-			t.Errorf("metrics.jsonl has no validation accuracy for stage %s", st)
+	for _, st := range rundir.Stages() {
+		if len(st.Loops) > 0 && slices.Contains(stages, st.Name) && !seen[st.Name] {
+			t.Errorf("metrics.jsonl has no validation accuracy for stage %s", st.Name)
 		}
 	}
 }
