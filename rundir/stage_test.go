@@ -25,8 +25,11 @@ func TestStageTable(t *testing.T) {
 		}
 		seen[l.Name], seen[l.Key] = true, true
 		o := l.Optim(&c)
-		if o == nil {
-			t.Fatalf("loop %s: no settings in the test config", l.Name)
+		if o == nil { // an optional loop this config lacks: then its key must be absent too
+			if v, ok := settings[l.Key]; ok {
+				t.Errorf("loop %s: no settings, but config.json key %q holds %s", l.Name, l.Key, v)
+			}
+			continue
 		}
 		want, _ := json.Marshal(*o)
 		if got := string(settings[l.Key]); got != string(want) {
