@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"math"
 	"path/filepath"
+	"slices"
 
+	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
@@ -67,14 +70,23 @@ func readChecked[T any, PT interface {
 	return v, nil
 }
 
-// Check returns an error naming the first setting of c that is out of range: a number that
-// is NaN, infinite, negative where it counts something, or past the bounds above, or a
-// named setting with an unknown value. Dataset, model and stage names are the driver's.
+// Check returns an error naming the first setting of c that no run can have: an unknown
+// dataset, model, stage or other named setting, a data spec no model can be built for, a
+// number that is NaN, infinite, negative where it counts something, or past the bounds
+// above. It writes the names it accepts in canonical form: the dataset's own name for an
+// alias, the stages in pipeline order. It is the one check of a configuration: dcwp-train's
+// flags, --resume and every reader of a run directory (ReadConfig) go through it.
 func (c *Config) Check() error {
+	if err := c.checkNames(); err != nil {
+		return err
+	}
 	for _, err := range []error{c.Miner.Check(), c.Variant.Check(), c.BiasLoss.Check(), c.Mode.Check(), c.Select.Check()} {
 		if err != nil {
 			return err
 		}
+	}
+	if _, err := ParsePrecision(c.Precision); err != nil {
+		return err
 	}
 	if c.BatchSize < 2 || c.BatchSize > MaxBatchSize {
 		return fmt.Errorf("batch size %d: want 2 to %d", c.BatchSize, MaxBatchSize)
@@ -82,16 +94,11 @@ func (c *Config) Check() error {
 	if c.Threads < 0 || c.Threads > MaxThreads {
 		return fmt.Errorf("threads %d: want 0 (every CPU) to %d", c.Threads, MaxThreads)
 	}
-	stages := []struct {
-		name string
-		s    *Stage
-	}{{"pretrain", &c.Pretrain}, {"mining", c.MiningModel}, {"prune", &c.Prune}, {"finetune", &c.Finetune}}
-	for _, st := range stages {
-		if st.s == nil {
-			continue
-		}
-		if err := st.s.Check(); err != nil {
-			return fmt.Errorf("%s: %w", st.name, err)
+	for _, l := range Loops() {
+		if o := l.Optim(c); o != nil {
+			if err := o.Check(); err != nil {
+				return fmt.Errorf("%s: %w", l.Key, err)
+			}
 		}
 	}
 	nums := []struct {
@@ -120,8 +127,33 @@ func (c *Config) Check() error {
 	return nil
 }
 
-// Check returns an error naming the first setting of the stage that is out of range.
-func (s *Stage) Check() error {
+// checkNames checks the dataset, the model (and the architecture they make, where the data
+// need not be read for it: folder's shape is known once its data is) and the stages, and
+// writes the dataset and the stages in canonical form.
+func (c *Config) checkNames() error {
+	ds, err := dataset.Canonical(c.Dataset)
+	if err != nil {
+		return err
+	}
+	c.Dataset = ds
+	if !slices.Contains(arch.Models, c.Model) {
+		return fmt.Errorf("unknown model %q (want one of %v)", c.Model, arch.Models)
+	}
+	if c.DataSpec != nil || dataset.Fixed(c.Dataset) {
+		if _, err := c.Arch(); err != nil {
+			return err
+		}
+	}
+	stages, err := PipelineOrder(c.Stages)
+	if err != nil {
+		return err
+	}
+	c.Stages = stages
+	return nil
+}
+
+// Check returns an error naming the first setting of the loop that is out of range.
+func (s *Optim) Check() error {
 	if err := s.Optimizer.Check(); err != nil {
 		return err
 	}

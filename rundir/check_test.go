@@ -6,8 +6,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dcwp-go/dcwp/dataset"
 )
 
 func validConfig(t *testing.T) Config {
@@ -37,9 +40,9 @@ func TestConfigCheck(t *testing.T) {
 		{"too many iterations", func(c *Config) { c.Pretrain.Iters = MaxIters + 1 }, "pretrain: iterations (100000001)"},
 		{"NaN learning rate", func(c *Config) { c.Finetune.LR = nan }, "finetune: iterations (300) and learning rate (NaN)"},
 		{"infinite learning rate", func(c *Config) { c.Finetune.LR = inf }, "learning rate (+Inf)"},
-		{"negative step", func(c *Config) { c.MiningModel.StepSize = -1 }, "mining: StepLR period -1"},
+		{"negative step", func(c *Config) { c.MiningModel.StepSize = -1 }, "mining_model: StepLR period -1"},
 		{"step without gamma", func(c *Config) { c.Prune.StepSize, c.Prune.Gamma = 10, 0 }, "prune: StepLR gamma 0"},
-		{"gamma above 1", func(c *Config) { c.MiningModel.Gamma = 2 }, "mining: StepLR gamma 2"},
+		{"gamma above 1", func(c *Config) { c.MiningModel.Gamma = 2 }, "mining_model: StepLR gamma 2"},
 		{"momentum 1", func(c *Config) { c.MiningModel.Momentum = 1 }, "momentum 1"},
 		{"negative weight decay", func(c *Config) { c.MiningModel.WeightDecay = -1e-4 }, "weight decay -0.0001"},
 		{"NaN beta2", func(c *Config) { c.Prune.Beta2 = nan }, "beta2 NaN"},
@@ -55,6 +58,21 @@ func TestConfigCheck(t *testing.T) {
 		{"threshold above 1", func(c *Config) { c.EnsembleThreshold = 1.5 }, "ensemble threshold 1.5"},
 		{"no checkpoint interval", func(c *Config) { c.CheckpointEvery = 0 }, "eval and checkpoint intervals (50, 0)"},
 		{"unknown miner", func(c *Config) { c.Miner = "magic" }, `unknown miner "magic"`},
+		{"a dataset alias", func(c *Config) { c.Dataset = "colored_mnist" }, ""},
+		{"unknown dataset", func(c *Config) { c.Dataset = "svhn" }, `unknown dataset "svhn"`},
+		{"unknown model", func(c *Config) { c.Model = "vgg" }, `unknown model "vgg"`},
+		{"a data spec no model fits", func(c *Config) { c.DataSpec = &dataset.Spec{Classes: 1, Input: [3]int{3, 8, 8}} }, "arch: 1 classes"},
+		{"unknown variant", func(c *Config) { c.Variant = "dirty" }, `unknown variant "dirty"`},
+		{"unknown bias loss", func(c *Config) { c.BiasLoss = "mse" }, `unknown bias loss "mse"`},
+		{"unknown mode", func(c *Config) { c.Mode = "fast" }, `unknown mode "fast"`},
+		{"unknown selection", func(c *Config) { c.Select = "best" }, `unknown selection "best"`},
+		{"unknown precision", func(c *Config) { c.Precision = "fp16" }, `unknown precision "fp16"`},
+		{"no precision (older configs)", func(c *Config) { c.Precision = "" }, ""},
+		{"unknown stage", func(c *Config) { c.Stages = []string{"train"} }, `unknown stage "train"`},
+		{"no stage", func(c *Config) { c.Stages = nil }, "no stage given"},
+		{"unknown optimizer", func(c *Config) { c.Finetune.Optimizer = "rmsprop" }, `finetune: unknown optimizer "rmsprop"`},
+		{"mining model without iterations", func(c *Config) { c.MiningModel.Iters = 0 }, "mining_model: iterations (0) and learning rate (0.1) must be positive (at most 100000000 and 10)"},
+		{"no mining model", func(c *Config) { c.MiningModel = nil }, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -68,6 +86,19 @@ func TestConfigCheck(t *testing.T) {
 				t.Fatalf("error %v, want one saying %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestCheckWritesCanonicalNames: Check takes a dataset alias and stages in any order, and
+// leaves the names as the rest of the tools compare them.
+func TestCheckWritesCanonicalNames(t *testing.T) {
+	c := validConfig(t)
+	c.Dataset, c.Stages = "colored_mnist", []string{StageFinetune, StagePretrain, StageFinetune}
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Dataset != "cmnist" || !slices.Equal(c.Stages, []string{StagePretrain, StageFinetune}) {
+		t.Errorf("dataset %q, stages %v: want cmnist, [pretrain finetune]", c.Dataset, c.Stages)
 	}
 }
 

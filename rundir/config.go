@@ -33,8 +33,8 @@ const (
 	DCWP    = "dcwp"
 )
 
-// Stage settings: optimizer, learning rate and schedule for one training stage.
-type Stage struct {
+// Optim is the optimiser settings of one training loop: optimizer, learning rate, schedule.
+type Optim struct {
 	Optimizer   Optimizer `json:"optimizer"`
 	LR          float64   `json:"lr"`
 	Iters       int       `json:"iters"`
@@ -60,7 +60,7 @@ type Config struct {
 	Seed        int64    `json:"seed"`
 	Device      string   `json:"device"`
 	Threads     int      `json:"threads,omitempty"`
-	Precision   string   `json:"precision,omitempty"` // fp32 or bf16 autocast (driver/model.Precision); older configs: none, fp32
+	Precision   string   `json:"precision,omitempty"` // a Precision; older configs: none, fp32
 	BatchSize   int      `json:"batch_size"`
 	Pretrained  string   `json:"pretrained,omitempty"` // resnet18 start weights given by the user
 
@@ -70,10 +70,10 @@ type Config struct {
 	// ValidSplit says how the validation split was made when not the data's own (carved).
 	ValidSplit *dataset.ValidFrom `json:"valid_split,omitempty"`
 
-	Pretrain    Stage  `json:"pretrain"`
-	MiningModel *Stage `json:"mining_model,omitempty"` // separate run for the mining network (cmnist)
-	Prune       Stage  `json:"prune"`
-	Finetune    Stage  `json:"finetune"`
+	Pretrain    Optim  `json:"pretrain"`
+	MiningModel *Optim `json:"mining_model,omitempty"` // the separate mining model (cmnist); nil: pre-training's biased network mines
+	Prune       Optim  `json:"prune"`
+	Finetune    Optim  `json:"finetune"`
 
 	BiasLoss          Loss    `json:"bias_loss"`
 	Q                 float64 `json:"q"`
@@ -173,7 +173,30 @@ var Selections = []Selection{SelectLast, SelectBestValid}
 // Check returns an error unless s is a known selection.
 func (s Selection) Check() error { return check("selection", s, Selections) }
 
-// Optimizer names a stage's optimizer.
+// Precision is what the networks compute in while they train.
+type Precision string
+
+const (
+	FP32 Precision = "fp32" // float32 throughout
+	// BF16 is bf16 autocast: convolutions and matrix products in bfloat16, everything the
+	// optimiser and the losses see (weights, scores, masks, logits, features) in float32.
+	BF16 Precision = "bf16"
+)
+
+// Precisions lists every precision, the default first.
+var Precisions = []Precision{FP32, BF16}
+
+// ParsePrecision reads a precision as the flags and config.json spell it ("" is fp32: the
+// configs written before precisions).
+func ParsePrecision(s string) (Precision, error) {
+	if s == "" {
+		return FP32, nil
+	}
+	p := Precision(s)
+	return p, check("precision", p, Precisions)
+}
+
+// Optimizer names a loop's optimizer.
 type Optimizer string
 
 const (

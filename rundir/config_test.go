@@ -62,3 +62,16 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestParsePrecision(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Precision
+		ok   bool
+	}{{"", FP32, true}, {"fp32", FP32, true}, {"bf16", BF16, true}, {"fp16", "", false}, {"BF16", "", false}} {
+		p, err := ParsePrecision(c.in)
+		if (err == nil) != c.ok || (c.ok && p != c.want) {
+			t.Errorf("ParsePrecision(%q) = %q, %v", c.in, p, err)
+		}
+	}
+}

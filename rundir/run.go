@@ -23,9 +23,9 @@ type Run struct {
 // Path joins a file name onto the run directory.
 func (r *Run) Path(name string) string { return filepath.Join(r.Dir, name) }
 
-// Files lists the paths of the files a run directory dir holds or may hold: the files
-// above and those of its checkpoint folder. Commands that read a run refuse to write over
-// any of them.
+// Files lists the paths of the files a run directory dir holds or may hold: the run's own
+// files, those its stages write, and those of its checkpoint folder. Commands that read a
+// run refuse to write over any of them.
 func Files(dir string) []string {
 	var paths []string
 	for _, f := range FileNames() {
@@ -41,7 +41,11 @@ func Files(dir string) []string {
 // FileNames are the names of the files directly in a run directory (Files joins them onto
 // one): a file of another name cannot be taken for one of them.
 func FileNames() []string {
-	return []string{ConfigFile, RunFile, SummaryFile, MetricsFile, VanillaFile, BiasedFile, DCWPFile, ScoresFile, MaskFile, MinedFile}
+	files := []string{ConfigFile, RunFile, SummaryFile, MetricsFile}
+	for _, s := range Stages() {
+		files = append(files, s.Files...)
+	}
+	return files
 }
 
 // Open reads a run directory's configuration and the architecture it describes.

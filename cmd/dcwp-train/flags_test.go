@@ -13,7 +13,7 @@ import (
 
 // tinyFlags train the fixture in about a second.
 var tinyFlags = []string{"--preset", "quick", "--model", "mlp", "--batch-size", "16", "--pretrain-iters", "20",
-	"--mining-iters", "15", "--mining-step", "10", "--prune-iters", "10", "--finetune-iters", "10",
+	"--mining-model-iters", "15", "--mining-model-step", "10", "--prune-iters", "10", "--finetune-iters", "10",
 	"--eval-every", "10", "--checkpoint-every", "5", "--miner", "oracle", "--threads", "1", "--seed", "3", "--no-progress"}
 
 func runCmd(t *testing.T, args ...string) (int, string) {
@@ -54,10 +54,11 @@ func TestNumericFlagsRefused(t *testing.T) {
 		{"prune-iters", "1000000000", "prune: iterations (1000000000)"},
 		{"finetune-lr", "NaN", "finetune: iterations (10) and learning rate (NaN)"},
 		{"pretrain-lr", "-0.01", "learning rate (-0.01)"},
-		{"mining-lr", "100", "learning rate (100)"},
-		{"mining-step", "-1", "mining: StepLR period -1"},
-		{"mining-gamma", "0", "mining: StepLR gamma 0"},
-		{"mining-momentum", "1", "momentum 1"},
+		{"mining-model-lr", "100", "learning rate (100)"},
+		{"mining-model-step", "-1", "mining_model: StepLR period -1"},
+		{"mining-model-gamma", "0", "mining_model: StepLR gamma 0"},
+		{"mining-momentum", "1", "mining_model: momentum 1"}, // the older name of --mining-model-momentum
+		{"mining-lr", "100", "mining_model: iterations (15) and learning rate (100)"},
 		{"prune-weight-decay", "Inf", "weight decay +Inf"},
 		{"seed", "1e3", "invalid value"},
 	}
@@ -73,6 +74,18 @@ func TestNumericFlagsRefused(t *testing.T) {
 				t.Fatalf("%s was created", out)
 			}
 		})
+	}
+}
+
+// TestFlagsOfALoopTheRunLacks: the mining model's flags on a run without one are refused,
+// under either name, rather than ignored.
+func TestFlagsOfALoopTheRunLacks(t *testing.T) {
+	for _, flag := range []string{"--mining-model-lr", "--mining-lr"} {
+		out := filepath.Join(t.TempDir(), "run")
+		code, stderr := runCmd(t, "--data", t.TempDir(), "--out", out, "--preset", "quick", "--no-mining-model", flag, "0.1")
+		if code != exit.Usage || !strings.Contains(stderr, "--mining-model-lr: this run does not train the separate mining model") {
+			t.Errorf("%s: exit %d, stderr:\n%s", flag, code, stderr)
+		}
 	}
 }
 

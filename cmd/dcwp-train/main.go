@@ -26,26 +26,30 @@ import (
 	"github.com/dcwp-go/dcwp/version"
 )
 
-// stageNames lists the stages that get per-stage optimizer flags (stageFlagList).
-var stageNames = []struct{ prefix, usage string }{
-	{"pretrain", "pre-training (stage 1)"},
-	{"mining", "separate mining-model run (cmnist)"},
-	{"prune", "mask learning (stage 3)"},
-	{"finetune", "fine-tuning (stage 4)"},
-}
+// optimFlags are the flags of a loop's optimiser settings (rundir.Optim), by suffix after
+// the loop's prefix.
+var optimFlags = []string{"-optimizer", "-lr", "-iters", "-step", "-gamma", "-weight-decay", "-momentum"}
 
-func stageFlagList() []cli.Flag {
+// loopFlags are the optimiser flags of every training loop of the stage table, each under
+// the loop's prefix and under its older one, where it has one.
+func loopFlags() []cli.Flag {
 	var fs []cli.Flag
-	for _, s := range stageNames {
-		cat := "stage " + s.prefix
+	for _, l := range rundir.Loops() {
+		p, u, cat := l.FlagPrefix(), l.Usage, "loop "+l.FlagPrefix()
+		alias := func(suf string) []string {
+			if l.Alias == "" {
+				return nil
+			}
+			return []string{l.Alias + suf}
+		}
 		fs = append(fs,
-			&cli.StringFlag{Name: s.prefix + "-optimizer", Usage: "optimizer (adam|sgd) of " + s.usage, Category: cat},
-			&cli.Float64Flag{Name: s.prefix + "-lr", Usage: "learning rate of " + s.usage, Category: cat},
-			&cli.IntFlag{Name: s.prefix + "-iters", Usage: "iterations of " + s.usage, Category: cat},
-			&cli.IntFlag{Name: s.prefix + "-step", Usage: "StepLR period of " + s.usage + " (0 = constant)", Category: cat},
-			&cli.Float64Flag{Name: s.prefix + "-gamma", Usage: "StepLR factor of " + s.usage, Category: cat},
-			&cli.Float64Flag{Name: s.prefix + "-weight-decay", Usage: "weight decay of " + s.usage, Category: cat},
-			&cli.Float64Flag{Name: s.prefix + "-momentum", Usage: "SGD momentum of " + s.usage, Category: cat},
+			&cli.StringFlag{Name: p + "-optimizer", Aliases: alias("-optimizer"), Usage: "optimizer (adam|sgd) of " + u, Category: cat},
+			&cli.Float64Flag{Name: p + "-lr", Aliases: alias("-lr"), Usage: "learning rate of " + u, Category: cat},
+			&cli.IntFlag{Name: p + "-iters", Aliases: alias("-iters"), Usage: "iterations of " + u, Category: cat},
+			&cli.IntFlag{Name: p + "-step", Aliases: alias("-step"), Usage: "StepLR period of " + u + " (0 = constant)", Category: cat},
+			&cli.Float64Flag{Name: p + "-gamma", Aliases: alias("-gamma"), Usage: "StepLR factor of " + u, Category: cat},
+			&cli.Float64Flag{Name: p + "-weight-decay", Aliases: alias("-weight-decay"), Usage: "weight decay of " + u, Category: cat},
+			&cli.Float64Flag{Name: p + "-momentum", Aliases: alias("-momentum"), Usage: "SGD momentum of " + u, Category: cat},
 		)
 	}
 	return fs
@@ -66,7 +70,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes, cmnist)", Value: "paper"},
 		&cli.StringFlag{Name: "variant", Usage: "clean, or as-coded to reproduce the reference code's quirks", Value: "clean"},
 		&cli.StringFlag{Name: "mode", Usage: "dcwp, or vanilla to stop after the ERM classifier", Value: "dcwp"},
-		&cli.StringFlag{Name: "stages", Usage: "comma-separated stages to run (pretrain,mine,prune,finetune); skipped ones are read from --out"},
+		&cli.StringFlag{Name: "stages", Usage: "comma-separated stages to run (" + strings.Join(rundir.StageNames(), ",") + "); skipped ones are read from --out"},
 		&cli.Int64Flag{Name: "seed", Usage: "random seed", Value: 0},
 		&cli.StringFlag{Name: "device", Usage: "cpu, cuda or cuda:N", Value: "cpu"},
 		&cli.IntFlag{Name: "threads", Usage: "libtorch intra-op threads"},
@@ -78,7 +82,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "resume", Usage: "continue the run in --out from its last checkpoint"},
 		&cli.StringFlag{Name: "miner", Usage: "wrong, ensemble or oracle"},
 		&cli.BoolFlag{Name: "select-with-gce", Usage: "mine with the GCE-trained network (default on for wrong)"},
-		&cli.BoolFlag{Name: "no-mining-model", Usage: "cmnist: mine with the pre-training run's networks instead of a separate SGD run"},
+		&cli.BoolFlag{Name: "no-mining-model", Usage: "cmnist: mine with the pre-training run's networks instead of a separate mining model"},
 		&cli.StringFlag{Name: "bias-loss", Usage: "loss of the biased network: gce or ce"},
 		&cli.Float64Flag{Name: "q", Usage: "GCE q"},
 		&cli.Float64Flag{Name: "ensemble-threshold", Usage: "ensemble miner: flag when mean 1-p_y exceeds this"},
@@ -93,7 +97,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "select", Usage: "reported fine-tuned model: last or best-valid"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "periodic lines instead of progress bars"},
 	}
-	fs = append(fs, stageFlagList()...)
+	fs = append(fs, loopFlags()...)
 	for _, f := range fs { // settings without a flag default come from the preset
 		switch f := f.(type) {
 		case *cli.Float64Flag:
@@ -169,33 +173,14 @@ func config(c *cli.Context) (rundir.Config, error) {
 		}
 	}
 	if cfg.Mode == rundir.ModeVanilla {
-		cfg.Stages = []string{dcwp.StagePretrain}
+		cfg.Stages = []string{rundir.StagePretrain}
 	}
 	if cfg.Threads == 0 {
 		cfg.Threads = runtime.NumCPU()
 	}
-	stages := map[string]*rundir.Stage{"pretrain": &cfg.Pretrain, "mining": cfg.MiningModel, "prune": &cfg.Prune, "finetune": &cfg.Finetune}
-	for prefix, st := range stages {
-		if st == nil {
-			for _, suf := range []string{"-optimizer", "-lr", "-iters", "-step", "-gamma", "-weight-decay", "-momentum"} {
-				if c.IsSet(prefix + suf) {
-					return cfg, fmt.Errorf("--%s%s: this run has no separate mining model", prefix, suf)
-				}
-			}
-			continue
-		}
-		if err := setEnum(c, prefix+"-optimizer", &st.Optimizer); err != nil {
+	for _, l := range rundir.Loops() {
+		if err := setOptim(c, l, l.Optim(&cfg)); err != nil {
 			return cfg, err
-		}
-		for suf, p := range map[string]*float64{"-lr": &st.LR, "-gamma": &st.Gamma, "-weight-decay": &st.WeightDecay, "-momentum": &st.Momentum} {
-			if c.IsSet(prefix + suf) {
-				*p = c.Float64(prefix + suf)
-			}
-		}
-		for suf, p := range map[string]*int{"-iters": &st.Iters, "-step": &st.StepSize} {
-			if c.IsSet(prefix + suf) {
-				*p = c.Int(prefix + suf)
-			}
 		}
 	}
 	if saved != nil && c.Bool("resume") {
@@ -203,23 +188,51 @@ func config(c *cli.Context) (rundir.Config, error) {
 			return cfg, err
 		}
 	}
-	return cfg, dcwp.Validate(&cfg)
+	return cfg, cfg.Check()
+}
+
+// setOptim applies the optimiser flags of loop l to its settings o; a flag given for a loop
+// the run does not have (o nil) is refused.
+func setOptim(c *cli.Context, l rundir.Loop, o *rundir.Optim) error {
+	p := l.FlagPrefix()
+	if o == nil {
+		for _, suf := range optimFlags {
+			if c.IsSet(p + suf) {
+				return fmt.Errorf("--%s%s: this run does not train %s", p, suf, l.Usage)
+			}
+		}
+		return nil
+	}
+	if err := setEnum(c, p+"-optimizer", &o.Optimizer); err != nil {
+		return err
+	}
+	for suf, v := range map[string]*float64{"-lr": &o.LR, "-gamma": &o.Gamma, "-weight-decay": &o.WeightDecay, "-momentum": &o.Momentum} {
+		if c.IsSet(p + suf) {
+			*v = c.Float64(p + suf)
+		}
+	}
+	for suf, v := range map[string]*int{"-iters": &o.Iters, "-step": &o.StepSize} {
+		if c.IsSet(p + suf) {
+			*v = c.Int(p + suf)
+		}
+	}
+	return nil
 }
 
 // setPrecision applies --precision; a new run records its precision, while a run from before
 // precisions (none recorded: fp32) keeps none when told fp32, so that --resume accepts it.
 func setPrecision(c *cli.Context, cfg *rundir.Config, fresh bool) error {
 	if c.IsSet("precision") {
-		p, err := model.ParsePrecision(c.String("precision"))
+		p, err := rundir.ParsePrecision(c.String("precision"))
 		if err != nil {
 			return fmt.Errorf("--precision: %w", err)
 		}
-		if cur, err := model.ParsePrecision(cfg.Precision); err != nil || cur != p {
+		if cur, err := rundir.ParsePrecision(cfg.Precision); err != nil || cur != p {
 			cfg.Precision = string(p)
 		}
 	}
 	if fresh && cfg.Precision == "" {
-		cfg.Precision = string(model.FP32)
+		cfg.Precision = string(rundir.FP32)
 	}
 	return nil
 }
@@ -231,7 +244,7 @@ func stagesFlag(c *cli.Context) ([]string, error) {
 			names = append(names, s)
 		}
 	}
-	stages, err := dcwp.PipelineOrder(names)
+	stages, err := rundir.PipelineOrder(names)
 	if err != nil {
 		return nil, fmt.Errorf("--stages: %w", err)
 	}
@@ -252,7 +265,7 @@ func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err er
 		if err != nil {
 			return cfg, nil, err
 		}
-		existing, why = !slices.Contains(stages, dcwp.StagePretrain), "--stages "+c.String("stages")
+		existing, why = !slices.Contains(stages, rundir.StagePretrain), "--stages "+c.String("stages")
 	}
 	if !existing {
 		// The preset is resolved for the model and variant asked for: some of its settings depend on them.
@@ -264,11 +277,7 @@ func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err er
 	if err != nil {
 		return cfg, nil, fmt.Errorf("%s: %w", why, err)
 	}
-	ds, err := dataset.Canonical(s.Dataset)
-	if err != nil {
-		return cfg, nil, fmt.Errorf("%s: %s: %w", why, rundir.ConfigFile, err)
-	}
-	have := map[string]string{"dataset": ds, "conflict-pct": s.ConflictPct, "model": s.Model, "preset": s.Preset, "variant": string(s.Variant)}
+	have := map[string]string{"dataset": s.Dataset, "conflict-pct": s.ConflictPct, "model": s.Model, "preset": s.Preset, "variant": string(s.Variant)}
 	for _, f := range presetFlags {
 		v := c.String(f)
 		if f == "dataset" {

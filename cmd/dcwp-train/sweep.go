@@ -15,7 +15,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/dcwp-go/dcwp/driver/dcwp"
 	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/internal/progress"
 	"github.com/dcwp-go/dcwp/rundir"
@@ -146,9 +145,9 @@ func resolve(args []string) (rundir.Config, error) {
 				if err != nil {
 					return err
 				}
-				if !slices.Contains(stages, dcwp.StagePretrain) {
+				if !slices.Contains(stages, rundir.StagePretrain) {
 					return fmt.Errorf("--stages %s: a sweep's runs are new run directories, so their stages start with %s "+
-						"(to rerun later stages of one run: dcwp-train --out RUN_DIR --stages %s)", c.String("stages"), dcwp.StagePretrain, c.String("stages"))
+						"(to rerun later stages of one run: dcwp-train --out RUN_DIR --stages %s)", c.String("stages"), rundir.StagePretrain, c.String("stages"))
 				}
 			}
 			cfg, err = config(c)

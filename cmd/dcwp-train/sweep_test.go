@@ -49,7 +49,7 @@ func tinyArgs(t *testing.T) []string {
 	}
 	t.Setenv(asTrain, "1")
 	return []string{"--dataset", "cmnist", "--data", data, "--model", "mlp", "--preset", "quick", "--batch-size", "16",
-		"--pretrain-iters", "20", "--mining-iters", "15", "--mining-step", "10", "--prune-iters", "40", "--finetune-iters", "20",
+		"--pretrain-iters", "20", "--mining-model-iters", "15", "--mining-model-step", "10", "--prune-iters", "40", "--finetune-iters", "20",
 		"--eval-every", "10", "--checkpoint-every", "5", "--miner", "oracle", "--no-progress"}
 }
 

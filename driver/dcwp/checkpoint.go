@@ -25,21 +25,12 @@ type ckState struct {
 	Done         []string           `json:"done"` // finished stages (and sub-loops)
 	StageSeconds map[string]float64 `json:"stage_seconds"`
 	MetricsSize  int64              `json:"metrics_size"` // metrics.jsonl length at the checkpoint
-	// Counts and Best keep the JSON names of the maps they once were, so a run checkpointed
-	// by an older dcwp-train resumes.
-	Counts ckCounts `json:"ints"`
-	Best   ckBest   `json:"floats"`
-}
-
-// ckCounts are the counters a resumed loop continues from.
-type ckCounts struct {
-	ERMSteps      int `json:"erm_steps,omitempty"` // optimizer steps, per trained network
-	BiasedSteps   int `json:"biased_steps,omitempty"`
-	MinerSteps    int `json:"miner_steps,omitempty"`
-	PruneSteps    int `json:"prune_steps,omitempty"`
-	FinetuneSteps int `json:"finetune_steps,omitempty"`
-	EnsembleCount int `json:"ensemble_count,omitempty"` // biased-network checks summed in the ensemble score
-	SelectedIter  int `json:"selected_iter,omitempty"`  // fine-tuning iteration of the reported network (0 = not yet chosen)
+	// Counts are the counters a resumed loop continues from (each trained network's
+	// optimizer steps, …), by the names its stage's file gives them. Counts and Best keep the
+	// JSON names of the maps they once were, so a run checkpointed by an older dcwp-train
+	// resumes.
+	Counts map[string]int `json:"ints"`
+	Best   ckBest         `json:"floats"`
 }
 
 // ckBest is what --select best-valid has seen so far.
@@ -47,7 +38,7 @@ type ckBest struct {
 	Valid float64 `json:"best_valid,omitempty"` // best validation accuracy while fine-tuning
 }
 
-func newState() ckState { return ckState{StageSeconds: map[string]float64{}} }
+func newState() ckState { return ckState{StageSeconds: map[string]float64{}, Counts: map[string]int{}} }
 
 func (s *ckState) done(stage string) bool { return slices.Contains(s.Done, stage) }
 
@@ -101,6 +92,9 @@ func parseState(meta map[string]string) (ckState, error) {
 	}
 	if st.StageSeconds == nil { // written before any stage had run
 		st.StageSeconds = map[string]float64{}
+	}
+	if st.Counts == nil {
+		st.Counts = map[string]int{}
 	}
 	return st, nil
 }

@@ -6,51 +6,19 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
-// Stage names, in order.
-const (
-	StagePretrain = "pretrain"
-	StageMine     = "mine"
-	StagePrune    = "prune"
-	StageFinetune = "finetune"
-)
-
-// AllStages lists every stage in order.
-var AllStages = []string{StagePretrain, StageMine, StagePrune, StageFinetune}
-
 // Presets lists every preset.
 var Presets = []string{"paper", "quick"}
 
-// PipelineOrder returns the named stages in the order the pipeline runs them, each once:
-// a stage reads what the earlier ones wrote, whatever order they were typed in.
-func PipelineOrder(names []string) ([]string, error) {
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no stage given (want some of %v)", AllStages)
-	}
-	for _, s := range names {
-		if !slices.Contains(AllStages, s) {
-			return nil, fmt.Errorf("unknown stage %q (want some of %v)", s, AllStages)
-		}
-	}
-	var out []string
-	for _, s := range AllStages {
-		if slices.Contains(names, s) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+func adam(lr float64, iters int) rundir.Optim {
+	return rundir.Optim{Optimizer: rundir.Adam, LR: lr, Iters: iters, Beta1: 0.9, Beta2: 0.99}
 }
 
-func adam(lr float64, iters int) rundir.Stage {
-	return rundir.Stage{Optimizer: rundir.Adam, LR: lr, Iters: iters, Beta1: 0.9, Beta2: 0.99}
-}
-
-func miningSGD(iters int) *rundir.Stage {
-	return &rundir.Stage{Optimizer: rundir.SGD, LR: 0.1, Iters: iters, StepSize: 600, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
+func miningModelSGD(iters int) *rundir.Optim {
+	return &rundir.Optim{Optimizer: rundir.SGD, LR: 0.1, Iters: iters, StepSize: 600, Gamma: 0.1, Momentum: 0.9, WeightDecay: 1e-4}
 }
 
 // mlpLambdaCon is λ_con of the clean variant on the mlp. The reference's 0.05 was never
@@ -87,7 +55,7 @@ func Preset(preset, name, pct, model string, variant rundir.Variant) (rundir.Con
 	}
 	c := rundir.Config{
 		Dataset: in.Name, ConflictPct: pct, Model: model, Preset: preset, Variant: variant, Mode: rundir.ModeDCWP,
-		Stages: slices.Clone(AllStages), Device: "cpu",
+		Stages: rundir.StageNames(), Device: "cpu",
 		BiasLoss: rundir.GCE, Q: 0.7, Miner: rundir.MinerWrong, SelectWithGCE: true, EnsembleThreshold: 0.8,
 		LambdaUp: p.LambdaUp(pct), LambdaCon: 0.05, Temperature: 0.07, MaskTau: 1, ScoreInit: 1.5,
 		EvalEvery: 100, CheckpointEvery: 200, Select: rundir.SelectLast,
@@ -98,7 +66,7 @@ func Preset(preset, name, pct, model string, variant rundir.Variant) (rundir.Con
 	c.Pretrain.StepSize, c.Pretrain.Gamma = p.PretrainStep, p.PretrainGam
 	c.Finetune.StepSize, c.Finetune.Gamma = p.FinetuneStep, p.FinetuneGam
 	if p.MiningModel {
-		c.MiningModel = miningSGD(2000)
+		c.MiningModel = miningModelSGD(2000)
 	}
 	if p.Ensemble {
 		c.Miner = rundir.MinerEnsemble
@@ -122,7 +90,7 @@ func quick(c *rundir.Config, p dataset.Preset) error {
 	}
 	c.BatchSize = 256
 	c.Pretrain = adam(1e-2, 1000)
-	c.MiningModel = miningSGD(600)
+	c.MiningModel = miningModelSGD(600)
 	c.Prune = adam(1e-2, 300)
 	c.Finetune = adam(1e-3, 300)
 	c.EvalEvery = 50
@@ -132,32 +100,3 @@ func quick(c *rundir.Config, p dataset.Preset) error {
 
 // QuickModel is the model the quick preset trains.
 const QuickModel = "mlp"
-
-// Validate checks a configuration before any work starts: names (dataset, model, stages)
-// here, every other setting by rundir's Config.Check. The batch size against the data is
-// checked once the data is loaded.
-func Validate(c *rundir.Config) error {
-	ds, err := dataset.Canonical(c.Dataset)
-	if err != nil {
-		return err
-	}
-	c.Dataset = ds // the stages compare canonical names
-	if !slices.Contains(arch.Models, c.Model) {
-		return fmt.Errorf("unknown model %q (want one of %v)", c.Model, arch.Models)
-	}
-	if c.DataSpec != nil || dataset.Fixed(c.Dataset) { // folder's shape is known once its data is read
-		if _, err := c.Arch(); err != nil {
-			return err
-		}
-	}
-	if err := c.Check(); err != nil {
-		return err
-	}
-	if err := checkPrecision(c.Precision); err != nil {
-		return err
-	}
-	if _, err := PipelineOrder(c.Stages); err != nil {
-		return err
-	}
-	return nil
-}

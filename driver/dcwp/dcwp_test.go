@@ -75,12 +75,12 @@ func childRun(dir string) {
 	limit, _ := strconv.ParseUint(os.Getenv("DCWP_TEST_CHILD_FSIZE"), 10, 64)
 	_, err = Run(Options{Config: cfg, Out: dir, AfterIter: func(loop string, it int) {
 		switch {
-		case loop == StagePrune && limit > 0 && it == 12:
+		case loop == rundir.StagePrune && limit > 0 && it == 12:
 			if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
 				fmt.Fprintln(os.Stderr, "setrlimit:", err)
 				os.Exit(4)
 			}
-		case loop == StagePrune && limit == 0:
+		case loop == rundir.StagePrune && limit == 0:
 			time.Sleep(40 * time.Millisecond)
 		}
 	}})
@@ -120,7 +120,7 @@ func TestRunModes(t *testing.T) {
 			c.Pretrain.Iters, c.Prune.Iters, c.Finetune.Iters = 4, 4, 4
 			c.MiningModel.Iters = 2
 		}},
-		{"vanilla", func(c *rundir.Config) { c.Mode, c.Stages = "vanilla", []string{StagePretrain} }},
+		{"vanilla", func(c *rundir.Config) { c.Mode, c.Stages = "vanilla", []string{rundir.StagePretrain} }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -175,12 +175,16 @@ func TestRunModes(t *testing.T) {
 // took time, the validation passes, and parts that add up to no more than the loop's wall time.
 func checkProfile(t *testing.T, sum *rundir.Summary, cfg rundir.Config) {
 	t.Helper()
-	loops := map[string]int{StagePretrain: cfg.Pretrain.Iters}
-	if cfg.MiningModel != nil {
-		loops[minerLoop] = cfg.MiningModel.Iters
-	}
-	if cfg.Mode != rundir.ModeVanilla {
-		loops[StagePrune], loops[StageFinetune] = cfg.Prune.Iters, cfg.Finetune.Iters
+	loops := map[string]int{}
+	for i, st := range rundir.Stages() {
+		if cfg.Mode == rundir.ModeVanilla && i > 0 { // vanilla stops after the first stage
+			break
+		}
+		for _, l := range st.Loops {
+			if o := l.Optim(&cfg); o != nil {
+				loops[l.Name] = o.Iters
+			}
+		}
 	}
 	if len(sum.Profile) != len(loops) {
 		t.Fatalf("profile of %d loops %v, want %d", len(sum.Profile), sum.Profile, len(loops))
@@ -191,13 +195,14 @@ func checkProfile(t *testing.T, sum *rundir.Summary, cfg rundir.Config) {
 		if p.Iters != iters || !(p.Step > 0) || !(p.Data > 0) || parts > p.Seconds*1.0001 {
 			t.Errorf("profile of %s: %+v; want %d iterations, steps and data that took time, parts within the wall time", name, p, iters)
 		}
-		if name != minerLoop && !(p.Eval > 0) { // the miner loop validates nothing
+		if name != rundir.LoopMiningModel && !(p.Eval > 0) { // the mining model's loop validates nothing
 			t.Errorf("profile of %s: no evaluation time (%+v)", name, p)
 		}
 	}
 }
 
-// checkValidLogged fails unless metrics.jsonl holds a validation accuracy for each trained stage.
+// checkValidLogged fails unless metrics.jsonl holds a validation accuracy for each stage
+// run that trains (its rows under the stage's own name).
 func checkValidLogged(t *testing.T, run string, stages []string) {
 	t.Helper()
 	ms, err := plot.ReadMetrics(filepath.Join(run, rundir.MetricsFile))
@@ -210,9 +215,9 @@ func checkValidLogged(t *testing.T, run string, stages []string) {
 			seen[m.Stage] = true
 		}
 	}
-	for _, st := range stages {
-		if st != StageMine && !seen[st] {
-			t.Errorf("metrics.jsonl has no validation accuracy for stage %s", st)
+	for _, st := range rundir.Stages() {
+		if len(st.Loops) > 0 && slices.Contains(stages, st.Name) && !seen[st.Name] {
+			t.Errorf("metrics.jsonl has no validation accuracy for stage %s", st.Name)
 		}
 	}
 }
@@ -272,7 +277,7 @@ func TestResumeAfterKill(t *testing.T) {
 	killedAt := -1
 	for time.Now().Before(deadline) {
 		st, _, ok, err := readCheckpoint(out)
-		if err == nil && ok && st.Loop == StagePrune && st.Iter >= 10 {
+		if err == nil && ok && st.Loop == rundir.StagePrune && st.Iter >= 10 {
 			cmd.Process.Signal(syscall.SIGKILL)
 			killedAt = st.Iter
 			break
@@ -312,7 +317,7 @@ func TestRerunReplacesStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := readSummary(t, ref)
-	for _, stages := range [][]string{{StagePrune, StageFinetune}, {StageFinetune, StagePrune, StagePrune}} {
+	for _, stages := range [][]string{{rundir.StagePrune, rundir.StageFinetune}, {rundir.StageFinetune, rundir.StagePrune, rundir.StagePrune}} {
 		t.Run(strings.Join(stages, ","), func(t *testing.T) {
 			out := t.TempDir()
 			if err := os.CopyFS(out, os.DirFS(ref)); err != nil {
@@ -349,68 +354,6 @@ func readSummary(t *testing.T, run string) rundir.Summary {
 	return s
 }
 
-func TestPipelineOrder(t *testing.T) {
-	cases := []struct {
-		in   []string
-		want []string
-		err  string
-	}{
-		{[]string{StageFinetune, StagePrune}, []string{StagePrune, StageFinetune}, ""},
-		{[]string{StageMine, StagePretrain, StageMine}, []string{StagePretrain, StageMine}, ""},
-		{AllStages, AllStages, ""},
-		{[]string{StagePrune, "train"}, nil, `unknown stage "train"`},
-		{nil, nil, "no stage given"},
-	}
-	for _, c := range cases {
-		got, err := PipelineOrder(c.in)
-		switch {
-		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
-			t.Errorf("%v: error %v, want one saying %q", c.in, err, c.err)
-		case c.err == "" && (err != nil || !slices.Equal(got, c.want)):
-			t.Errorf("%v: got %v, %v; want %v", c.in, got, err, c.want)
-		}
-	}
-}
-
-// TestValidate requires each kind of bad setting to be refused with a message that names it.
-func TestValidate(t *testing.T) {
-	cases := []struct {
-		name string
-		edit func(c *rundir.Config)
-		want string // "" = valid
-	}{
-		{"the tiny config", func(c *rundir.Config) {}, ""},
-		{"a dataset alias", func(c *rundir.Config) { c.Dataset = "colored_mnist" }, ""},
-		{"unknown dataset", func(c *rundir.Config) { c.Dataset = "svhn" }, `unknown dataset "svhn"`},
-		{"unknown model", func(c *rundir.Config) { c.Model = "vgg" }, `unknown model "vgg"`},
-		{"unknown miner", func(c *rundir.Config) { c.Miner = "magic" }, `unknown miner "magic" (want one of [wrong ensemble oracle])`},
-		{"unknown variant", func(c *rundir.Config) { c.Variant = "dirty" }, `unknown variant "dirty"`},
-		{"unknown bias loss", func(c *rundir.Config) { c.BiasLoss = "mse" }, `unknown bias loss "mse"`},
-		{"unknown mode", func(c *rundir.Config) { c.Mode = "fast" }, `unknown mode "fast"`},
-		{"unknown selection", func(c *rundir.Config) { c.Select = "best" }, `unknown selection "best"`},
-		{"unknown stage", func(c *rundir.Config) { c.Stages = []string{"train"} }, `unknown stage "train"`},
-		{"no stage", func(c *rundir.Config) { c.Stages = nil }, "no stage given"},
-		{"batch of one", func(c *rundir.Config) { c.BatchSize = 1 }, "batch size 1: want 2 to 4096"},
-		{"unknown optimizer", func(c *rundir.Config) { c.Finetune.Optimizer = "rmsprop" }, `finetune: unknown optimizer "rmsprop"`},
-		{"mining without iterations", func(c *rundir.Config) { c.MiningModel.Iters = 0 }, "mining: iterations (0) and learning rate (0.1) must be positive (at most 100000000 and 10)"},
-		{"no learning rate", func(c *rundir.Config) { c.Prune.LR = 0 }, "prune: iterations (40) and learning rate (0) must be positive"},
-		{"no eval interval", func(c *rundir.Config) { c.EvalEvery = 0 }, "eval and checkpoint intervals (0, 5) must be positive"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := tinyConfig(t, testData, "clean")
-			c.edit(&cfg)
-			err := Validate(&cfg)
-			switch {
-			case c.want == "" && err != nil:
-				t.Fatalf("refused: %v", err)
-			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-				t.Fatalf("error %v, want one saying %q", err, c.want)
-			}
-		})
-	}
-}
-
 // TestDiskFullKeepsCheckpoint lets writes fail in a real training process between two
 // checkpoints (RLIMIT_FSIZE: the kernel refuses to grow any file past the limit, as a full
 // disk would), and requires a clear error, the earlier checkpoint intact, no temporary files
@@ -429,7 +372,7 @@ func TestDiskFullKeepsCheckpoint(t *testing.T) {
 		}
 	}
 	st, _, ok, err := readCheckpoint(out)
-	if err != nil || !ok || st.Loop != StagePrune || st.Iter != 10 {
+	if err != nil || !ok || st.Loop != rundir.StagePrune || st.Iter != 10 {
 		t.Fatalf("checkpoint after the failed write: %+v ok=%v err=%v, want prune iteration 10", st, ok, err)
 	}
 	left, _ := filepath.Glob(filepath.Join(out, rundir.CheckpointDir, ".*tmp*"))
@@ -561,12 +504,12 @@ func TestDropMetrics(t *testing.T) {
 	cases := []struct {
 		name, in, first, want, err string
 	}{
-		{"from prune", rows, StagePrune, `{"stage":"pretrain-miner","iter":1}
+		{"from prune", rows, rundir.StagePrune, `{"stage":"pretrain-miner","iter":1}
 {"stage":"pretrain","iter":1}
 `, ""},
-		{"from finetune", rows, StageFinetune, strings.TrimSuffix(rows, `{"stage":"finetune","iter":1}`+"\n"), ""},
-		{"empty file", "", StagePrune, "", ""},
-		{"corrupt row", rows + "{oops\n", StagePrune, rows + "{oops\n", "line 5"},
+		{"from finetune", rows, rundir.StageFinetune, strings.TrimSuffix(rows, `{"stage":"finetune","iter":1}`+"\n"), ""},
+		{"empty file", "", rundir.StagePrune, "", ""},
+		{"corrupt row", rows + "{oops\n", rundir.StagePrune, rows + "{oops\n", "line 5"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -574,7 +517,7 @@ func TestDropMetrics(t *testing.T) {
 			if err := os.WriteFile(path, []byte(c.in), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			err := dropMetrics(path, stageIndex(c.first))
+			err := (&metricsLog{path: path}).dropFrom(rundir.StageIndex(c.first))
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("error %v, want one naming %s and %q", err, path, c.err)
@@ -607,14 +550,13 @@ func TestMetricRowOntoAFullDisk(t *testing.T) {
 		_, err = filler.Write(make([]byte, 4096))
 	}
 	filler.Close()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
+	m := &metricsLog{path: path}
+	if err := m.open(); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r := &runner{metricsF: f}
-	big := rundir.Metric{Stage: StagePrune, Iter: 2, Loss: map[string]float64{"ce": 0.123456789, "sparse": 12345.6789, "supcon": 3.14159265, "total": 1.23456789}}
-	err = r.metric(big)
+	defer m.close()
+	big := rundir.Metric{Stage: rundir.StagePrune, Iter: 2, Loss: map[string]float64{"ce": 0.123456789, "sparse": 12345.6789, "supcon": 3.14159265, "total": 1.23456789}}
+	err = m.append(big)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "no space left on device") {
 		t.Fatalf("metric onto a full disk: %v, want the disk full, naming %s", err, path)
 	}
@@ -644,7 +586,7 @@ func TestEnsembleScoresMustFitTheData(t *testing.T) {
 	out := t.TempDir()
 	cfg := tinyConfig(t, testData, "clean")
 	cfg.Miner, cfg.MiningModel = "ensemble", nil
-	cfg.Stages = []string{StagePretrain}
+	cfg.Stages = []string{rundir.StagePretrain}
 	if _, err := Run(Options{Config: cfg, Out: out}); err != nil {
 		t.Fatal(err)
 	}
@@ -655,7 +597,7 @@ func TestEnsembleScoresMustFitTheData(t *testing.T) {
 	if err := tensor.WriteFile(path, map[string]tensor.Tensor{"score": tensor.F32([]float32{0.5, 0.9}, 2)}, map[string]string{"count": "1"}); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Stages = []string{StageMine}
+	cfg.Stages = []string{rundir.StageMine}
 	_, err := Run(Options{Config: cfg, Out: out})
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "2 ensemble scores") {
 		t.Fatalf("mining with a foreign score file: %v, want an error naming %s", err, path)

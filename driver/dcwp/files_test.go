@@ -51,7 +51,7 @@ func TestMaskFileErrorsNameTheFile(t *testing.T) {
 			name   string
 			resume bool
 			stages []string
-		}{{"fine-tuning", false, []string{StageFinetune}}, {"summary", true, nil}} {
+		}{{"fine-tuning", false, []string{rundir.StageFinetune}}, {"summary", true, nil}} {
 			t.Run(step.name+"/"+m.name, func(t *testing.T) {
 				out := copyRun(t)
 				rewriteMask(t, out, m.edit)

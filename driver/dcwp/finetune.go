@@ -2,7 +2,6 @@ package dcwp
 
 import (
 	"fmt"
-
 	"github.com/dcwp-go/dcwp/driver/loss"
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/driver/sampler"
@@ -10,6 +9,13 @@ import (
 	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
+)
+
+// The checkpoint's counters of fine-tuning: the optimizer's steps, and the iteration of the
+// network it reports.
+const (
+	countFinetuneSteps = "finetune_steps"
+	countSelectedIter  = "selected_iter" // 0: not yet chosen
 )
 
 // finetune is stage 4: the vanilla network under the pruning mask, its kept weights trained
@@ -22,14 +28,14 @@ func (r *runner) finetune() error {
 		return err
 	}
 	defer n.Close()
-	ms, _, err := tensor.ReadFile(r.path(rundir.MaskFile))
+	ms, err := r.readMasks()
 	if err != nil {
-		return fmt.Errorf("fine-tuning needs the pruning stage's mask: %w", err)
+		return err
 	}
 	if err := n.SetMasks(ms); err != nil {
 		return fmt.Errorf("fine-tuning: %s: %w", r.path(rundir.MaskFile), err)
 	}
-	m, err := newMember(n, c.Finetune, false, "", &r.st.Counts.FinetuneSteps)
+	m, err := r.newMember(n, c.Finetune, false, "", countFinetuneSteps)
 	if err != nil {
 		return err
 	}
@@ -43,7 +49,7 @@ func (r *runner) finetune() error {
 		if out, err = n.Export(); err != nil {
 			return err
 		}
-		r.st.Counts.SelectedIter = c.Finetune.Iters
+		r.st.Counts[countSelectedIter] = c.Finetune.Iters
 	}
 	return tensor.WriteFile(r.path(rundir.DCWPFile), out, r.fileMeta(rundir.RoleDCWP, nil))
 }
@@ -51,8 +57,8 @@ func (r *runner) finetune() error {
 func (r *runner) finetuneLoop(m member, best *map[string]tensor.Tensor) loop {
 	c := r.c
 	n := m.net
-	ws := sampler.NewWeighted(sampler.Weights(r.flags, c.LambdaUp), c.BatchSize, c.Seed, StageFinetune)
-	l := loop{name: StageFinetune, iters: c.Finetune.Iters}
+	ws := sampler.NewWeighted(sampler.Weights(r.flags, c.LambdaUp), c.BatchSize, c.Seed, rundir.StageFinetune)
+	l := loop{name: rundir.StageFinetune, iters: c.Finetune.Iters}
 	l.state = func() (map[string]tensor.Tensor, error) {
 		ts := map[string]tensor.Tensor{}
 		if err := m.save(ts); err != nil {
@@ -72,7 +78,7 @@ func (r *runner) finetuneLoop(m member, best *map[string]tensor.Tensor) loop {
 		s := torch.NewScope()
 		defer s.Close()
 		idx := ws.Indices(it)
-		x, y, labels := r.batch(s, r.train, idx, true, StageFinetune, it)
+		x, y, labels := r.batch(s, r.train, idx, true, rundir.StageFinetune, it)
 		lr := m.opt.LR()
 		logits, feat := n.Run(s, x, model.Forward{Train: true, Mask: model.FixedMask})
 		t := obj.Terms(s, logits, feat, y, labels, r.batchFlags(idx), nil)
@@ -85,9 +91,9 @@ func (r *runner) finetuneLoop(m member, best *map[string]tensor.Tensor) loop {
 			if err != nil {
 				return 0, err
 			}
-			row := rundir.Metric{Stage: StageFinetune, Iter: it + 1, LR: lr, Valid: &a,
+			row := rundir.Metric{Stage: rundir.StageFinetune, Iter: it + 1, LR: lr, Valid: &a,
 				Loss: map[string]float64{"ce": s.Item(t.CE), "supcon": s.Item(t.Con), "total": tv}}
-			if err := r.metric(row); err != nil {
+			if err := r.metrics.append(row); err != nil {
 				return 0, err
 			}
 			if err := r.keepBest(n, it, a, best); err != nil {
@@ -111,6 +117,6 @@ func (r *runner) keepBest(n *model.Net, it int, a metrics.Accuracy, best *map[st
 	}
 	*best = b
 	r.st.Best.Valid = a.Accuracy
-	r.st.Counts.SelectedIter = it + 1
+	r.st.Counts[countSelectedIter] = it + 1
 	return nil
 }

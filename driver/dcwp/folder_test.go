@@ -120,7 +120,7 @@ func TestPublishedLayoutWithoutValid(t *testing.T) {
 	os.Chmod(filepath.Join(root, "cmnist", "1pct"), 0o555)
 	defer os.Chmod(filepath.Join(root, "cmnist", "1pct"), 0o755)
 	cfg := tinyConfig(t, root, "clean")
-	cfg.Stages = []string{StagePretrain}
+	cfg.Stages = []string{rundir.StagePretrain}
 	cfg.Mode = rundir.ModeVanilla
 	out := t.TempDir()
 	if _, err := Run(Options{Config: cfg, Out: out, Data: DataOptions{CacheDir: t.TempDir()}}); err != nil {

@@ -7,13 +7,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
-
-	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
 
 // ErrBadInput marks the errors Run finds before it writes anything: settings, the run
@@ -87,50 +84,55 @@ func (r *runner) removeStale() error {
 // checkpoint, or later stages of a run whose earlier stages are not done.
 func (r *runner) checkContinue(old ckState, ok bool) error {
 	first := r.c.Stages[0]
+	from := rundir.StageIndex(first)
 	switch {
-	case !r.o.Resume && ok && first == StagePretrain:
+	case !r.o.Resume && ok && from == 0:
 		return fmt.Errorf("%s already holds a run with a checkpoint: pass --resume to continue it, or choose another --out", r.o.Out)
-	case first == StagePretrain:
+	case from == 0:
 		return nil
 	case !ok:
 		return fmt.Errorf("--stages %s: %s holds no run whose earlier stages are done (no checkpoint); start with %s",
-			first, r.o.Out, StagePretrain)
+			first, r.o.Out, r.stages[0].Name)
 	}
-	for _, s := range AllStages[:stageIndex(first)] {
-		if !old.done(s) {
+	for _, s := range r.stages[:from] {
+		if !old.done(s.Name) {
 			return fmt.Errorf("--stages %s: stage %s of the run in %s is not done (continue it with --resume, or rerun from %s)",
-				first, s, r.o.Out, s)
+				first, s.Name, r.o.Out, s.Name)
 		}
 	}
-	return r.readEarlier(first)
+	return r.readEarlier(r.stages[:from])
 }
 
-// readEarlier reads back the files of the stages before first that a rerun takes as they
-// are, before anything is written: a damaged one is refused while the run is as it was
-// (the rerun would otherwise have cut metrics.jsonl and rewritten config.json first).
-func (r *runner) readEarlier(first string) error {
-	files := []string{rundir.VanillaFile, rundir.BiasedFile, rundir.ScoresFile, rundir.MaskFile}
-	from := map[string]int{rundir.VanillaFile: 0, rundir.BiasedFile: 0, rundir.ScoresFile: stageIndex(StagePrune), rundir.MaskFile: stageIndex(StagePrune)}
-	for _, f := range files {
-		if from[f] >= stageIndex(first) {
-			continue
+// readEarlier reads back the files of the earlier stages that a rerun takes as they are,
+// before anything is written: a missing or damaged one is refused while the run is as it
+// was (the rerun would otherwise have cut metrics.jsonl and rewritten config.json first).
+func (r *runner) readEarlier(earlier []stage) error {
+	for _, s := range earlier {
+		for _, f := range s.Files {
+			_, _, err := tensor.ReadFile(r.path(f))
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%s is missing: stage %s of the run did not write it (rerun from %s)", r.path(f), s.Name, s.Name)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.path(f), err)
+			}
 		}
-		if _, _, err := tensor.ReadFile(r.path(f)); err != nil && !(errors.Is(err, fs.ErrNotExist) && f != rundir.VanillaFile) {
-			return fmt.Errorf("%s: %w", r.path(f), err)
+		if s.load != nil {
+			if err := s.load(); err != nil {
+				return err
+			}
 		}
-	}
-	if stageIndex(first) > stageIndex(StageMine) {
-		return r.loadMined()
 	}
 	return nil
 }
 
 // loopIters are the iterations of each training loop of the run, by loop name.
 func (r *runner) loopIters() map[string]int {
-	c := r.c
-	m := map[string]int{StagePretrain: c.Pretrain.Iters, StagePrune: c.Prune.Iters, StageFinetune: c.Finetune.Iters}
-	if c.MiningModel != nil {
-		m[minerLoop] = c.MiningModel.Iters
+	m := map[string]int{}
+	for _, l := range rundir.Loops() {
+		if o := l.Optim(r.c); o != nil {
+			m[l.Name] = o.Iters
+		}
 	}
 	return m
 }
@@ -151,17 +153,17 @@ func checkState(st ckState, iters map[string]int) error {
 		return fmt.Errorf("checkpoint is at iteration %d of no loop", st.Iter)
 	}
 	for _, d := range st.Done {
-		if _, ok := iters[d]; !ok && d != StageMine {
+		if _, ok := iters[d]; !ok && rundir.StageIndex(d) < 0 {
 			return fmt.Errorf("checkpoint says stage %q is done, which this run does not have", d)
 		}
 	}
 	if st.MetricsSize < 0 {
 		return fmt.Errorf("checkpoint records a metrics.jsonl of %d bytes", st.MetricsSize)
 	}
-	k := st.Counts
-	counts := []int{k.ERMSteps, k.BiasedSteps, k.MinerSteps, k.PruneSteps, k.FinetuneSteps, k.EnsembleCount, k.SelectedIter}
-	if slices.Min(counts) < 0 || slices.Max(counts) > rundir.MaxIters {
-		return fmt.Errorf("checkpoint counters %+v: want 0 to %d", k, rundir.MaxIters)
+	for name, n := range st.Counts {
+		if n < 0 || n > rundir.MaxIters {
+			return fmt.Errorf("checkpoint counters: %s %d, want 0 to %d", name, n, rundir.MaxIters)
+		}
 	}
 	if v := st.Best.Valid; !(v >= 0 && v <= 1) {
 		return fmt.Errorf("checkpoint best validation accuracy %v: want a share in [0, 1]", v)
@@ -170,29 +172,6 @@ func checkState(st ckState, iters map[string]int) error {
 		if !(sec >= 0) || math.IsInf(sec, 0) {
 			return fmt.Errorf("checkpoint says stage %q took %v seconds", s, sec)
 		}
-	}
-	return nil
-}
-
-// truncateMetrics drops the rows written after the checkpoint being resumed, and a partial
-// last row: a file cut shorter than it was at the checkpoint (a kill during a copy, a full
-// disk) keeps its whole rows, so the rows the resumed run appends start on a line of their own.
-func (r *runner) truncateMetrics(size int64) error {
-	path := r.path(rundir.MetricsFile)
-	data, err := readlimit.ReadFile(path, rundir.MaxMetricsFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	keep := int64(rundir.WholeRows(data[:min(int64(len(data)), size)]))
-	if keep < size {
-		r.logf("warning: %s holds %d whole bytes of rows, not the %d it had at the checkpoint: rows after byte %d are lost",
-			path, keep, size, keep)
-	}
-	if int64(len(data)) > keep {
-		return os.Truncate(path, keep)
 	}
 	return nil
 }

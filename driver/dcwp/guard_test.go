@@ -57,11 +57,11 @@ func TestRefusedBeforeWriting(t *testing.T) {
 			"batch size 500 is larger than the 162 samples", true},
 		{"new run over a finished run", false, nil, func(c *rundir.Config) {}, false, "already holds a run with a checkpoint", true},
 		{"new run over a finished run, wrong data", false, nil, func(c *rundir.Config) { c.Data = t.TempDir() }, false, "loading cmnist", false},
-		{"rerun with wrong data", false, nil, func(c *rundir.Config) { c.Data, c.Stages = t.TempDir(), []string{StageFinetune} }, false, "loading cmnist", false},
+		{"rerun with wrong data", false, nil, func(c *rundir.Config) { c.Data, c.Stages = t.TempDir(), []string{rundir.StageFinetune} }, false, "loading cmnist", false},
 		{"rerun without a checkpoint", false, func(t *testing.T, out string) { os.RemoveAll(filepath.Join(out, rundir.CheckpointDir)) },
-			func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "holds no run whose earlier stages are done", true},
+			func(c *rundir.Config) { c.Stages = []string{rundir.StageFinetune} }, false, "holds no run whose earlier stages are done", true},
 		{"rerun before pre-training finished", false, func(t *testing.T, out string) { rewriteState(t, out, `{"loop":"pretrain","iter":5}`) },
-			func(c *rundir.Config) { c.Stages = []string{StagePrune, StageFinetune} }, false, "stage pretrain of the run", true},
+			func(c *rundir.Config) { c.Stages = []string{rundir.StagePrune, rundir.StageFinetune} }, false, "stage pretrain of the run", true},
 		{"resume from a foreign loop", false, func(t *testing.T, out string) { rewriteState(t, out, `{"loop":"train","iter":5}`) },
 			func(c *rundir.Config) {}, true, `inside loop "train"`, true},
 		{"resume past the loop's end", false, func(t *testing.T, out string) { rewriteState(t, out, `{"loop":"prune","iter":41}`) },
@@ -72,16 +72,20 @@ func TestRefusedBeforeWriting(t *testing.T) {
 			b, _ := os.ReadFile(filepath.Join(out, rundir.ConfigFile))
 			os.WriteFile(filepath.Join(out, rundir.ConfigFile), bytes.Replace(b, []byte(`"stages": [`), []byte(`"stages": [],"x":[`), 1), 0o644)
 		}, func(c *rundir.Config) {}, true, "no stage given", true},
-		{"metrics.jsonl a FIFO", false, fifoAt(rundir.MetricsFile), func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "metrics.jsonl is a FIFO", true},
-		{"run.json a FIFO", false, fifoAt(rundir.RunFile), func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "run.json is a FIFO", true},
+		{"metrics.jsonl a FIFO", false, fifoAt(rundir.MetricsFile), func(c *rundir.Config) { c.Stages = []string{rundir.StageFinetune} }, false, "metrics.jsonl is a FIFO", true},
+		{"run.json a FIFO", false, fifoAt(rundir.RunFile), func(c *rundir.Config) { c.Stages = []string{rundir.StageFinetune} }, false, "run.json is a FIFO", true},
 		{"config.json a directory", false, func(t *testing.T, out string) {
 			os.Remove(filepath.Join(out, rundir.ConfigFile))
 			os.Mkdir(filepath.Join(out, rundir.ConfigFile), 0o755)
-		}, func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "config.json is a directory", true},
+		}, func(c *rundir.Config) { c.Stages = []string{rundir.StageFinetune} }, false, "config.json is a directory", true},
+		{"rerun without the pruning mask", false, func(t *testing.T, out string) { os.Remove(filepath.Join(out, rundir.MaskFile)) },
+			func(c *rundir.Config) { c.Stages = []string{rundir.StageFinetune} }, false, "mask.safetensors is missing: stage prune", true},
+		{"rerun without the mined flags", false, func(t *testing.T, out string) { os.Remove(filepath.Join(out, rundir.MinedFile)) },
+			func(c *rundir.Config) { c.Stages = []string{rundir.StagePrune} }, false, "mined.safetensors is missing: stage mine", true},
 		{"checkpoint a file", false, func(t *testing.T, out string) {
 			os.RemoveAll(filepath.Join(out, rundir.CheckpointDir))
 			os.WriteFile(filepath.Join(out, rundir.CheckpointDir), []byte("x"), 0o644)
-		}, func(c *rundir.Config) { c.Stages = []string{StageFinetune} }, false, "checkpoint is not a directory", true},
+		}, func(c *rundir.Config) { c.Stages = []string{rundir.StageFinetune} }, false, "checkpoint is not a directory", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -133,7 +137,7 @@ func rewriteState(t *testing.T, out, state string) {
 func TestResumeAfterCutMetrics(t *testing.T) {
 	out := t.TempDir()
 	cfg := tinyConfig(t, testData, "clean")
-	if _, err := Run(Options{Config: cfg, Out: out, StopLoop: StageFinetune, StopAfter: 10}); !errors.Is(err, ErrStopped) {
+	if _, err := Run(Options{Config: cfg, Out: out, StopLoop: rundir.StageFinetune, StopAfter: 10}); !errors.Is(err, ErrStopped) {
 		t.Fatalf("stopping in finetune: %v", err)
 	}
 	p := filepath.Join(out, rundir.MetricsFile)
@@ -171,7 +175,7 @@ func TestStaleTempRemoved(t *testing.T) {
 		os.WriteFile(filepath.Join(out, f), []byte("partial"), 0o644)
 	}
 	cfg := tinyConfig(t, testData, "clean")
-	cfg.Stages = []string{StageFinetune}
+	cfg.Stages = []string{rundir.StageFinetune}
 	if _, err := Run(Options{Config: cfg, Out: out}); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +192,7 @@ func TestStaleTempRemoved(t *testing.T) {
 }
 
 func TestCheckState(t *testing.T) {
-	iters := map[string]int{StagePretrain: 20, minerLoop: 15, StagePrune: 40, StageFinetune: 20}
+	iters := map[string]int{rundir.StagePretrain: 20, rundir.LoopMiningModel: 15, rundir.StagePrune: 40, rundir.StageFinetune: 20}
 	cases := []struct{ state, want string }{
 		{`{"loop":"prune","iter":40,"done":["pretrain-miner","pretrain","mine"]}`, ""},
 		{`{}`, ""},
@@ -220,7 +224,7 @@ func TestCheckState(t *testing.T) {
 // accepted, never a panic; what checkState accepts resumes inside the loops' bounds.
 func FuzzParseState(f *testing.F) {
 	f.Add(`{"loop":"prune","iter":10,"done":["pretrain-miner","pretrain","mine"],"metrics_size":100}`)
-	iters := map[string]int{StagePretrain: 20, minerLoop: 15, StagePrune: 40, StageFinetune: 20}
+	iters := map[string]int{rundir.StagePretrain: 20, rundir.LoopMiningModel: 15, rundir.StagePrune: 40, rundir.StageFinetune: 20}
 	f.Fuzz(func(t *testing.T, state string) {
 		st, err := parseState(map[string]string{"state": state})
 		if err != nil || checkState(st, iters) != nil {

@@ -30,17 +30,19 @@ type loop struct {
 }
 
 // member is one network a loop trains with its own optimizer; its checkpoint tensors sit
-// under prefix ("net/…", "opt/…") and its optimizer step count in *steps.
+// under prefix ("net/…", "opt/…") and its optimizer step count in counts[counter].
 type member struct {
-	prefix string
-	steps  *int
-	net    *model.Net
-	opt    *optim.Optimizer
+	prefix  string
+	counts  map[string]int
+	counter string
+	net     *model.Net
+	opt     *optim.Optimizer
 }
 
-// newMember sets up the training of n with the stage's optimizer: of its weights, or with
-// scores of its pruning scores Θ (the weights stay frozen).
-func newMember(n *model.Net, st rundir.Stage, scores bool, prefix string, steps *int) (member, error) {
+// newMember sets up the training of n with the loop's optimizer: of its weights, or with
+// scores of its pruning scores Θ (the weights stay frozen). Its step count is the
+// checkpoint's counter named counter.
+func (r *runner) newMember(n *model.Net, st rundir.Optim, scores bool, prefix, counter string) (member, error) {
 	var params []*torch.Tensor
 	var names []string
 	if scores {
@@ -51,11 +53,11 @@ func newMember(n *model.Net, st rundir.Stage, scores bool, prefix string, steps 
 		}
 		params, names = n.Trainable(), n.TrainableNames()
 	}
-	o, err := optim.New(optim.FromStage(st), params, names)
+	o, err := optim.New(optim.FromConfig(st), params, names)
 	if err != nil {
 		return member{}, err
 	}
-	return member{prefix: prefix, steps: steps, net: n, opt: o}, nil
+	return member{prefix: prefix, counts: r.st.Counts, counter: counter, net: n, opt: o}, nil
 }
 
 func (m member) close() { m.opt.Close() }
@@ -70,7 +72,7 @@ func (m member) save(ts map[string]tensor.Tensor) error {
 		return err
 	}
 	prefixed("", st, ts)
-	*m.steps = m.opt.Steps
+	m.counts[m.counter] = m.opt.Steps
 	return nil
 }
 
@@ -78,7 +80,7 @@ func (m member) load(ts map[string]tensor.Tensor) error {
 	if _, err := m.net.Load(unprefix(m.prefix+"net/", ts), false); err != nil {
 		return err
 	}
-	return m.opt.Restore(m.prefix+"opt/", ts, *m.steps)
+	return m.opt.Restore(m.prefix+"opt/", ts, m.counts[m.counter])
 }
 
 // descend takes one optimizer step on total, unless total is NaN or infinite: its value then
@@ -202,14 +204,11 @@ func (r *runner) markDone(name string) error {
 
 // saveState writes the checkpoint with the given loop tensors.
 func (r *runner) saveState(ts map[string]tensor.Tensor) error {
-	if err := r.metricsF.Sync(); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	st, err := r.metricsF.Stat()
+	size, err := r.metrics.synced()
 	if err != nil {
 		return err
 	}
-	r.st.MetricsSize = st.Size()
+	r.st.MetricsSize = size
 	if r.curStage != "" {
 		r.st.StageSeconds[r.curStage] += time.Since(r.segStart).Seconds()
 		r.segStart = time.Now()

@@ -10,18 +10,6 @@ import (
 	"github.com/dcwp-go/dcwp/tensor"
 )
 
-// minerLoop names the cmnist mining model's pre-training run: a loop of its own within
-// StagePretrain, with its own checkpoint state and metrics rows.
-const minerLoop = "pretrain-miner"
-
-// metricStage is the pipeline stage whose run wrote a metrics.jsonl row of the given stage.
-func metricStage(row string) string {
-	if row == minerLoop {
-		return StagePretrain
-	}
-	return row
-}
-
 // mine is stage 2: one flag per training sample, the proxies of the bias-conflicting ones.
 func (r *runner) mine() error {
 	conflict := r.conflict()
@@ -128,8 +116,12 @@ func (r *runner) mineEnsemble(flags []bool) error {
 	return nil
 }
 
-// loadMined reads the flags of an earlier mining, for the stages after it.
+// loadMined reads the flags of an earlier mining, for the stages after it, unless they are
+// read already (a rerun's checks read them before anything is written).
 func (r *runner) loadMined() error {
+	if r.flags != nil {
+		return nil
+	}
 	ts, _, err := tensor.ReadFile(r.path(rundir.MinedFile))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

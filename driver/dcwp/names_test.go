@@ -37,13 +37,13 @@ func TestEveryCommandResolvesNames(t *testing.T) {
 		{"dcwp-train: dcwp.Preset", func(n string) (any, error) {
 			return dcwp.Preset("paper", n, "1", "", "")
 		}},
-		{"dcwp-train: dcwp.Validate", func(n string) (any, error) {
+		{"dcwp-train, --resume, run readers: rundir.Config.Check", func(n string) (any, error) {
 			c, err := dcwp.Preset("paper", "cmnist", "1", "", "")
 			if err != nil {
 				return nil, err
 			}
 			c.Dataset = n
-			return c, dcwp.Validate(&c)
+			return c, c.Check()
 		}},
 		{"dcwp-train, dcwp-export: arch.ForDataset", func(n string) (any, error) {
 			return arch.ForDataset(n, false)

@@ -26,7 +26,7 @@ func (r *runner) newNet(role string) (*model.Net, error) {
 
 // precision is what the run trains in.
 func (r *runner) precision() (model.Precision, error) {
-	return model.ParsePrecision(r.c.Precision) // checked by Validate
+	return rundir.ParsePrecision(r.c.Precision) // checked by Config.Check
 }
 
 func (r *runner) newNetIn(role string, p model.Precision) (*model.Net, error) {
@@ -35,12 +35,6 @@ func (r *runner) newNetIn(role string, p model.Precision) (*model.Net, error) {
 		h = h*1099511628211 ^ uint64(b)
 	}
 	return model.NewWith(r.arch, r.dev, h, model.Options{Precision: p, Format: r.o.MemoryFormat})
-}
-
-// checkPrecision refuses a precision the networks do not have ("" is fp32, as in old configs).
-func checkPrecision(p string) error {
-	_, err := model.ParsePrecision(p)
-	return err
 }
 
 // loadNet reads a network the run wrote earlier, to go on training it in the run's precision.

@@ -35,7 +35,7 @@ func TestBF16RunResumes(t *testing.T) {
 	if _, err := Run(o); err != nil {
 		t.Fatal(err)
 	}
-	o.Out, o.StopLoop, o.StopAfter = out, StagePrune, 10
+	o.Out, o.StopLoop, o.StopAfter = out, rundir.StagePrune, 10
 	if _, err := Run(o); !errors.Is(err, ErrStopped) {
 		t.Fatalf("stopped run: %v, want ErrStopped", err)
 	}
@@ -65,8 +65,8 @@ func TestBF16RunResumes(t *testing.T) {
 
 func TestPrecisionRefused(t *testing.T) {
 	c := tinyCNN(t, "fp16")
-	err := Validate(&c)
+	err := c.Check()
 	if err == nil || !strings.Contains(err.Error(), `unknown precision "fp16"`) {
-		t.Fatalf("Validate: %v, want the unknown precision named", err)
+		t.Fatalf("Check: %v, want the unknown precision named", err)
 	}
 }

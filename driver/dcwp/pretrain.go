@@ -13,23 +13,32 @@ import (
 
 const ensembleFile = "ensemble.safetensors" // under checkpoint/: the ensemble miner's scores
 
+// The checkpoint's counters of pre-training (ckState.Counts): each network's optimizer
+// steps, and the checks summed in the ensemble miner's score.
+const (
+	countERMSteps         = "erm_steps"
+	countBiasedSteps      = "biased_steps"
+	countMiningModelSteps = "miner_steps" // its name from when the mining model was the miner
+	countEnsemble         = "ensemble_count"
+)
+
 // pretrain is stage 1: the ERM classifier, and beside it on the same batches the biased
-// network (unless cmnist's separate mining model, trained first, takes its place).
+// network (unless the separate mining model, trained first, takes its place).
 func (r *runner) pretrain() error {
 	c := r.c
-	if c.MiningModel != nil && !r.st.done(minerLoop) {
-		if err := r.trainMiner(); err != nil {
+	if c.MiningModel != nil && !r.st.done(rundir.LoopMiningModel) {
+		if err := r.trainMiningModel(); err != nil {
 			return err
 		}
 	}
-	erm, err := r.pretrainNet("erm", rundir.CE, &r.st.Counts.ERMSteps)
+	erm, err := r.pretrainNet("erm", rundir.CE, countERMSteps)
 	if err != nil {
 		return err
 	}
 	defer erm.close()
 	nets := []pretrainNet{erm}
 	if c.MiningModel == nil {
-		b, err := r.pretrainNet("biased", c.BiasLoss, &r.st.Counts.BiasedSteps)
+		b, err := r.pretrainNet("biased", c.BiasLoss, countBiasedSteps)
 		if err != nil {
 			return err
 		}
@@ -38,7 +47,7 @@ func (r *runner) pretrain() error {
 	}
 	var ens *ensembleScore
 	if c.Miner == rundir.MinerEnsemble && len(nets) > 1 {
-		ens = &ensembleScore{score: make([]float32, r.train.Len()), count: &r.st.Counts.EnsembleCount}
+		ens = &ensembleScore{score: make([]float32, r.train.Len()), counts: r.st.Counts}
 	}
 	if err := r.runLoop(r.pretrainLoop(nets, ens)); err != nil {
 		return err
@@ -70,8 +79,8 @@ func (p pretrainNet) close() {
 }
 
 // pretrainNet builds the network of a role, from --pretrained when given, trained with the
-// pre-training optimizer.
-func (r *runner) pretrainNet(role string, l rundir.Loss, steps *int) (pretrainNet, error) {
+// pre-training optimizer; counter names its step count.
+func (r *runner) pretrainNet(role string, l rundir.Loss, counter string) (pretrainNet, error) {
 	n, err := r.newNet(role)
 	if err != nil {
 		return pretrainNet{}, err
@@ -80,7 +89,7 @@ func (r *runner) pretrainNet(role string, l rundir.Loss, steps *int) (pretrainNe
 		n.Close()
 		return pretrainNet{}, err
 	}
-	m, err := newMember(n, r.c.Pretrain, false, role+"/", steps)
+	m, err := r.newMember(n, r.c.Pretrain, false, role+"/", counter)
 	if err != nil {
 		n.Close()
 		return pretrainNet{}, err
@@ -89,31 +98,31 @@ func (r *runner) pretrainNet(role string, l rundir.Loss, steps *int) (pretrainNe
 }
 
 // ensembleScore sums 1 - p_y of the biased network over the checks made about once an
-// epoch (the ensemble miner); count is how many were made.
+// epoch (the ensemble miner); counts[countEnsemble] is how many were made.
 type ensembleScore struct {
-	score []float32
-	count *int
+	score  []float32
+	counts map[string]int
 }
 
 func (e *ensembleScore) add(py []float32) {
 	for i, p := range py {
 		e.score[i] += 1 - p
 	}
-	*e.count++
+	e.counts[countEnsemble]++
 }
 
 func (e *ensembleScore) write(path string) error {
 	ts := map[string]tensor.Tensor{"score": tensor.F32(e.score, len(e.score))}
-	return tensor.WriteFile(path, ts, map[string]string{"count": fmt.Sprint(*e.count)})
+	return tensor.WriteFile(path, ts, map[string]string{"count": fmt.Sprint(e.counts[countEnsemble])})
 }
 
 // pretrainLoop trains nets[0] (ERM) and nets[1] (biased, when there is one) on the same
 // batches; ens, when set, scores the training set with nets[1] every epoch.
 func (r *runner) pretrainLoop(nets []pretrainNet, ens *ensembleScore) loop {
 	c := r.c
-	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: StagePretrain}
+	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: rundir.StagePretrain}
 	epochIters := (r.train.Len() + c.BatchSize - 1) / c.BatchSize
-	l := loop{name: StagePretrain, iters: c.Pretrain.Iters}
+	l := loop{name: rundir.StagePretrain, iters: c.Pretrain.Iters}
 	l.state = func() (map[string]tensor.Tensor, error) {
 		ts := map[string]tensor.Tensor{}
 		for _, n := range nets {
@@ -144,7 +153,7 @@ func (r *runner) pretrainLoop(nets []pretrainNet, ens *ensembleScore) loop {
 	l.step = func(it int) (float64, error) {
 		s := torch.NewScope()
 		defer s.Close()
-		x, y, _ := r.batch(s, r.train, sh.Indices(it), true, StagePretrain, it)
+		x, y, _ := r.batch(s, r.train, sh.Indices(it), true, rundir.StagePretrain, it)
 		lr := nets[0].opt.LR()
 		vals := map[string]float64{}
 		for _, n := range nets {
@@ -185,7 +194,7 @@ func (r *runner) pretrainMetric(it int, vals map[string]float64, lr float64, erm
 	if (it+1)%c.EvalEvery != 0 && !end {
 		return nil
 	}
-	m := rundir.Metric{Stage: StagePretrain, Iter: it + 1, Loss: vals, LR: lr}
+	m := rundir.Metric{Stage: rundir.StagePretrain, Iter: it + 1, Loss: vals, LR: lr}
 	if (it+1)%(10*c.EvalEvery) == 0 || end {
 		a, err := r.evaluate(erm, r.valid, model.NoMask)
 		if err != nil {
@@ -193,14 +202,15 @@ func (r *runner) pretrainMetric(it int, vals map[string]float64, lr float64, erm
 		}
 		m.Valid = &a
 	}
-	return r.metric(m)
+	return r.metrics.append(m)
 }
 
-// trainMiner is the separate mining run of cmnist: an SGD-trained network (GCE with
-// --select-with-gce, else CE) whose predictions mine; saved as biased.safetensors.
-func (r *runner) trainMiner() error {
+// trainMiningModel trains the separate mining model (cmnist's preset has one): an
+// SGD-trained network (GCE with --select-with-gce, else CE) whose predictions mine; saved as
+// biased.safetensors.
+func (r *runner) trainMiningModel() error {
 	c := r.c
-	n, err := r.newNet("miner")
+	n, err := r.newNet("miner") // its role seeds its initial weights: the name it had, for the same results
 	if err != nil {
 		return err
 	}
@@ -209,13 +219,13 @@ func (r *runner) trainMiner() error {
 	if c.SelectWithGCE {
 		lossName = c.BiasLoss
 	}
-	m, err := newMember(n, *c.MiningModel, false, "", &r.st.Counts.MinerSteps)
+	m, err := r.newMember(n, *c.MiningModel, false, "", countMiningModelSteps)
 	if err != nil {
 		return err
 	}
 	defer m.close()
-	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: minerLoop}
-	l := loop{name: minerLoop, iters: c.MiningModel.Iters}
+	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: rundir.LoopMiningModel}
+	l := loop{name: rundir.LoopMiningModel, iters: c.MiningModel.Iters}
 	l.state = func() (map[string]tensor.Tensor, error) {
 		ts := map[string]tensor.Tensor{}
 		return ts, m.save(ts)
@@ -224,7 +234,7 @@ func (r *runner) trainMiner() error {
 	l.step = func(it int) (float64, error) {
 		s := torch.NewScope()
 		defer s.Close()
-		x, y, _ := r.batch(s, r.train, sh.Indices(it), true, minerLoop, it)
+		x, y, _ := r.batch(s, r.train, sh.Indices(it), true, rundir.LoopMiningModel, it)
 		lr := m.opt.LR()
 		v := trainStep(s, n, x, y, lossName, c.Q)
 		if err := s.Err(); err != nil {
@@ -234,7 +244,7 @@ func (r *runner) trainMiner() error {
 			return 0, err
 		}
 		if (it+1)%c.EvalEvery == 0 || it+1 == c.MiningModel.Iters {
-			if err := r.metric(rundir.Metric{Stage: minerLoop, Iter: it + 1, Loss: map[string]float64{string(lossName): v}, LR: lr}); err != nil {
+			if err := r.metrics.append(rundir.Metric{Stage: rundir.LoopMiningModel, Iter: it + 1, Loss: map[string]float64{string(lossName): v}, LR: lr}); err != nil {
 				return 0, err
 			}
 		}
@@ -246,15 +256,15 @@ func (r *runner) trainMiner() error {
 	if err := r.writeNet(rundir.BiasedFile, n, r.fileMeta(rundir.RoleBiased, map[string]string{"loss": string(lossName), "trained": "separately"})); err != nil {
 		return err
 	}
-	return r.markDone(minerLoop)
+	return r.markDone(rundir.LoopMiningModel)
 }
 
 // checkPretrained reads the --pretrained file before anything is written, when pre-training
 // is to run: a file that cannot start the network is refused at once, not after the mining
 // network has trained into the run directory.
 func (r *runner) checkPretrained(old ckState) error {
-	runs := slices.Contains(r.c.Stages, StagePretrain) || r.c.Mode == rundir.ModeVanilla
-	if r.c.Pretrained == "" || !runs || (r.o.Resume && old.done(StagePretrain)) {
+	runs := slices.Contains(r.c.Stages, rundir.StagePretrain) || r.c.Mode == rundir.ModeVanilla
+	if r.c.Pretrained == "" || !runs || (r.o.Resume && old.done(rundir.StagePretrain)) {
 		return nil
 	}
 	_, err := r.readPretrained()

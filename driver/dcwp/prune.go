@@ -10,6 +10,8 @@ import (
 	"github.com/dcwp-go/dcwp/tensor"
 )
 
+const countPruneSteps = "prune_steps" // the checkpoint's counter of the scores' optimizer steps
+
 // prune is stage 3: the vanilla network's weights frozen, its scores Θ learn which weights
 // to keep, on batches that up-weight the mined samples; writes the scores and the mask.
 func (r *runner) prune() error {
@@ -22,7 +24,7 @@ func (r *runner) prune() error {
 	if err := n.InitScores(c.ScoreInit); err != nil {
 		return err
 	}
-	m, err := newMember(n, c.Prune, true, "", &r.st.Counts.PruneSteps)
+	m, err := r.newMember(n, c.Prune, true, "", countPruneSteps)
 	if err != nil {
 		return err
 	}
@@ -56,8 +58,8 @@ func (r *runner) pruneLoop(m member) loop {
 	if c.AsCoded() {
 		up = 80
 	}
-	ws := sampler.NewWeighted(sampler.Weights(r.flags, up), c.BatchSize, c.Seed, StagePrune)
-	l := loop{name: StagePrune, iters: c.Prune.Iters}
+	ws := sampler.NewWeighted(sampler.Weights(r.flags, up), c.BatchSize, c.Seed, rundir.StagePrune)
+	l := loop{name: rundir.StagePrune, iters: c.Prune.Iters}
 	l.state = func() (map[string]tensor.Tensor, error) {
 		ts := map[string]tensor.Tensor{}
 		if err := m.save(ts); err != nil {
@@ -83,7 +85,7 @@ func (r *runner) pruneLoop(m member) loop {
 		s := torch.NewScope()
 		defer s.Close()
 		idx := ws.Indices(it)
-		x, y, labels := r.batch(s, r.train, idx, true, StagePrune, it)
+		x, y, labels := r.batch(s, r.train, idx, true, rundir.StagePrune, it)
 		gen, err := torch.NewGenerator(rngFor(c.Seed, "prune/mask", it).Uint64())
 		if err != nil {
 			return 0, err
@@ -112,13 +114,13 @@ func (r *runner) pruneMetric(n *model.Net, it int, lr float64, losses map[string
 	if err != nil {
 		return err
 	}
-	m := rundir.Metric{Stage: StagePrune, Iter: it + 1, LR: lr, Kept: &kept, KeptPer: per, Loss: losses}
+	m := rundir.Metric{Stage: rundir.StagePrune, Iter: it + 1, LR: lr, Kept: &kept, KeptPer: per, Loss: losses}
 	if it > 0 { // at iteration 1 the subnetwork is still the whole vanilla network
 		if m.Valid, err = r.validateSubnet(n); err != nil {
 			return err
 		}
 	}
-	return r.metric(m)
+	return r.metrics.append(m)
 }
 
 // validateSubnet scores the subnetwork the current Θ selects, 1[Θ ≥ 0] without noise, as the

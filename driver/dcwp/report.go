@@ -1,12 +1,7 @@
 package dcwp
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 	"syscall"
 
@@ -15,78 +10,16 @@ import (
 	"github.com/dcwp-go/dcwp/plot"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
-
-	"github.com/dcwp-go/dcwp/internal/readlimit"
 )
-
-// metric appends one row to metrics.jsonl.
-func (r *runner) metric(m rundir.Metric) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	if n, err := r.metricsF.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("%s: %w", r.metricsF.Name(), errors.Join(err, unappend(r.metricsF, n)))
-	}
-	return nil
-}
-
-// unappend takes back the n bytes a failed append wrote, so that a full disk leaves no row
-// cut short at the end of the file.
-func unappend(f *os.File, n int) error {
-	if n == 0 {
-		return nil
-	}
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	return f.Truncate(st.Size() - int64(n))
-}
-
-// dropMetrics removes the rows that stages first, first+1, … wrote to metrics.jsonl.
-func dropMetrics(path string, first int) error {
-	data, err := readlimit.ReadFile(path, rundir.MaxMetricsFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	rows, err := rundir.ParseMetrics(data[:rundir.WholeRows(data)]) // a partial last row is a cut write
-	if err != nil {
-		return fmt.Errorf("%s %w", path, err)
-	}
-	return atomicfile.Write(path, func(w *bufio.Writer) error {
-		for _, row := range rows {
-			if stageIndex(metricStage(row.Stage)) < first {
-				w.Write(row.Raw)
-				w.WriteByte('\n')
-			}
-		}
-		return nil
-	})
-}
 
 // finish evaluates the networks the stages up to last have made, writes summary.json and
 // the plots.
 func (r *runner) finish(last string) (*rundir.Summary, error) {
-	if err := r.summarizeVanilla(); err != nil {
-		return nil, err
-	}
-	if r.flags != nil {
-		r.summary.Mined = r.minedScore(r.flags)
-	}
-	var ms map[string]tensor.Tensor
-	if stageIndex(last) >= stageIndex(StagePrune) {
-		var err error
-		if ms, _, err = tensor.ReadFile(r.path(rundir.MaskFile)); err != nil {
-			return nil, err
+	for _, s := range upTo(r.stages, last) {
+		if s.summarize == nil {
+			continue
 		}
-		r.summary.KeptRatio, r.summary.KeptPerLayer = rundir.KeptRatios(ms)
-	}
-	if stageIndex(last) >= stageIndex(StageFinetune) {
-		if err := r.summarizeDCWP(ms); err != nil {
+		if err := s.summarize(); err != nil {
 			return nil, err
 		}
 	}
@@ -119,7 +52,36 @@ func (r *runner) summarizeVanilla() error {
 	return err
 }
 
-func (r *runner) summarizeDCWP(masks map[string]tensor.Tensor) error {
+// summarizeMined scores the mined flags against the true conflict labels.
+func (r *runner) summarizeMined() error {
+	r.summary.Mined = r.minedScore(r.flags)
+	return nil
+}
+
+// summarizeKept records the share of each masked weight the pruning mask keeps.
+func (r *runner) summarizeKept() error {
+	ms, err := r.readMasks()
+	if err != nil {
+		return err
+	}
+	r.summary.KeptRatio, r.summary.KeptPerLayer = rundir.KeptRatios(ms)
+	return nil
+}
+
+// readMasks reads the pruning stage's mask.
+func (r *runner) readMasks() (map[string]tensor.Tensor, error) {
+	ms, _, err := tensor.ReadFile(r.path(rundir.MaskFile))
+	if err != nil {
+		return nil, fmt.Errorf("the pruning stage's mask: %w", err)
+	}
+	return ms, nil
+}
+
+func (r *runner) summarizeDCWP() error {
+	masks, err := r.readMasks()
+	if err != nil {
+		return err
+	}
 	n, err := r.loadShipped(rundir.DCWPFile)
 	if err != nil {
 		return err
@@ -137,7 +99,7 @@ func (r *runner) summarizeDCWP(masks map[string]tensor.Tensor) error {
 		return err
 	}
 	r.summary.DCWP = e
-	r.summary.SelectedIter = r.st.Counts.SelectedIter
+	r.summary.SelectedIter = r.st.Counts[countSelectedIter]
 	return nil
 }
 

@@ -53,7 +53,8 @@ type runner struct {
 	test     *dataset.Split
 	st       ckState
 	resumeTs map[string]tensor.Tensor // tensors of the checkpoint being resumed (for st.Loop)
-	metricsF *os.File
+	stages   []stage                  // the pipeline, in order
+	metrics  *metricsLog
 	id       string // the run directory's id (rundir.RunFile), recorded in every file written
 	summary  rundir.Summary
 	flags    []bool    // mined flags, train order
@@ -68,11 +69,15 @@ func Run(o Options) (*rundir.Summary, error) {
 		o.Log = io.Discard
 	}
 	defer torch.Pin(o.Config.Threads)() // every op of the run on one OS thread, with its count (kept on --resume)
-	r := &runner{o: o, st: newState()}
+	r := &runner{o: o, st: newState(), metrics: &metricsLog{path: filepath.Join(o.Out, rundir.MetricsFile)}}
+	defer r.metrics.close()
+	var err error
+	if r.stages, err = r.pipeline(); err != nil {
+		return nil, err
+	}
 	if err := r.setup(); err != nil {
 		return nil, err
 	}
-	defer r.metricsF.Close()
 	return r.run()
 }
 
@@ -131,18 +136,13 @@ func (r *runner) setup() error {
 		return err
 	}
 	// A fresh run replaces every network, so it gets a new id; a rerun or resume keeps it.
-	if r.id, err = rundir.EnsureID(r.o.Out, !r.o.Resume && r.c.Stages[0] == StagePretrain); err != nil {
+	if r.id, err = rundir.EnsureID(r.o.Out, !r.o.Resume && rundir.StageIndex(r.c.Stages[0]) == 0); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(r.path(rundir.MetricsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	r.metricsF = f
-	return nil
+	return r.metrics.open()
 }
 
-// config is the run's effective configuration, validated, its stages in pipeline order: the
+// config is the run's effective configuration, checked, its stages in pipeline order: the
 // options' own, or on resume the run's config.json.
 func (r *runner) config() (rundir.Config, error) {
 	cfg := r.o.Config
@@ -158,12 +158,7 @@ func (r *runner) config() (rundir.Config, error) {
 		}
 		cfg = saved
 	}
-	if err := Validate(&cfg); err != nil {
-		return cfg, err
-	}
-	var err error
-	cfg.Stages, err = PipelineOrder(cfg.Stages)
-	return cfg, err
+	return cfg, cfg.Check()
 }
 
 // checkDir reads the run directory's checkpoint and refuses, before anything is written,
@@ -191,7 +186,7 @@ func (r *runner) resume(st ckState, ts map[string]tensor.Tensor, ok bool) error 
 	} else {
 		r.logf("resuming %s: no checkpoint, starting from the beginning", r.o.Out)
 	}
-	return r.truncateMetrics(r.st.MetricsSize)
+	return r.metrics.truncate(r.st.MetricsSize, r.logf)
 }
 
 // start begins a run, or reruns later stages of an existing one (st, ok: its checkpoint,
@@ -199,11 +194,13 @@ func (r *runner) resume(st ckState, ts map[string]tensor.Tensor, ok bool) error 
 func (r *runner) start(st ckState, ok bool) error {
 	switch {
 	case ok:
-		if err := r.forgetFrom(st, stageIndex(r.c.Stages[0])); err != nil {
+		if err := r.forgetFrom(st, rundir.StageIndex(r.c.Stages[0])); err != nil {
 			return err
 		}
 	default:
-		os.Remove(r.path(rundir.MetricsFile))
+		if err := r.metrics.remove(); err != nil {
+			return err
+		}
 	}
 	return atomicfile.WriteJSON(r.path(rundir.ConfigFile), *r.c)
 }
@@ -213,17 +210,17 @@ func (r *runner) start(st ckState, ok bool) error {
 func (r *runner) forgetFrom(old ckState, first int) error {
 	var keep []string
 	for _, d := range old.Done {
-		if i := stageIndex(d); i < 0 || i < first {
+		if i := rundir.StageIndex(d); i < 0 || i < first {
 			keep = append(keep, d)
 		}
 	}
 	r.st.Done, r.st.StageSeconds = keep, old.StageSeconds
 	for s := range r.st.StageSeconds {
-		if stageIndex(s) >= first {
+		if rundir.StageIndex(s) >= first {
 			delete(r.st.StageSeconds, s)
 		}
 	}
-	if err := dropMetrics(r.path(rundir.MetricsFile), first); err != nil {
+	if err := r.metrics.dropFrom(first); err != nil {
 		return err
 	}
 	r.logf("%s: rerunning %v on the existing run (done before: %v)", r.o.Out, r.c.Stages, keep)
@@ -235,31 +232,30 @@ func (r *runner) forgetFrom(old ckState, first int) error {
 func (r *runner) run() (*rundir.Summary, error) {
 	stages := r.c.Stages
 	if r.c.Mode == rundir.ModeVanilla {
-		stages = []string{StagePretrain}
+		stages = []string{rundir.StagePretrain}
 	}
 	last := stages[len(stages)-1]
-	for _, stage := range AllStages[:stageIndex(last)+1] {
-		if err := r.runStage(stage, slices.Contains(stages, stage) && !r.st.done(stage)); err != nil {
+	for _, s := range upTo(r.stages, last) {
+		if err := r.runStage(s, slices.Contains(stages, s.Name) && !r.st.done(s.Name)); err != nil {
 			return nil, err
 		}
 	}
 	return r.finish(last)
 }
 
-func (r *runner) runStage(stage string, run bool) error {
-	r.curStage, r.segStart = stage, time.Now()
+// runStage runs stage s, or when it is not to run (not asked for, or done) reads back what
+// the later stages take from it.
+func (r *runner) runStage(s stage, run bool) error {
+	r.curStage, r.segStart = s.Name, time.Now()
 	defer func() { r.curStage = "" }()
 	if !run {
-		if stage == StageMine && r.flags == nil { // a rerun's checks may have read them already
-			return r.loadMined()
+		if s.load != nil {
+			return s.load()
 		}
 		return nil
 	}
-	do := map[string]func() error{StagePretrain: r.pretrain, StageMine: r.mine, StagePrune: r.prune, StageFinetune: r.finetune}
-	if err := do[stage](); err != nil {
+	if err := s.run(); err != nil {
 		return err
 	}
-	return r.markDone(stage)
+	return r.markDone(s.Name)
 }
-
-func stageIndex(s string) int { return slices.Index(AllStages, s) }

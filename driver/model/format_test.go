@@ -213,16 +213,6 @@ func TestBF16Forward(t *testing.T) {
 func TestParseOptions(t *testing.T) {
 	for _, c := range []struct {
 		in   string
-		want Precision
-		ok   bool
-	}{{"", FP32, true}, {"fp32", FP32, true}, {"bf16", BF16, true}, {"fp16", "", false}, {"BF16", "", false}} {
-		p, err := ParsePrecision(c.in)
-		if (err == nil) != c.ok || p != c.want {
-			t.Errorf("ParsePrecision(%q) = %q, %v", c.in, p, err)
-		}
-	}
-	for _, c := range []struct {
-		in   string
 		want torch.MemoryFormat
 		ok   bool
 	}{{"", torch.Contiguous, true}, {"contiguous", torch.Contiguous, true}, {"channels-last", torch.ChannelsLast, true}, {"nhwc", torch.ChannelsLast, true}, {"cl", 0, false}} {

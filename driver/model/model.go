@@ -10,6 +10,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/driver/torch"
+	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
 )
 
@@ -25,29 +26,13 @@ const (
 	FixedMask
 )
 
-// Precision is what a network's forward computes in.
-type Precision string
+// Precision is what a network's forward computes in: a run's setting, so rundir defines it.
+type Precision = rundir.Precision
 
 const (
-	FP32 Precision = "fp32" // float32 throughout
-	// BF16 is bf16 autocast: convolutions and matrix products in bfloat16, everything the
-	// optimiser and the losses see (weights, scores, masks, logits, features) in float32.
-	BF16 Precision = "bf16"
+	FP32 = rundir.FP32
+	BF16 = rundir.BF16
 )
-
-// Precisions lists every precision, the default first.
-var Precisions = []Precision{FP32, BF16}
-
-// ParsePrecision reads a precision as the flags and config.json spell it ("" is fp32).
-func ParsePrecision(s string) (Precision, error) {
-	switch Precision(s) {
-	case "", FP32:
-		return FP32, nil
-	case BF16:
-		return BF16, nil
-	}
-	return "", fmt.Errorf("unknown precision %q (want one of %v)", s, Precisions)
-}
 
 // ParseMemoryFormat reads a memory format as the flags spell it ("" is contiguous).
 func ParseMemoryFormat(s string) (torch.MemoryFormat, error) {
@@ -89,7 +74,7 @@ func New(a *arch.Arch, dev torch.Device, seed uint64) (*Net, error) {
 
 // NewWith is New computing as o says; the initial values are New's.
 func NewWith(a *arch.Arch, dev torch.Device, seed uint64, o Options) (*Net, error) {
-	if _, err := ParsePrecision(string(o.Precision)); err != nil {
+	if _, err := rundir.ParsePrecision(string(o.Precision)); err != nil {
 		return nil, err
 	}
 	n := &Net{Arch: a, Dev: dev, Opts: o, Params: map[string]*torch.Tensor{}, consts: map[string]*torch.Tensor{}}

@@ -26,8 +26,8 @@ type Settings struct {
 	Gamma       float64
 }
 
-// FromStage turns run settings into optimizer settings.
-func FromStage(s rundir.Stage) Settings {
+// FromConfig turns run settings into optimizer settings.
+func FromConfig(s rundir.Optim) Settings {
 	o := Settings{Kind: string(s.Optimizer), LR: s.LR, Beta1: s.Beta1, Beta2: s.Beta2, Eps: 1e-8,
 		WeightDecay: s.WeightDecay, Momentum: s.Momentum, StepSize: s.StepSize, Gamma: s.Gamma}
 	if o.Beta1 == 0 {

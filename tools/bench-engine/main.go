@@ -24,6 +24,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/driver/torch"
+	"github.com/dcwp-go/dcwp/rundir"
 )
 
 type row struct {
@@ -65,7 +66,7 @@ func main() {
 	format := flag.String("memory-format", "contiguous", "contiguous or channels-last, both sides")
 	flag.Parse()
 	var err error
-	if c.opts.Precision, err = model.ParsePrecision(*precision); err == nil {
+	if c.opts.Precision, err = rundir.ParsePrecision(*precision); err == nil {
 		c.opts.Format, err = model.ParseMemoryFormat(*format)
 	}
 	if err != nil {

@@ -92,7 +92,7 @@ func (b *bench) init(dev torch.Device, batch int64) error {
 		return err
 	}
 	var err error
-	if b.opt, err = optim.New(optim.FromStage(stage), params, names); err != nil {
+	if b.opt, err = optim.New(optim.FromConfig(stage), params, names); err != nil {
 		return err
 	}
 	b.labels, b.flags = fixedLabels(int(batch))
@@ -124,9 +124,9 @@ func fixedLabels(n int) ([]int32, []bool) {
 }
 
 func (b *bench) ref(batch int64) refSettings {
-	st := optim.FromStage(b.cfg.Pretrain)
+	st := optim.FromConfig(b.cfg.Pretrain)
 	if b.prune {
-		st = optim.FromStage(b.cfg.Prune)
+		st = optim.FromConfig(b.cfg.Prune)
 	}
 	return refSettings{Model: b.cfg.Model, Prune: b.prune, Batch: batch, LR: st.LR, Beta1: st.Beta1, Beta2: st.Beta2,
 		Eps: st.Eps, ScoreInit: b.cfg.ScoreInit, Tau: b.cfg.MaskTau, LambdaSparse: b.cfg.LambdaSparse,
