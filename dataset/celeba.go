@@ -24,11 +24,12 @@ func init() {
 			Mean: ImageNetMean, Std: ImageNetStd},
 		Preset: func(string) Preset {
 			return Preset{Model: "resnet18", BatchSize: 128, PretrainLR: 1e-4, LambdaSparse: 5e-6, FinetuneLR: 5e-4,
-				LambdaUp: func(string) float64 { return 20 }, Source: "the reference's CelebA settings"}
+				LambdaUp: func(Share) float64 { return 20 }, Source: "the reference's CelebA settings"}
 		},
-		sources: func(_ *Info, req *Request, split string) ([]*source, string, error) {
+		MineWithBiased: true,
+		sources: func(_ *Info, req *Request, split string) ([]*source, Share, error) {
 			src, err := celebASource(req.Root, split)
-			return []*source{src}, "", err
+			return []*source{src}, Share{}, err
 		},
 		dirSrc: benchmarkDir,
 		tf: transform{shape: func(s *Split) [3]int { return [3]int{s.C, 224, 224} }, random: true,

@@ -20,10 +20,16 @@ type Info struct {
 	Spec *Spec
 	// Preset is the reference's settings for the dataset and a model ("" = its default).
 	Preset func(model string) Preset
+	// Shares are the conflict shares the published release ships, each a <share>pct folder;
+	// nil: the data is not chosen by a share (celeba, folder), and a run of it records none.
+	Shares []Share
+	// MineWithBiased: the reference mines with the biased (GCE) network, never the vanilla
+	// one, whatever select_with_gce says (CelebA).
+	MineWithBiased bool
 
-	sources func(in *Info, req *Request, split string) ([]*source, string, error) // one split's files
-	dirSrc  func(in *Info, req *Request, dir string) (*source, error)             // --valid DIR
-	prepare func(req *Request) error                                              // before any split: classes (folder)
+	sources func(in *Info, req *Request, split string) ([]*source, Share, error) // one split's files, its share
+	dirSrc  func(in *Info, req *Request, dir string) (*source, error)            // --valid DIR
+	prepare func(req *Request) error                                             // before any split: classes (folder)
 	tf      transform
 	order   int // place in Names and messages
 }
@@ -59,9 +65,9 @@ type Preset struct {
 	FinetuneLR   float64
 	FinetuneStep int
 	FinetuneGam  float64
-	LambdaUp     func(pct string) float64
-	Quick        bool   // the quick preset (minutes on a CPU) fits it
-	Source       string // where the settings come from, for --help and the log
+	LambdaUp     func(Share) float64 // λ_up for the run's conflict share (none: celeba, folder)
+	Quick        bool                // the quick preset (minutes on a CPU) fits it
+	Source       string              // where the settings come from, for --help and the log
 }
 
 // transform is the train- and eval-time image transform of a dataset (see Batch).
@@ -135,6 +141,9 @@ func indexNames(n int) []string {
 	}
 	return out
 }
+
+// HasShares reports whether the data is chosen by a conflict share (Shares).
+func (in *Info) HasShares() bool { return len(in.Shares) > 0 }
 
 // Fixed reports whether a known dataset's classes and input do not depend on the data.
 func Fixed(name string) bool {

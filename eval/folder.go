@@ -14,9 +14,9 @@ import (
 // loadSplitFor loads a split for a model: a dataset whose classes and input come from the
 // data (folder) is read with the model's class names (its class_names metadata) and
 // resized to the model's input size, so that label indices mean the model's outputs.
-func loadSplitFor(m *onnxpb.ModelProto, path, root, name, pct, split string) (*dataset.Split, error) {
+func loadSplitFor(m *onnxpb.ModelProto, path, root, name string, share dataset.Share, split string) (*dataset.Split, error) {
 	if dataset.Fixed(name) || name == "" {
-		return LoadSplit(root, name, pct, split)
+		return LoadSplit(root, name, share, split)
 	}
 	if split == "" {
 		split = dataset.Test

@@ -23,7 +23,7 @@ type DataOptions struct {
 // request is the data request of the run: the options', or what config.json recorded.
 func (r *runner) request() dataset.Request {
 	c, d := r.c, r.o.Data
-	req := dataset.Request{Root: c.Data, Name: c.Dataset, Pct: c.ConflictPct, ImageSize: d.ImageSize,
+	req := dataset.Request{Root: c.Data, Name: c.Dataset, Share: c.ConflictPct, ImageSize: d.ImageSize,
 		Mean: d.Mean, Std: d.Std, Valid: d.Valid, ValidShare: d.ValidShare}
 	if s := c.DataSpec; s != nil && r.o.Resume {
 		req.ImageSize, req.Mean, req.Std, req.Classes = [2]int{s.Input[1], s.Input[2]}, s.Mean, s.Std, s.ClassNames
@@ -58,8 +58,8 @@ func (r *runner) loadData() error {
 		c.ValidSplit = &d.ValidFrom
 	}
 	pct := ""
-	if c.ConflictPct != "" {
-		pct = " " + c.ConflictPct + "%"
+	if !c.ConflictPct.IsZero() {
+		pct = " " + c.ConflictPct.String() + "%"
 	}
 	conflicting := fmt.Sprintf("%d conflicting", r.train.NumConflicting())
 	if !r.train.HasBias() {
