@@ -10,7 +10,7 @@ import (
 //	<root>/bffhq/0.5pct/{align,conflict}/...,  <root>/bffhq/valid/...,  <root>/bffhq/test/...
 func init() {
 	register(&Info{
-		Name: BFFHQ, order: 2,
+		Name: BFFHQ, order: 2, OneValid: true,
 		Usage: "BFFHQ faces, young/old biased by gender, resized to 128×128",
 		Spec: &Spec{Classes: 2, ClassNames: []string{"young", "old"}, Input: [3]int{3, 128, 128},
 			Mean: CIFARMean, Std: CIFARStd},

@@ -18,7 +18,7 @@ import (
 //	<root>/celebA/metadata_blonde_subsampled.csv  (image_id, split, Blond_Hair, Male)
 func init() {
 	register(&Info{
-		Name: CelebA, order: 3,
+		Name: CelebA, Dir: "celebA", order: 3,
 		Usage: "CelebA, blond hair biased by gender, from its metadata CSV, 224×224",
 		Spec: &Spec{Classes: 2, ClassNames: []string{"not_blond", "blond"}, Input: [3]int{3, 224, 224},
 			Mean: ImageNetMean, Std: ImageNetStd},

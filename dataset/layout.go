@@ -16,14 +16,14 @@ const (
 // DirName is the folder name of a dataset under the data root. An unknown name
 // comes back lower-cased and trimmed, as the folder the loader would look for.
 func DirName(name string) string {
-	ds, err := Canonical(name)
+	in, err := Lookup(name)
 	if err != nil {
 		return strings.ToLower(strings.TrimSpace(name))
 	}
-	if ds == CelebA {
-		return "celebA"
+	if in.Dir != "" {
+		return in.Dir
 	}
-	return ds
+	return in.Name
 }
 
 // folderDirs lists the image folders one split of a folder-layout dataset
@@ -31,7 +31,7 @@ func DirName(name string) string {
 // the split does not depend on it):
 //
 //	train = <share>pct/align + <share>pct/conflict
-//	valid = <share>pct/valid (bffhq: valid/)
+//	valid = <share>pct/valid (Info.OneValid: valid/)
 //	test  = test/
 func folderDirs(in *Info, root, sp string, share Share) (dirs []string, used Share, err error) {
 	ds := in.Name
@@ -39,7 +39,7 @@ func folderDirs(in *Info, root, sp string, share Share) (dirs []string, used Sha
 	switch {
 	case sp == Test:
 		return []string{filepath.Join(base, "test")}, Share{}, nil
-	case sp == Valid && ds == BFFHQ: // bffhq ships one valid split for every share
+	case sp == Valid && in.OneValid:
 		return []string{filepath.Join(base, "valid")}, Share{}, nil
 	}
 	if share.IsZero() {

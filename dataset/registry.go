@@ -23,6 +23,11 @@ type Info struct {
 	// Shares are the conflict shares the published release ships, each a <share>pct folder;
 	// nil: the data is not chosen by a share (celeba, folder), and a run of it records none.
 	Shares []Share
+	// Dir is the dataset's folder under the data root; "" = Name.
+	Dir string
+	// OneValid: the release ships one valid/ folder for every share, beside the <share>pct
+	// folders (bffhq), instead of <share>pct/valid.
+	OneValid bool
 	// MineWithBiased: the reference mines with the biased (GCE) network, never the vanilla
 	// one, whatever select_with_gce says (CelebA).
 	MineWithBiased bool

@@ -275,3 +275,21 @@ func TestReportJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadSplitNames: the datasets LoadSplit names come from the registry (folder was
+// missing from a list typed by hand), and a benchmark's train split needs a share.
+func TestLoadSplitNames(t *testing.T) {
+	root, _ := evaltest.WriteFixture(t, 4)
+	_, err := LoadSplit(root, "", dataset.Share{}, "test")
+	if err == nil || !errors.Is(err, ErrData) {
+		t.Fatalf("no dataset: %v", err)
+	}
+	for _, n := range dataset.Names() {
+		if !strings.Contains(err.Error(), n) {
+			t.Errorf("%q does not name %s", err, n)
+		}
+	}
+	if _, err := LoadSplit(root, "cmnist", dataset.Share{}, "train"); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "conflict share") {
+		t.Errorf("train without a share: %v", err)
+	}
+}
