@@ -147,6 +147,24 @@ func indexNames(n int) []string {
 	return out
 }
 
+// SharesUsage lists each dataset's published conflict shares, for the commands' help:
+// "cmnist: 0.5, 1, 2, 5; …; none for celeba, folder".
+func SharesUsage() string {
+	var with, without []string
+	for _, in := range registry {
+		if in.HasShares() {
+			with = append(with, in.Name+": "+sharesText(in.Shares))
+		} else {
+			without = append(without, in.Name)
+		}
+	}
+	s := strings.Join(with, "; ")
+	if len(without) > 0 {
+		s += "; none for " + strings.Join(without, ", ")
+	}
+	return s
+}
+
 // HasShares reports whether the data is chosen by a conflict share (Shares).
 func (in *Info) HasShares() bool { return len(in.Shares) > 0 }
 

@@ -23,3 +23,11 @@ func ExampleParseShare() {
 	// " 0.50 ": 0.5, folder 0.5pct, 0.5 %
 	// conflict share "1_0": bad conflict share: want a percentage above 0 and below 100 written as digits with an optional decimal fraction and an optional pct or % suffix, e.g. 0.5, 1, 2, 5pct, 5%
 }
+
+// Each dataset's registry entry lists the shares its release ships; the commands' help
+// reads them from there.
+func ExampleSharesUsage() {
+	fmt.Println(dataset.SharesUsage())
+	// Output:
+	// cmnist: 0.5, 1, 2, 5; cifar10c: 0.5, 1, 2, 5; bffhq: 0.5; none for celeba, folder
+}

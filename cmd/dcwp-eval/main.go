@@ -62,7 +62,7 @@ func dataFlags(required bool) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "dataset", Usage: "dataset: " + strings.Join(dataset.Names(), ", ") + " (folder: the model's class names and input size are used)" + req},
 		&cli.StringFlag{Name: "data", Usage: "data root holding <dataset>/..." + req},
-		&cli.StringFlag{Name: "pct", Value: "1", Usage: "conflict share in percent of the benchmarks' train/valid split (0.5, 1, 2, 5; spelled as dcwp-train --conflict-pct)"},
+		&cli.StringFlag{Name: "pct", Value: "1", Usage: "conflict share in percent of the train/valid split, spelled as dcwp-train --conflict-pct; published: " + dataset.SharesUsage()},
 		&cli.StringFlag{Name: "split", Value: "test", Usage: "split: test, valid or train"},
 	}
 }

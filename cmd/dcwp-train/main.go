@@ -61,8 +61,8 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "valid-share", Usage: "share of each class of train a carved validation split takes", Value: dataset.DefaultValidShare},
 		&cli.StringFlag{Name: "cache-dir", Usage: "where decoded images are cached (never in the data folder)", DefaultText: dataset.DefaultCacheDir()},
 		&cli.BoolFlag{Name: "no-cache", Usage: "decode the images every run"},
-		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples in percent, the data's <share>pct folder: " +
-			"0.5, 1, 2 or 5 (bffhq: 0.5; also 1pct, 1%, 1.0); none for celeba and folder", Value: "1"},
+		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples in percent, the data's <share>pct folder " +
+			"(1, 1.0, 1pct and 1% are one share); published: " + dataset.SharesUsage(), Value: "1"},
 		&cli.StringFlag{Name: "model", Usage: "mlp, cnn or resnet18"},
 		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes, cmnist)", Value: "paper"},
 		&cli.StringFlag{Name: "variant", Usage: "clean, or as-coded to reproduce the reference code's quirks", Value: "clean"},
