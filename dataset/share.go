@@ -17,7 +17,8 @@ import (
 // The zero Share is "none": the data is not chosen by a share (celeba, folder), or a split
 // that does not depend on it (test).
 type Share struct {
-	text string // canonical: "0.5", "1", "12.25"; "" = none
+	text string  // canonical: "0.5", "1", "12.25"; "" = none
+	pct  float64 // the same number, read once by ParseShare
 }
 
 // ErrShare is wrapped by every error ParseShare returns.
@@ -53,7 +54,7 @@ func ParseShare(s string) (Share, error) {
 	case v <= 0 || v >= 100:
 		return Share{}, fmt.Errorf("conflict share %q: %w: want a percentage above 0 and below 100", s, ErrShare)
 	}
-	return Share{canon}, nil
+	return Share{canon, v}, nil
 }
 
 // MustShare is ParseShare for constants (the registry's published shares, tests); a bad
@@ -100,16 +101,7 @@ func (s Share) String() string { return s.text }
 func (s Share) IsZero() bool { return s.text == "" }
 
 // Percent is the share in percent (0 for none).
-func (s Share) Percent() float64 {
-	if s.text == "" {
-		return 0
-	}
-	v, err := strconv.ParseFloat(s.text, 64)
-	if err != nil { // a Share is only made by ParseShare
-		panic(fmt.Sprintf("dataset: Share %q not made by ParseShare", s.text))
-	}
-	return v
-}
+func (s Share) Percent() float64 { return s.pct }
 
 // Dir is the share's folder name in the published layouts ("0.5pct", "1pct"); "" for none.
 func (s Share) Dir() string {
