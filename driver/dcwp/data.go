@@ -57,8 +57,8 @@ func (r *runner) loadData() error {
 	if d.ValidFrom.From != "layout" {
 		c.ValidSplit = &d.ValidFrom
 	}
-	pct := ""
-	if !c.ConflictPct.IsZero() {
+	pct := "" // older celeba runs stored a share that means nothing for them
+	if in, err := dataset.Lookup(c.Dataset); err == nil && in.HasShares() && !c.ConflictPct.IsZero() {
 		pct = " " + c.ConflictPct.String() + "%"
 	}
 	conflicting := fmt.Sprintf("%d conflicting", r.train.NumConflicting())
