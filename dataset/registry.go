@@ -10,7 +10,9 @@ import (
 // Info is one dataset's entry in the registry: everything the loader, arch, the trainer's
 // presets, the exporter, dcwp-eval and the commands' help know about it. Each dataset
 // registers its entry from its own file (cmnist.go, cifar10c.go, bffhq.go, celeba.go,
-// folder.go), so adding a dataset is that one file and its test.
+// folder.go), so adding a dataset is that one file, its test and its two rows in the table
+// tests of names_test.go (docs/developing.md, "A dataset"). What sets a dataset apart is a
+// field here, never a test of its name elsewhere.
 type Info struct {
 	Name    string
 	Aliases []string // lower case; matched after lower-casing and trimming the input
