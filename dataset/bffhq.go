@@ -10,10 +10,11 @@ import (
 //	<root>/bffhq/0.5pct/{align,conflict}/...,  <root>/bffhq/valid/...,  <root>/bffhq/test/...
 func init() {
 	register(&Info{
-		Name: BFFHQ, order: 2,
+		Name: BFFHQ, order: 2, OneValid: true,
 		Usage: "BFFHQ faces, young/old biased by gender, resized to 128×128",
 		Spec: &Spec{Classes: 2, ClassNames: []string{"young", "old"}, Input: [3]int{3, 128, 128},
 			Mean: CIFARMean, Std: CIFARStd},
+		Shares:  []Share{MustShare("0.5")},
 		Preset:  func(string) Preset { return bffhqPreset },
 		sources: benchmarkSources, dirSrc: benchmarkDir,
 		// resize to 128×128 (+ horizontal flip on train)
@@ -34,4 +35,4 @@ func init() {
 // bffhqPreset is the reference's BFFHQ settings: its ResNet-18 real-image preset, which the
 // folder dataset's paper preset also uses.
 var bffhqPreset = Preset{Model: "resnet18", BatchSize: 64, PretrainLR: 1e-3, LambdaSparse: 1e-9, FinetuneLR: 5e-4,
-	LambdaUp: func(string) float64 { return 80 }, Source: "the reference's BFFHQ (ResNet-18) settings"}
+	LambdaUp: func(Share) float64 { return 80 }, Source: "the reference's BFFHQ (ResNet-18) settings"}

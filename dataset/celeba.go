@@ -19,18 +19,19 @@ import (
 //	<root>/celebA/metadata_blonde_subsampled.csv  (image_id, split, Blond_Hair, Male)
 func init() {
 	register(&Info{
-		Name: CelebA, order: 3,
+		Name: CelebA, Dir: "celebA", order: 3,
 		Usage: "CelebA, blond hair biased by gender, from its metadata CSV, 224×224",
 		Spec: &Spec{Classes: 2, ClassNames: []string{"not_blond", "blond"}, Input: [3]int{3, 224, 224},
 			Mean: ImageNetMean, Std: ImageNetStd},
 		Attributes: []string{"female", "male"}, // the Male column
 		Preset: func(string) Preset {
 			return Preset{Model: "resnet18", BatchSize: 128, PretrainLR: 1e-4, LambdaSparse: 5e-6, FinetuneLR: 5e-4,
-				LambdaUp: func(string) float64 { return 20 }, Source: "the reference's CelebA settings"}
+				LambdaUp: func(Share) float64 { return 20 }, Source: "the reference's CelebA settings"}
 		},
-		sources: func(_ *Info, req *Request, split string) ([]*source, string, error) {
+		MineWithBiased: true,
+		sources: func(_ *Info, req *Request, split string) ([]*source, Share, error) {
 			src, err := celebASource(req.Root, split)
-			return []*source{src}, "", err
+			return []*source{src}, Share{}, err
 		},
 		dirSrc: benchmarkDir,
 		tf: transform{shape: func(s *Split) [3]int { return [3]int{s.C, 224, 224} }, random: true,

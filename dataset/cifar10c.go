@@ -10,6 +10,7 @@ func init() {
 		Usage: "Corrupted CIFAR-10, 10 classes biased by a corruption type, 32×32",
 		Spec: &Spec{Classes: 10, Input: [3]int{3, 32, 32}, Mean: CIFARMean, Std: CIFARStd,
 			ClassNames: []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}},
+		Shares: publishedShares,
 		Preset: func(string) Preset {
 			return Preset{Model: "resnet18", BatchSize: 256, PretrainLR: 1e-3, PretrainStep: 10000, PretrainGam: 0.5,
 				Ensemble: true, LambdaSparse: 1e-9, FinetuneLR: 5e-4, LambdaUp: lambdaUpByPct,

@@ -33,10 +33,6 @@ const (
 	Test  = "test"
 )
 
-// ConflictPcts are the conflict percentages the published cmnist and cifar10c
-// releases ship (bffhq ships only "0.5").
-var ConflictPcts = []string{"0.5", "1", "2", "5"}
-
 // Errors wrapped (with %w) by the loader, for errors.Is.
 var (
 	// ErrBadName: an image file name does not end in _<label>_<bias>.<ext>,
@@ -48,8 +44,8 @@ var (
 	ErrNoImages = errors.New("no images found")
 	// ErrImageSize: an image's size or channel count differs from the split's.
 	ErrImageSize = errors.New("image size differs from the rest of the split")
-	// ErrUnknown: unknown dataset, split or pct name.
-	ErrUnknown = errors.New("unknown dataset, split or pct")
+	// ErrUnknown: unknown dataset or split name.
+	ErrUnknown = errors.New("unknown dataset or split")
 	// ErrNoSplit: the layout has no folder (or manifest rows) for a split.
 	ErrNoSplit = errors.New("split not in the data")
 	// ErrBadImage: an image cannot be decoded or exceeds the size limit.
@@ -60,7 +56,7 @@ var (
 type Split struct {
 	Dataset    string // canonical name: "cmnist", "cifar10c", "bffhq", "celeba", "folder"
 	Name       string // "train", "valid", "test"
-	Pct        string // conflict pct the split was loaded for ("0.5", "1", ...); "" for celeba, folder
+	Share      Share  // conflict share the split was loaded for; none for test, celeba, folder
 	C, H, W    int    // stored image size
 	Classes    int
 	ClassNames []string // one per class; nil when the split was not made by the loader
@@ -117,7 +113,7 @@ func (s *Split) Image(i int) []uint8 {
 // Subset returns a new Split holding the given samples (images are copied).
 func (s *Split) Subset(idx []int) *Split {
 	n := s.C * s.H * s.W
-	out := &Split{Dataset: s.Dataset, Name: s.Name, Pct: s.Pct, C: s.C, H: s.H, W: s.W, Classes: s.Classes,
+	out := &Split{Dataset: s.Dataset, Name: s.Name, Share: s.Share, C: s.C, H: s.H, W: s.W, Classes: s.Classes,
 		ClassNames: s.ClassNames, Groups: s.Groups, Images: make([]uint8, 0, len(idx)*n), Labels: make([]int32, len(idx))}
 	if s.Paths != nil {
 		out.Paths = make([]string, len(idx))

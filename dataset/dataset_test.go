@@ -121,7 +121,7 @@ func TestLoadLayouts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.ds+"/"+tc.pct+"/"+tc.split, func(t *testing.T) {
 			for pass := 0; pass < 2; pass++ { // second pass reads the cache
-				s, err := Load(root, tc.ds, tc.pct, tc.split)
+				s, err := Load(root, tc.ds, share(tc.pct), tc.split)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -163,7 +163,7 @@ func TestCacheInvalidation(t *testing.T) {
 	root := fixtures(t)
 	dir := filepath.Join(root, "cmnist", "1pct", "valid")
 	lc := Loader{CacheDir: t.TempDir()}
-	s, err := lc.Load(root, "cmnist", "1", "valid")
+	s, err := lc.Load(root, "cmnist", MustShare("1"), "valid")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestCacheInvalidation(t *testing.T) {
 	}
 	// Add a file: the cache must be rebuilt, not reused.
 	writeFolder(t, dir, 500, []fx{{4, 5}}, 28, 28, true)
-	s2, err := lc.Load(root, "cmnist", "1", "valid")
+	s2, err := lc.Load(root, "cmnist", MustShare("1"), "valid")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestCacheInvalidation(t *testing.T) {
 	os.WriteFile(cp, b, 0o644)
 	var warned string
 	l := Loader{CacheDir: lc.CacheDir, Warnf: func(f string, a ...any) { warned = fmt.Sprintf(f, a...) }}
-	s3, err := l.Load(root, "cmnist", "1", "valid")
+	s3, err := l.Load(root, "cmnist", MustShare("1"), "valid")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			ds, split, want := tc.setup(root)
-			s, err := Load(root, ds, "1", split)
+			s, err := Load(root, ds, MustShare("1"), split)
 			if err == nil {
 				t.Fatalf("no error, got %d samples", s.Len())
 			}
@@ -289,7 +289,7 @@ func TestBatch(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprint(tc.ds, "/", tc.split, "/", tc.train), func(t *testing.T) {
-			s, err := Load(root, tc.ds, "0.5", tc.split)
+			s, err := Load(root, tc.ds, MustShare("0.5"), tc.split)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -48,7 +48,7 @@ func folderPreset(model string) Preset {
 	}
 	p := info(CMNIST).Preset(model)
 	p.Model = "cnn"
-	p.LambdaUp = func(string) float64 { return lambdaUpByPct("1") }
+	p.LambdaUp = func(Share) float64 { return lambdaUpByPct(MustShare("1")) }
 	p.Source = "the reference's small-image settings (Colored MNIST's, λ_up of 1 %)"
 	return p
 }
@@ -94,7 +94,7 @@ func isDirEntry(dir string, e fs.DirEntry) bool {
 
 // folderSources lists one split's images: the split folder's class folders, or the
 // manifest's rows of the split.
-func folderSources(in *Info, req *Request, sp string) ([]*source, string, error) {
+func folderSources(in *Info, req *Request, sp string) ([]*source, Share, error) {
 	var src *source
 	var err error
 	if isManifest(req.Root) {
@@ -102,15 +102,15 @@ func folderSources(in *Info, req *Request, sp string) ([]*source, string, error)
 	} else {
 		dir := filepath.Join(req.Root, sp)
 		if _, e := os.Stat(dir); errors.Is(e, fs.ErrNotExist) {
-			return nil, "", fmt.Errorf("dataset folder: no folder %s: %w", dir, ErrNoSplit)
+			return nil, Share{}, fmt.Errorf("dataset folder: no folder %s: %w", dir, ErrNoSplit)
 		}
 		src, err = classFolders(in, req, dir)
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, Share{}, err
 	}
 	src.resize, src.size = true, req.ImageSize
-	return []*source{src}, "", nil
+	return []*source{src}, Share{}, nil
 }
 
 // classFolders reads dir/<class name>/<image> (recursively below each class folder); it is

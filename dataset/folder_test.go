@@ -93,7 +93,7 @@ func TestPublishedLayoutReadOnly(t *testing.T) {
 	l, _ := quietLoader(t)
 	var got [2]*Data
 	for k := range got {
-		d, err := l.Open(Request{Root: root, Name: "cmnist", Pct: "1"})
+		d, err := l.Open(Request{Root: root, Name: "cmnist", Share: MustShare("1")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestPublishedLayoutReadOnly(t *testing.T) {
 	if after := treeList(t, real); !slices.Equal(before, after) {
 		t.Fatalf("data folder changed: %v -> %v", before, after)
 	}
-	if _, err := l.Open(Request{Root: root, Name: "cmnist", Pct: "1", Valid: filepath.Join(real, "cmnist", "test")}); err != nil {
+	if _, err := l.Open(Request{Root: root, Name: "cmnist", Share: MustShare("1"), Valid: filepath.Join(real, "cmnist", "test")}); err != nil {
 		t.Fatalf("--valid DIR: %v", err)
 	}
 }

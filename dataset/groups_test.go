@@ -190,7 +190,7 @@ func TestBenchmarkGroupsAndOrder(t *testing.T) {
 		}
 	}
 	l, _ := quietLoader(t)
-	d, err := l.Open(Request{Root: root, Name: CMNIST, Pct: "1"})
+	d, err := l.Open(Request{Root: root, Name: CMNIST, Share: MustShare("1")})
 	if err != nil {
 		t.Fatal(err)
 	}

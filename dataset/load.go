@@ -15,7 +15,9 @@ import (
 type Request struct {
 	Root string // data root holding <dataset>/... (benchmarks); the folder or CSV manifest (folder)
 	Name string // dataset, as Canonical accepts
-	Pct  string // conflict pct ("0.5","1","2","5"; ignored for test, celeba and folder)
+	// Share picks the <share>pct folder of the benchmarks' train and valid splits; unused
+	// for test, celeba and folder.
+	Share Share
 	// ImageSize is the H, W folder images are resized to; zero: the first training image's.
 	ImageSize [2]int
 	// Valid is where the validation split comes from: ValidAuto (the layout's, carved from
@@ -199,16 +201,16 @@ func Carve(s *Split, share float64, seed uint64) (train, valid *Split, err error
 }
 
 // Load reads one split ("train", "valid", "test") of a dataset under root for the given
-// conflict pct: see each dataset's file for its layout. Decoded images are cached in the
+// conflict share: see each dataset's file for its layout. Decoded images are cached in the
 // loader's cache directory and reread from there while the files' names, sizes and mtimes
 // are unchanged.
-func Load(root, name, pct, split string) (*Split, error) {
-	return Loader{}.Load(root, name, pct, split)
+func Load(root, name string, share Share, split string) (*Split, error) {
+	return Loader{}.Load(root, name, share, split)
 }
 
 // Load is the package-level Load with the loader's settings.
-func (l Loader) Load(root, name, pct, split string) (*Split, error) {
-	return l.LoadSplit(Request{Root: root, Name: name, Pct: pct}, split)
+func (l Loader) Load(root, name string, share Share, split string) (*Split, error) {
+	return l.LoadSplit(Request{Root: root, Name: name, Share: share}, split)
 }
 
 // LoadSplit reads one split of the requested data.
@@ -240,11 +242,11 @@ func (l Loader) LoadSplit(req Request, split string) (*Split, error) {
 
 // split loads one split of a dataset.
 func (l Loader) split(in *Info, req *Request, sp string) (*Split, error) {
-	srcs, pctName, err := in.sources(in, req, sp)
+	srcs, share, err := in.sources(in, req, sp)
 	if err != nil {
 		return nil, err
 	}
-	s := &Split{Dataset: in.Name, Name: sp, Pct: pctName}
+	s := &Split{Dataset: in.Name, Name: sp, Share: share}
 	if in.Spec != nil {
 		s.Classes, s.ClassNames = in.Spec.Classes, in.Spec.ClassNames
 	} else {

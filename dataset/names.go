@@ -2,7 +2,6 @@ package dataset
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -57,16 +56,4 @@ func canonicalSplit(split string) (string, error) {
 	default:
 		return "", fmt.Errorf("dataset: split %q: %w (want train, valid or test)", split, ErrUnknown)
 	}
-}
-
-// PctDir turns a conflict pct ("0.5", "1", "1.0", "2pct") into its folder name
-// ("0.5pct", "1pct", ...).
-func PctDir(pct string) (string, error) {
-	p := strings.TrimSuffix(strings.TrimSpace(pct), "pct")
-	p = strings.TrimSuffix(p, "%")
-	v, err := strconv.ParseFloat(p, 64)
-	if err != nil || v <= 0 || v >= 100 {
-		return "", fmt.Errorf("conflict pct %q: %w (want e.g. 0.5, 1, 2, 5)", pct, ErrUnknown)
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64) + "pct", nil
 }

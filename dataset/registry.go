@@ -12,7 +12,9 @@ import (
 // Info is one dataset's entry in the registry: everything the loader, arch, the trainer's
 // presets, the exporter, dcwp-eval and the commands' help know about it. Each dataset
 // registers its entry from its own file (cmnist.go, cifar10c.go, bffhq.go, celeba.go,
-// folder.go), so adding a dataset is that one file and its test.
+// folder.go), so adding a dataset is that one file, its test and its two rows in the table
+// tests of names_test.go (docs/developing.md, "A dataset"). What sets a dataset apart is a
+// field here, never a test of its name elsewhere.
 type Info struct {
 	Name    string
 	Aliases []string // lower case; matched after lower-casing and trimming the input
@@ -25,10 +27,21 @@ type Info struct {
 	Attributes []string
 	// Preset is the reference's settings for the dataset and a model ("" = its default).
 	Preset func(model string) Preset
+	// Shares are the conflict shares the published release ships, each a <share>pct folder;
+	// nil: the data is not chosen by a share (celeba, folder), and a run of it records none.
+	Shares []Share
+	// Dir is the dataset's folder under the data root; "" = Name.
+	Dir string
+	// OneValid: the release ships one valid/ folder for every share, beside the <share>pct
+	// folders (bffhq), instead of <share>pct/valid.
+	OneValid bool
+	// MineWithBiased: the reference mines with the biased (GCE) network, never the vanilla
+	// one, whatever select_with_gce says (CelebA).
+	MineWithBiased bool
 
-	sources func(in *Info, req *Request, split string) ([]*source, string, error) // one split's files
-	dirSrc  func(in *Info, req *Request, dir string) (*source, error)             // --valid DIR
-	prepare func(req *Request) error                                              // before any split: classes (folder)
+	sources func(in *Info, req *Request, split string) ([]*source, Share, error) // one split's files, its share
+	dirSrc  func(in *Info, req *Request, dir string) (*source, error)            // --valid DIR
+	prepare func(req *Request) error                                             // before any split: classes (folder)
 	tf      transform
 	order   int // place in Names and messages
 }
@@ -83,9 +96,9 @@ type Preset struct {
 	FinetuneLR   float64
 	FinetuneStep int
 	FinetuneGam  float64
-	LambdaUp     func(pct string) float64
-	Quick        bool   // the quick preset (minutes on a CPU) fits it
-	Source       string // where the settings come from, for --help and the log
+	LambdaUp     func(Share) float64 // λ_up for the run's conflict share (none: celeba, folder)
+	Quick        bool                // the quick preset (minutes on a CPU) fits it
+	Source       string              // where the settings come from, for --help and the log
 }
 
 // transform is the train- and eval-time image transform of a dataset (see Batch).
@@ -159,6 +172,27 @@ func indexNames(n int) []string {
 	}
 	return out
 }
+
+// SharesUsage lists each dataset's published conflict shares, for the commands' help:
+// "cmnist: 0.5, 1, 2, 5; …; none for celeba, folder".
+func SharesUsage() string {
+	var with, without []string
+	for _, in := range registry {
+		if in.HasShares() {
+			with = append(with, in.Name+": "+sharesText(in.Shares))
+		} else {
+			without = append(without, in.Name)
+		}
+	}
+	s := strings.Join(with, "; ")
+	if len(without) > 0 {
+		s += "; none for " + strings.Join(without, ", ")
+	}
+	return s
+}
+
+// HasShares reports whether the data is chosen by a conflict share (Shares).
+func (in *Info) HasShares() bool { return len(in.Shares) > 0 }
 
 // Fixed reports whether a known dataset's classes and input do not depend on the data.
 func Fixed(name string) bool {

@@ -78,9 +78,9 @@ func TestSourcesUseInfo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req := &Request{Root: root, Pct: tc.pct} // no Name
+			req := &Request{Root: root, Share: share(tc.pct)} // no Name
 			var srcs []*source
-			var pct string
+			var pct Share
 			if tc.dir != "" {
 				var src *source
 				src, err = in.dirSrc(in, req, filepath.Join(root, filepath.FromSlash(tc.dir)))
@@ -95,7 +95,7 @@ func TestSourcesUseInfo(t *testing.T) {
 			for _, s := range srcs {
 				n += len(s.paths)
 			}
-			if len(srcs) != tc.wantSrcs || n != tc.wantN || pct != tc.wantPct {
+			if len(srcs) != tc.wantSrcs || n != tc.wantN || pct != share(tc.wantPct) {
 				t.Errorf("%d sources, %d images, pct %q; want %d, %d, %q", len(srcs), n, pct, tc.wantSrcs, tc.wantN, tc.wantPct)
 			}
 		})

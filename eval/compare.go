@@ -22,11 +22,12 @@ type CompareOptions struct {
 
 	// Inputs: real images of a split when Data is set (or SplitData given),
 	// else seeded uniform [0,1) inputs of the baseline's input shape.
-	Dataset, Data, Pct, Split string
-	SplitData                 *dataset.Split
-	Samples                   int    // inputs to compare (default 256)
-	Seed                      uint64 // picks the samples / random values
-	Batch                     int    // samples per run (default 64)
+	Dataset, Data, Split string
+	Pct                  dataset.Share
+	SplitData            *dataset.Split
+	Samples              int    // inputs to compare (default 256)
+	Seed                 uint64 // picks the samples / random values
+	Batch                int    // samples per run (default 64)
 
 	Atol, Rtol float64 // |c-b| <= Atol + Rtol*|b| per element (defaults 1e-4, 1e-3)
 

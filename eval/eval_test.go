@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/eval/evaltest"
 	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/onnx/ort"
@@ -83,7 +84,7 @@ func TestEvaluateKnownAccuracy(t *testing.T) {
 func TestPredict(t *testing.T) {
 	root, samples := evaltest.WriteFixture(t, 4)
 	model := evaltest.WriteLinear(t, t.TempDir(), "linear.onnx", evaltest.LinearSpec{})
-	split, err := LoadSplit(root, "cmnist", "", "test")
+	split, err := LoadSplit(root, "cmnist", dataset.Share{}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestBadInputs(t *testing.T) {
 		{"class count does not fit", Options{Model: classes, Dataset: "cmnist", Data: root}, ErrShape, classes, "7 classes"},
 		{"missing ONNX Runtime", Options{Model: good, Dataset: "cmnist", Data: root, Session: ort.Options{Lib: noLib}}, ErrORTLib, noLib, "does not exist"},
 		{"missing data folder", Options{Model: good, Dataset: "cmnist", Data: noData}, ErrData, noData, "does not exist"},
-		{"missing split folder", Options{Model: good, Dataset: "cmnist", Data: root, Split: "valid", Pct: "1"}, ErrData, filepath.Join(root, "cmnist", "1pct", "valid"), "split not in the data"},
+		{"missing split folder", Options{Model: good, Dataset: "cmnist", Data: root, Split: "valid", Pct: dataset.MustShare("1")}, ErrData, filepath.Join(root, "cmnist", "1pct", "valid"), "split not in the data"},
 		{"unknown dataset", Options{Model: good, Dataset: "mnist9", Data: root}, ErrUsage, "mnist9", "unknown"},
 		{"bad batch", Options{Model: good, Dataset: "cmnist", Data: root, Batches: []int{0}}, ErrUsage, "batch size 0", ""},
 		{"bad provider", Options{Model: good, Dataset: "cmnist", Data: root, Session: ort.Options{Provider: "tpu"}}, ErrUsage, "tpu", ""},
@@ -273,5 +274,23 @@ func TestReportJSON(t *testing.T) {
 				t.Fatalf("read back %+v, want %+v", back, r)
 			}
 		})
+	}
+}
+
+// TestLoadSplitNames: the datasets LoadSplit names come from the registry (folder was
+// missing from a list typed by hand), and a benchmark's train split needs a share.
+func TestLoadSplitNames(t *testing.T) {
+	root, _ := evaltest.WriteFixture(t, 4)
+	_, err := LoadSplit(root, "", dataset.Share{}, "test")
+	if err == nil || !errors.Is(err, ErrData) {
+		t.Fatalf("no dataset: %v", err)
+	}
+	for _, n := range dataset.Names() {
+		if !strings.Contains(err.Error(), n) {
+			t.Errorf("%q does not name %s", err, n)
+		}
+	}
+	if _, err := LoadSplit(root, "cmnist", dataset.Share{}, "train"); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "conflict share") {
+		t.Errorf("train without a share: %v", err)
 	}
 }

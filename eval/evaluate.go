@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/dcwp-go/dcwp/dataset"
@@ -16,11 +17,11 @@ import (
 
 // Options configures Evaluate.
 type Options struct {
-	Model   string // ONNX file
-	Dataset string // cmnist, cifar10c, bffhq, celeba
-	Data    string // data root holding <dataset>/...
-	Pct     string // conflict pct ("1" by default; only used for train/valid)
-	Split   string // "test" by default
+	Model   string        // ONNX file
+	Dataset string        // a name dataset.Lookup knows
+	Data    string        // data root holding <dataset>/...
+	Pct     dataset.Share // conflict share of the benchmarks' train and valid splits
+	Split   string        // "test" by default
 
 	// Split, when set, is evaluated instead of loading Dataset/Data/Pct/Split.
 	SplitData *dataset.Split
@@ -42,13 +43,13 @@ type Options struct {
 // accuracy fields (accuracy, aligned_accuracy, conflicting_accuracy,
 // worst_group_accuracy, samples, correct, groups) are metrics.Accuracy's.
 type Report struct {
-	Model      string   `json:"model"`
-	Dataset    string   `json:"dataset"`
-	Pct        string   `json:"pct,omitempty"`
-	Split      string   `json:"split"`
-	InputShape []int64  `json:"input_shape"`
-	Classes    int      `json:"classes"`
-	ClassNames []string `json:"class_names,omitempty"`
+	Model      string        `json:"model"`
+	Dataset    string        `json:"dataset"`
+	Pct        dataset.Share `json:"pct,omitzero"`
+	Split      string        `json:"split"`
+	InputShape []int64       `json:"input_shape"`
+	Classes    int           `json:"classes"`
+	ClassNames []string      `json:"class_names,omitempty"`
 	// Grouping names the columns of the groups matrix (the bias attribute's values) and says
 	// which value each class is aligned with; absent without bias labels.
 	Grouping *metrics.Groups `json:"grouping,omitempty"`
@@ -145,12 +146,9 @@ func Evaluate(o Options) (*Report, error) {
 	if err := CheckOutput(s, split.Classes); err != nil {
 		return nil, err
 	}
-	r := &Report{Model: o.Model, Dataset: split.Dataset, Pct: split.Pct, Split: split.Name, ClassNames: split.ClassNames,
+	r := &Report{Model: o.Model, Dataset: split.Dataset, Pct: split.Share, Split: split.Name, ClassNames: split.ClassNames,
 		InputShape: s.Input.Shape, Provider: s.Provider, ORTVersion: ort.Version(), ORTLib: s.Lib,
 		Threads: o.Session.Threads}
-	if split.Name == dataset.Test {
-		r.Pct = ""
-	}
 	r.ParamsTotal, r.ParamsNonzero = s.Summary.ParamsTotal, s.Summary.ParamsNonZero
 
 	var first *Pass
@@ -191,21 +189,18 @@ func Evaluate(o Options) (*Report, error) {
 }
 
 // LoadSplit loads a split with errors that wrap ErrData and name the folder.
-func LoadSplit(root, name, pct, split string) (*dataset.Split, error) {
-	return loadSplit(dataset.Request{Root: root, Name: name, Pct: pct}, split)
+func LoadSplit(root, name string, share dataset.Share, split string) (*dataset.Split, error) {
+	return loadSplit(dataset.Request{Root: root, Name: name, Share: share}, split)
 }
 
 // loadSplit is LoadSplit for a request (a model's groups).
 func loadSplit(req dataset.Request, split string) (*dataset.Split, error) {
-	root, name, pct := req.Root, req.Name, req.Pct
+	root, name := req.Root, req.Name
 	if root == "" {
 		return nil, fmt.Errorf("%w: no data folder given (--data)", ErrData)
 	}
 	if name == "" {
-		return nil, fmt.Errorf("%w: no dataset given (--dataset cmnist|cifar10c|bffhq|celeba)", ErrData)
-	}
-	if pct == "" {
-		pct = "1"
+		return nil, fmt.Errorf("%w: no dataset given (--dataset %s)", ErrData, strings.Join(dataset.Names(), "|"))
 	}
 	if split == "" {
 		split = dataset.Test
@@ -217,10 +212,9 @@ func loadSplit(req dataset.Request, split string) (*dataset.Split, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%w: data folder %s is not a directory", ErrData, root)
 	}
-	req.Pct = pct
 	sp, err := dataset.Loader{}.LoadSplit(req, split)
 	if err != nil {
-		if errors.Is(err, dataset.ErrUnknown) {
+		if errors.Is(err, dataset.ErrUnknown) || errors.Is(err, dataset.ErrShare) {
 			return nil, fmt.Errorf("%w: %w", ErrUsage, err)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrData, err)
@@ -235,8 +229,8 @@ func loadSplit(req dataset.Request, split string) (*dataset.Split, error) {
 func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "model       %s\n", r.Model)
 	ds := r.Dataset + " " + r.Split
-	if r.Pct != "" {
-		ds += " (" + r.Pct + "pct)"
+	if !r.Pct.IsZero() {
+		ds += " (" + r.Pct.Dir() + ")"
 	}
 	fmt.Fprintf(w, "dataset     %s, %d samples, input %s, %d classes\n", ds, r.Accuracy.Samples, dimString(r.InputShape), r.Classes)
 	fmt.Fprintf(w, "runtime     ONNX Runtime %s, provider %s, threads %s\n", r.ORTVersion, r.Provider, ThreadsString(r.Threads))

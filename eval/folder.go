@@ -14,12 +14,12 @@ import (
 
 // LoadSplitFor loads a split for the model in path as Evaluate does: a folder dataset (an
 // ImageFolder or a CSV manifest) is read with the model's class names and input size.
-func LoadSplitFor(path, root, name, pct, split string) (*dataset.Split, error) {
+func LoadSplitFor(path, root, name string, share dataset.Share, split string) (*dataset.Split, error) {
 	m, _, err := ReadModel(path)
 	if err != nil {
 		return nil, err
 	}
-	return loadSplitFor(m, path, root, name, pct, split)
+	return loadSplitFor(m, path, root, name, share, split)
 }
 
 // loadSplitFor loads a split for a model: a dataset whose classes and input come from the
@@ -27,20 +27,20 @@ func LoadSplitFor(path, root, name, pct, split string) (*dataset.Split, error) {
 // resized to the model's input size, so that label indices mean the model's outputs; every
 // dataset's bias values are grouped by the model's groups metadata (which value each class
 // is aligned with, from its training split), so no training data is needed.
-func loadSplitFor(m *onnxpb.ModelProto, path, root, name, pct, split string) (*dataset.Split, error) {
+func loadSplitFor(m *onnxpb.ModelProto, path, root, name string, share dataset.Share, split string) (*dataset.Split, error) {
 	meta := map[string]string{}
 	for _, e := range m.GetMetadataProps() {
 		meta[e.GetKey()] = e.GetValue()
 	}
 	if name == "" {
-		return LoadSplit(root, name, pct, split)
+		return LoadSplit(root, name, share, split)
 	}
 	if dataset.Fixed(name) {
 		groups, err := modelGroups(meta, path, name, nil)
 		if err != nil {
 			return nil, err
 		}
-		return loadSplit(dataset.Request{Root: root, Name: name, Pct: pct, Groups: groups}, split)
+		return loadSplit(dataset.Request{Root: root, Name: name, Share: share, Groups: groups}, split)
 	}
 	if split == "" {
 		split = dataset.Test

@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/onnx"
@@ -138,7 +139,7 @@ func Export(run *rundir.Run, o Options) (*onnxpb.ModelProto, *Stats, error) {
 }
 
 // ExportNetwork builds the ONNX model of an already loaded network; cfg supplies the
-// metadata (dataset, conflict pct, model, variant, seed).
+// metadata (dataset, conflict share, model, variant, seed).
 func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.ModelProto, *Stats, error) {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -213,8 +214,14 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 // exported file records of where it comes from and how to feed it.
 func metadata(cfg rundir.Config, net *rundir.Network, o Options, st *Stats) [][2]string {
 	a := net.Arch
-	meta := [][2]string{
-		{"dataset", cfg.Dataset}, {"conflict_pct", cfg.ConflictPct}, {"model", cfg.Model},
+	meta := [][2]string{{"dataset", cfg.Dataset}}
+	// conflict_pct only where the data is chosen by a share: older celeba runs stored the
+	// flag's default "1", which means nothing for them.
+	if in, err := dataset.Lookup(cfg.Dataset); err == nil && in.HasShares() && !cfg.ConflictPct.IsZero() {
+		meta = append(meta, [2]string{"conflict_pct", cfg.ConflictPct.String()})
+	}
+	meta = append(meta, [][2]string{
+		{"model", cfg.Model},
 		{"variant", string(cfg.Variant)}, {"seed", strconv.FormatInt(cfg.Seed, 10)}, {"which", o.Which},
 		{"kept_ratio", strconv.FormatFloat(st.KeptRatio, 'f', 6, 64)},
 		{"params_total", strconv.FormatInt(st.ParamsTotal, 10)},
@@ -222,7 +229,7 @@ func metadata(cfg rundir.Config, net *rundir.Network, o Options, st *Stats) [][2
 		{"source_run", o.Source}, {"tool_version", version.Version}, {"format", string(o.Format)},
 		{"input", fmt.Sprintf("input float32 [N,%d,%d,%d] pixels in [0,1]", a.Input[0], a.Input[1], a.Input[2])},
 		{"output", fmt.Sprintf("logits float32 [N,%d]", a.Classes)},
-	}
+	}...)
 	meta = append(meta, datasetMetadata(cfg, a)...)
 	// Identity: which run (rundir.RunFile) and which of its networks (the role its
 	// safetensors file records) the weights are; unknown for runs older than run ids.

@@ -1,15 +1,17 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 
+	"github.com/dcwp-go/dcwp/dataset"
 	dcwpplot "github.com/dcwp-go/dcwp/plot"
 )
 
@@ -22,19 +24,17 @@ type errPoints struct {
 // Plot draws the test accuracy against conflict pct, mean ± std over seeds, vanilla and
 // DCWP side by side at each share; a line per network and group of the other settings.
 func (t Table) Plot(path string) error {
-	pcts := map[string]float64{}
+	var shares []dataset.Share
 	for _, r := range t.Rows {
-		v, _ := strconv.ParseFloat(r.ConflictPct, 64)
-		pcts[r.ConflictPct] = v
+		if !slices.Contains(shares, r.ConflictPct) {
+			shares = append(shares, r.ConflictPct)
+		}
 	}
-	var xs []string
-	for p := range pcts {
-		xs = append(xs, p)
-	}
-	sort.Slice(xs, func(i, j int) bool { return pcts[xs[i]] < pcts[xs[j]] })
-	pos := map[string]int{}
-	for i, x := range xs {
-		pos[x] = i
+	slices.SortFunc(shares, func(a, b dataset.Share) int { return cmp.Compare(a.Percent(), b.Percent()) })
+	pos := map[dataset.Share]int{}
+	xs := make([]string, len(shares))
+	for i, s := range shares {
+		pos[s], xs[i] = i, s.String()
 	}
 	families, order := t.families()
 	p := plot.New()
@@ -157,7 +157,7 @@ func value(r Row, key string) string {
 // followsPct says whether column c takes one value per conflict pct, as a preset's
 // per-share λ_up does: then it names no family of its own.
 func followsPct(rows []Row, c string) bool {
-	byPct := map[string]string{}
+	byPct := map[dataset.Share]string{}
 	for _, r := range rows {
 		v := value(r, c)
 		if old, ok := byPct[r.ConflictPct]; ok && old != v {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/internal/fixture"
 	"github.com/dcwp-go/dcwp/metrics"
@@ -36,7 +37,7 @@ func writeRuns(t *testing.T, root string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.ConflictPct, cfg.Variant, cfg.Mode, cfg.Seed = pct, rundir.Clean, rundir.ModeDCWP, int64(seed)
+			cfg.ConflictPct, cfg.Variant, cfg.Mode, cfg.Seed = dataset.MustShare(pct), rundir.Clean, rundir.ModeDCWP, int64(seed)
 			cfg.Select, cfg.Data, cfg.LambdaCon = rundir.SelectBestValid, fmt.Sprint("/data/", seed), 1
 			if err := atomicfile.WriteJSON(filepath.Join(dir, rundir.ConfigFile), cfg); err != nil {
 				t.Fatal(err)
@@ -193,7 +194,7 @@ func TestFormats(t *testing.T) {
 // share; one varied on its own names a family of lines.
 func TestFamilies(t *testing.T) {
 	row := func(pct, lu, lc string) Row {
-		return Row{ConflictPct: pct, Settings: []Setting{{Key: "conflict_pct", Value: pct}, {Key: "lambda_up", Value: lu}, {Key: "lambda_con", Value: lc}}}
+		return Row{ConflictPct: dataset.MustShare(pct), Settings: []Setting{{Key: "conflict_pct", Value: pct}, {Key: "lambda_up", Value: lu}, {Key: "lambda_con", Value: lc}}}
 	}
 	for _, c := range []struct {
 		name string
@@ -320,7 +321,7 @@ func TestCollectLinks(t *testing.T) {
 // A plot with no finished run to draw is an error (the command warns), not an empty PNG.
 func TestPlotNothing(t *testing.T) {
 	png := filepath.Join(t.TempDir(), "r.png")
-	err := Table{Rows: []Row{{ConflictPct: "1", NotDone: []NotDone{{Run: "a"}}}}}.Plot(png)
+	err := Table{Rows: []Row{{ConflictPct: dataset.MustShare("1"), NotDone: []NotDone{{Run: "a"}}}}}.Plot(png)
 	if err == nil || !strings.Contains(err.Error(), "no finished run") {
 		t.Fatalf("error %v", err)
 	}

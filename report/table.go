@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -60,20 +61,20 @@ type NotDone struct {
 
 // Row is one group of runs that differ only in seed.
 type Row struct {
-	Settings    []Setting `json:"settings"`
-	ConflictPct string    `json:"conflict_pct"`
-	Select      string    `json:"select"` // the selection rule of the reported DCWP network
-	N           int       `json:"n"`      // finished runs
-	Seeds       []int64   `json:"seeds"`
-	Runs        []string  `json:"runs"`
-	NotDone     []NotDone `json:"not_done"`
-	Vanilla     Acc       `json:"vanilla"`
-	DCWP        Acc       `json:"dcwp"`
-	Gain        *Stat     `json:"gain"` // DCWP − vanilla unbiased test accuracy, run by run
-	Kept        *Stat     `json:"kept_ratio"`
-	Precision   *Stat     `json:"mined_precision"`
-	Recall      *Stat     `json:"mined_recall"`
-	WallSeconds *Stat     `json:"wall_seconds"`
+	Settings    []Setting     `json:"settings"`
+	ConflictPct dataset.Share `json:"conflict_pct"`
+	Select      string        `json:"select"` // the selection rule of the reported DCWP network
+	N           int           `json:"n"`      // finished runs
+	Seeds       []int64       `json:"seeds"`
+	Runs        []string      `json:"runs"`
+	NotDone     []NotDone     `json:"not_done"`
+	Vanilla     Acc           `json:"vanilla"`
+	DCWP        Acc           `json:"dcwp"`
+	Gain        *Stat         `json:"gain"` // DCWP − vanilla unbiased test accuracy, run by run
+	Kept        *Stat         `json:"kept_ratio"`
+	Precision   *Stat         `json:"mined_precision"`
+	Recall      *Stat         `json:"mined_recall"`
+	WallSeconds *Stat         `json:"wall_seconds"`
 	key         string
 }
 

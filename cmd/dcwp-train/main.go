@@ -65,7 +65,8 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "valid-share", Usage: "share of each class of train a carved validation split takes", Value: dataset.DefaultValidShare},
 		&cli.StringFlag{Name: "cache-dir", Usage: "where decoded images are cached (never in the data folder)", DefaultText: dataset.DefaultCacheDir()},
 		&cli.BoolFlag{Name: "no-cache", Usage: "decode the images every run"},
-		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples: 0.5, 1, 2 or 5", Value: "1"},
+		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples in percent, the data's <share>pct folder " +
+			"(1, 1.0, 1pct and 1% are one share); published: " + dataset.SharesUsage(), Value: "1"},
 		&cli.StringFlag{Name: "model", Usage: "mlp, cnn or resnet18"},
 		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes, cmnist)", Value: "paper"},
 		&cli.StringFlag{Name: "variant", Usage: "clean, or as-coded to reproduce the reference code's quirks", Value: "clean"},
@@ -267,9 +268,13 @@ func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err er
 		}
 		existing, why = !slices.Contains(stages, rundir.StagePretrain), "--stages "+c.String("stages")
 	}
+	share, err := shareFlag(c)
+	if err != nil {
+		return cfg, nil, err
+	}
 	if !existing {
 		// The preset is resolved for the model and variant asked for: some of its settings depend on them.
-		cfg, err = dcwp.Preset(c.String("preset"), c.String("dataset"), c.String("conflict-pct"), c.String("model"), rundir.Variant(c.String("variant")))
+		cfg, err = dcwp.Preset(c.String("preset"), c.String("dataset"), share, c.String("model"), rundir.Variant(c.String("variant")))
 		cfg.ToolVersion = version.Version
 		return cfg, nil, err
 	}
@@ -277,13 +282,20 @@ func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err er
 	if err != nil {
 		return cfg, nil, fmt.Errorf("%s: %w", why, err)
 	}
-	have := map[string]string{"dataset": s.Dataset, "conflict-pct": s.ConflictPct, "model": s.Model, "preset": s.Preset, "variant": string(s.Variant)}
+	savedShare := s.ConflictPct.String()
+	if savedShare == "" {
+		savedShare = "none"
+	}
+	have := map[string]string{"dataset": s.Dataset, "conflict-pct": savedShare, "model": s.Model, "preset": s.Preset, "variant": string(s.Variant)}
 	for _, f := range presetFlags {
 		v := c.String(f)
-		if f == "dataset" {
+		switch f {
+		case "dataset":
 			if v, err = dataset.Canonical(v); err != nil {
 				return cfg, nil, fmt.Errorf("--dataset: %w", err)
 			}
+		case "conflict-pct":
+			v = share.String()
 		}
 		if c.IsSet(f) && v != have[f] {
 			return cfg, nil, fmt.Errorf("--%s %s: the run in %s has %s %s, and %s keeps it (for another, start a new run with another --out)",
@@ -295,6 +307,24 @@ func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err er
 		cfg.ToolVersion = version.Version // the version that wrote the stages run now
 	}
 	return cfg, &s, nil
+}
+
+// shareFlag reads --conflict-pct, the one place the command parses a conflict share. Given
+// with a dataset that has no published shares (celeba, folder), it is refused: the run
+// would ignore it.
+func shareFlag(c *cli.Context) (dataset.Share, error) {
+	share, err := dataset.ParseShare(c.String("conflict-pct"))
+	if err != nil {
+		return share, fmt.Errorf("--conflict-pct: %w", err)
+	}
+	in, err := dataset.Lookup(c.String("dataset"))
+	if err != nil || in.HasShares() {
+		return share, nil // an unknown dataset is refused where it is resolved
+	}
+	if c.IsSet("conflict-pct") {
+		return share, fmt.Errorf("--conflict-pct %s: dataset %s is not chosen by a conflict share (its data has its own)", c.String("conflict-pct"), in.Name)
+	}
+	return dataset.Share{}, nil
 }
 
 // resumeMay lists the settings a resumed run may change (config.json keys): where the data

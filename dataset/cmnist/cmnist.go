@@ -22,8 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dcwp-go/dcwp/dataset"
@@ -55,16 +55,24 @@ const (
 	UnbiasedRatio    = 0.1   // r for valid and test: every colour equally likely
 )
 
-// DefaultPcts are the conflict percentages built by default.
-var DefaultPcts = []string{"0.5", "1", "2", "5"}
+// DefaultShares are the conflict shares built by default: the published release's
+// (dataset.Info.Shares).
+func DefaultShares() []dataset.Share {
+	in, err := dataset.Lookup(dataset.CMNIST)
+	if err != nil {
+		panic(err) // the dataset package registers cmnist
+	}
+	return slices.Clone(in.Shares)
+}
 
 // Options configure Build.
 type Options struct {
-	Out   string   // data root; the dataset is written to <Out>/cmnist
-	MNIST string   // folder with the MNIST IDX files; "" = mnist.DefaultDir()
-	Seed  uint64   // colour-noise seed; same seed -> byte-identical output
-	Pcts  []string // conflict pcts; nil = DefaultPcts
-	Std   float64  // colour noise std; 0 = DefaultStd (use a tiny value for ~no noise)
+	Out   string // data root; the dataset is written to <Out>/cmnist
+	MNIST string // folder with the MNIST IDX files; "" = mnist.DefaultDir()
+	Seed  uint64 // colour-noise seed; same seed -> byte-identical output
+	// Shares are the conflict shares to build, each once; nil = DefaultShares.
+	Shares []dataset.Share
+	Std    float64 // colour noise std, finite; 0 = DefaultStd (use a tiny value for ~no noise)
 	// SkipTest leaves <Out>/cmnist/test alone (it does not depend on the pct).
 	SkipTest bool
 	// ValidSize is how many of the last training digits form valid; 0: none (dcwp-train then
@@ -236,11 +244,11 @@ func Build(opts Options, progress io.Writer) (*Result, error) {
 	if opts.Std == 0 {
 		opts.Std = DefaultStd
 	}
-	if opts.Std < 0 {
-		return nil, fmt.Errorf("cmnist: negative colour std %v", opts.Std)
+	if !(opts.Std > 0) || math.IsInf(opts.Std, 0) {
+		return nil, fmt.Errorf("cmnist: colour std %v: want a finite number above 0", opts.Std)
 	}
-	if opts.Pcts == nil {
-		opts.Pcts = DefaultPcts
+	if opts.Shares == nil {
+		opts.Shares = DefaultShares()
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -254,18 +262,19 @@ func Build(opts Options, progress io.Writer) (*Result, error) {
 		frac float64
 	}
 	var pcts []pctSpec
-	seen := map[string]bool{}
-	for _, p := range opts.Pcts {
-		d, err := dataset.PctDir(p)
-		if err != nil {
-			return nil, fmt.Errorf("cmnist: %w", err)
+	if len(opts.Shares) == 0 {
+		return nil, errors.New("cmnist: no conflict share to build")
+	}
+	seen := map[dataset.Share]bool{}
+	for _, sh := range opts.Shares {
+		switch {
+		case sh.IsZero():
+			return nil, errors.New("cmnist: an empty conflict share in the list")
+		case seen[sh]:
+			return nil, fmt.Errorf("cmnist: conflict share %s asked for twice", sh)
 		}
-		if seen[d] {
-			continue
-		}
-		seen[d] = true
-		v, _ := strconv.ParseFloat(strings.TrimSuffix(d, "pct"), 64)
-		pcts = append(pcts, pctSpec{d, v / 100})
+		seen[sh] = true
+		pcts = append(pcts, pctSpec{sh.Dir(), sh.Percent() / 100})
 	}
 
 	train, test := opts.Train, opts.Test

@@ -162,16 +162,16 @@ func TestBuildDeterministic(t *testing.T) {
 	type run struct {
 		seed    uint64
 		noLinks bool
-		pcts    []string
+		shares  []dataset.Share
 	}
 	build := func(r run) string {
 		out := tempDir(t)
-		o := Options{Out: out, Seed: r.seed, Train: tr.Head(1000), Test: te.Head(300), ValidSize: 200, NoLinks: r.noLinks, Pcts: r.pcts}
+		o := Options{Out: out, Seed: r.seed, Train: tr.Head(1000), Test: te.Head(300), ValidSize: 200, NoLinks: r.noLinks, Shares: r.shares}
 		res, err := Build(o, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := len(o.Pcts)*1000 + 300; o.Pcts != nil && res.Files != want {
+		if want := len(o.Shares)*1000 + 300; o.Shares != nil && res.Files != want {
 			t.Fatalf("%d files, want %d", res.Files, want)
 		}
 		return filepath.Join(out, "cmnist")
@@ -197,10 +197,10 @@ func TestBuildDeterministic(t *testing.T) {
 		t.Fatal("same seed gave different trees")
 	}
 	two := []string{"0.5pct", "5pct", "test"}
-	if sub(a, two...) != sub(build(run{0, true, []string{"0.5", "5"}}), two...) {
+	if sub(a, two...) != sub(build(run{0, true, shares("0.5", "5")}), two...) {
 		t.Fatal("hard links or the choice of pcts changed the contents")
 	}
-	if sub(a, two...) == sub(build(run{1, false, []string{"0.5", "5"}}), two...) {
+	if sub(a, two...) == sub(build(run{1, false, shares("0.5", "5")}), two...) {
 		t.Fatal("different seeds gave the same tree")
 	}
 }
@@ -220,7 +220,7 @@ func TestBuildReadBack(t *testing.T) {
 		t.Fatalf("progress output:\n%s", log.String())
 	}
 	var valid0 []uint8
-	for _, pct := range DefaultPcts {
+	for _, pct := range DefaultShares() {
 		s, err := dataset.Load(out, "cmnist", pct, "train")
 		if err != nil {
 			t.Fatal(err)
@@ -228,14 +228,13 @@ func TestBuildReadBack(t *testing.T) {
 		if s.Len() != 1500 || s.C != 3 || s.H != 28 || s.W != 28 {
 			t.Fatalf("pct %s: %d samples %dx%dx%d", pct, s.Len(), s.C, s.H, s.W)
 		}
-		var want float64
-		fmt.Sscan(pct, &want)
+		want := pct.Percent()
 		// Per class the conflict count is off by less than one sample from rounding.
 		if got := 100 * float64(s.NumConflicting()) / float64(s.Len()); math.Abs(got-want) > 100*10.0/1500 {
 			t.Errorf("pct %s: %.3f%% conflicting", pct, got)
 		}
 		for _, st := range res.Splits {
-			if st.Name == dirOf(pct)+"/train" && st.Conflicting != s.NumConflicting() {
+			if st.Name == pct.Dir()+"/train" && st.Conflicting != s.NumConflicting() {
 				t.Errorf("pct %s: %d conflicting on disk, %d reported", pct, s.NumConflicting(), st.Conflicting)
 			}
 		}
@@ -259,7 +258,7 @@ func TestBuildReadBack(t *testing.T) {
 		}
 		checkCells(t, "valid", u8(v.Labels), u8(v.Bias))
 	}
-	ts, err := dataset.Load(out, "cmnist", "", "test")
+	ts, err := dataset.Load(out, "cmnist", dataset.Share{}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +283,13 @@ func TestBuildReadBack(t *testing.T) {
 	}
 }
 
-func dirOf(pct string) string { d, _ := dataset.PctDir(pct); return d }
+func shares(texts ...string) []dataset.Share {
+	out := make([]dataset.Share, len(texts))
+	for i, t := range texts {
+		out[i] = dataset.MustShare(t)
+	}
+	return out
+}
 
 func u8(v []int32) []uint8 {
 	out := make([]uint8, len(v))
@@ -340,7 +345,12 @@ func TestBuildErrors(t *testing.T) {
 		want string
 	}{
 		{"no out", Options{Train: tr, Test: te}, "--out"},
-		{"bad pct", Options{Out: t.TempDir(), Pcts: []string{"x"}, Train: tr, Test: te}, `"x"`},
+		{"empty share list", Options{Out: t.TempDir(), Shares: []dataset.Share{}, Train: tr, Test: te}, "no conflict share"},
+		{"share none", Options{Out: t.TempDir(), Shares: []dataset.Share{{}}, Train: tr, Test: te}, "empty conflict share"},
+		{"share twice", Options{Out: t.TempDir(), Shares: shares("1", "1.0"), Train: tr, Test: te}, "share 1 asked for twice"},
+		{"std NaN", Options{Out: t.TempDir(), Std: math.NaN(), Train: tr, Test: te}, "colour std NaN"},
+		{"std negative", Options{Out: t.TempDir(), Std: -1, Train: tr, Test: te}, "colour std -1"},
+		{"std Inf", Options{Out: t.TempDir(), Std: math.Inf(1), Train: tr, Test: te}, "colour std +Inf"},
 		{"valid too large", Options{Out: t.TempDir(), Train: tr.Head(100), Test: te, ValidSize: 100}, "valid size"},
 		{"mnist dir missing", Options{Out: t.TempDir(), MNIST: "/nonexistent/mnist"}, "/nonexistent/mnist"},
 	}
@@ -397,7 +407,7 @@ func TestRealDigitsBuild(t *testing.T) {
 	for run := range 2 {
 		out := t.TempDir()
 		start := time.Now()
-		res, err := Build(Options{Out: out, Train: tr, Test: te, Pcts: []string{"1"}, TrainDigits: 20000, TestDigits: 5000}, nil)
+		res, err := Build(Options{Out: out, Train: tr, Test: te, Shares: shares("1"), TrainDigits: 20000, TestDigits: 5000}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,18 +422,17 @@ func TestRealDigitsBuild(t *testing.T) {
 			t.Fatalf("%d files, want %d", n, files)
 		}
 		hashes = append(hashes, h)
-		ts, err := dataset.Load(out, "cmnist", "", "test")
+		ts, err := dataset.Load(out, "cmnist", dataset.Share{}, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkCells(t, "test", u8(ts.Labels), u8(ts.Bias))
-		for _, pct := range []string{"1"} {
+		for _, pct := range shares("1") {
 			s, err := dataset.Load(out, "cmnist", pct, "train")
 			if err != nil {
 				t.Fatal(err)
 			}
-			var want float64
-			fmt.Sscan(pct, &want)
+			want := pct.Percent()
 			if got := 100 * float64(s.NumConflicting()) / float64(s.Len()); math.Abs(got-want) > 0.05 {
 				t.Errorf("pct %s: %.4f%% conflicting on disk", pct, got)
 			}
@@ -439,10 +448,10 @@ func TestRealDigitsBuild(t *testing.T) {
 func TestValidSizeZero(t *testing.T) {
 	tr, te, _ := digits(t)
 	out := t.TempDir()
-	if _, err := Build(Options{Out: out, Train: tr.Head(400), Test: te.Head(100), Pcts: []string{"5"}}, nil); err != nil {
+	if _, err := Build(Options{Out: out, Train: tr.Head(400), Test: te.Head(100), Shares: []dataset.Share{dataset.MustShare("5")}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	d, err := dataset.Loader{NoCache: true}.Open(dataset.Request{Root: out, Name: "cmnist", Pct: "5"})
+	d, err := dataset.Loader{NoCache: true}.Open(dataset.Request{Root: out, Name: "cmnist", Share: dataset.MustShare("5")})
 	if err != nil {
 		t.Fatal(err)
 	}

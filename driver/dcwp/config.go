@@ -29,10 +29,12 @@ func miningModelSGD(iters int) *rundir.Optim {
 // drowned by the cross-entropy of the up-weighted samples.
 const mlpLambdaCon = 1.0
 
-// Preset returns the settings of a preset for a dataset, conflict pct, model and variant
+// Preset returns the settings of a preset for a dataset, conflict share, model and variant
 // (model "" picks the preset's default model for the dataset; variant "" is clean). Settings
-// that depend on the model follow the model the run will train, given or defaulted.
-func Preset(preset, name, pct, model string, variant rundir.Variant) (rundir.Config, error) {
+// that depend on the model follow the model the run will train, given or defaulted. The
+// share is recorded only for a dataset chosen by one (dataset.Info.Shares): celeba's and
+// folder's runs record none, whatever share is given.
+func Preset(preset, name string, share dataset.Share, model string, variant rundir.Variant) (rundir.Config, error) {
 	in, err := dataset.Lookup(name) // an alias ("colored_mnist") becomes the canonical name
 	if err != nil {
 		return rundir.Config{}, err
@@ -50,14 +52,16 @@ func Preset(preset, name, pct, model string, variant rundir.Variant) (rundir.Con
 	if model == "" {
 		model = p.Model
 	}
-	if in.Spec == nil {
-		pct = "" // the data's own share, not a published release's
+	if !in.HasShares() {
+		share = dataset.Share{} // the data's own share, not a published release's
+	} else if share.IsZero() {
+		return rundir.Config{}, fmt.Errorf("dataset %s: no conflict share given (it picks the data's folder and λ_up)", in.Name)
 	}
 	c := rundir.Config{
-		Dataset: in.Name, ConflictPct: pct, Model: model, Preset: preset, Variant: variant, Mode: rundir.ModeDCWP,
+		Dataset: in.Name, ConflictPct: share, Model: model, Preset: preset, Variant: variant, Mode: rundir.ModeDCWP,
 		Stages: rundir.StageNames(), Device: "cpu",
 		BiasLoss: rundir.GCE, Q: 0.7, Miner: rundir.MinerWrong, SelectWithGCE: true, EnsembleThreshold: 0.8,
-		LambdaUp: p.LambdaUp(pct), LambdaCon: 0.05, Temperature: 0.07, MaskTau: 1, ScoreInit: 1.5,
+		LambdaUp: p.LambdaUp(share), LambdaCon: 0.05, Temperature: 0.07, MaskTau: 1, ScoreInit: 1.5,
 		EvalEvery: 100, CheckpointEvery: 200, Select: rundir.SelectLast,
 		Prune:     adam(1e-2, 2000),
 		BatchSize: p.BatchSize, LambdaSparse: p.LambdaSparse,

@@ -24,7 +24,7 @@ type DataOptions struct {
 // request is the data request of the run: the options', or what config.json recorded.
 func (r *runner) request() dataset.Request {
 	c, d := r.c, r.o.Data
-	req := dataset.Request{Root: c.Data, Name: c.Dataset, Pct: c.ConflictPct, ImageSize: d.ImageSize,
+	req := dataset.Request{Root: c.Data, Name: c.Dataset, Share: c.ConflictPct, ImageSize: d.ImageSize,
 		Mean: d.Mean, Std: d.Std, Valid: d.Valid, ValidShare: d.ValidShare}
 	if s := c.DataSpec; s != nil && r.o.Resume && !dataset.Fixed(c.Dataset) {
 		req.ImageSize, req.Mean, req.Std, req.Classes = [2]int{s.Input[1], s.Input[2]}, s.Mean, s.Std, s.ClassNames
@@ -62,9 +62,9 @@ func (r *runner) loadData() error {
 	if d.ValidFrom.From != "layout" {
 		c.ValidSplit = &d.ValidFrom
 	}
-	pct := ""
-	if c.ConflictPct != "" {
-		pct = " " + c.ConflictPct + "%"
+	pct := "" // older celeba runs stored a share that means nothing for them
+	if in, err := dataset.Lookup(c.Dataset); err == nil && in.HasShares() && !c.ConflictPct.IsZero() {
+		pct = " " + c.ConflictPct.String() + "%"
 	}
 	conflicting := fmt.Sprintf("%d conflicting", r.train.NumConflicting())
 	if !r.train.HasBias() {

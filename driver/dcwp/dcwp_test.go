@@ -36,7 +36,7 @@ func tinyConfig(t testing.TB, data string, variant rundir.Variant) rundir.Config
 // tinyConfigErr is tinyConfig for callers outside a test (the child process, a OnceValues),
 // where a t.Fatal could not stop anything.
 func tinyConfigErr(data string, variant rundir.Variant) (rundir.Config, error) {
-	c, err := Preset("quick", "cmnist", "1", "mlp", variant)
+	c, err := Preset("quick", "cmnist", dataset.MustShare("1"), "mlp", variant)
 	if err != nil {
 		return c, err
 	}
@@ -455,7 +455,7 @@ func TestPresetLambdaCon(t *testing.T) {
 		{"quick", "mlp", rundir.AsCoded, "mlp", 0.05},
 	}
 	for _, c := range cases {
-		cfg, err := Preset(c.preset, "cmnist", "1", c.model, c.variant)
+		cfg, err := Preset(c.preset, "cmnist", dataset.MustShare("1"), c.model, c.variant)
 		if err != nil {
 			t.Fatal(err)
 		}

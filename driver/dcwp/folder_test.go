@@ -40,14 +40,14 @@ func rewriteFixture(t *testing.T) (manifest, folder string) {
 
 func folderConfig(t *testing.T, data string) rundir.Config {
 	c := tinyConfig(t, data, "clean")
-	f, err := Preset("quick", "folder", "", "mlp", "clean")
+	f, err := Preset("quick", "folder", dataset.Share{}, "mlp", "clean")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.LambdaUp != c.LambdaUp || f.BatchSize != 256 || f.MiningModel == nil {
 		t.Fatalf("folder's quick mlp preset %+v differs from cmnist 1 %%'s", f)
 	}
-	c.Dataset, c.ConflictPct, c.Miner = "folder", "", "wrong"
+	c.Dataset, c.ConflictPct, c.Miner = "folder", dataset.Share{}, "wrong"
 	return c
 }
 

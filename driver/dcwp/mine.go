@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
@@ -50,18 +51,27 @@ func (r *runner) mine() error {
 	return nil
 }
 
-// minerFile is the network whose mistakes mine.
-func (r *runner) minerFile() string {
+// minerFile is the network whose mistakes mine: the biased one, unless the run mines with
+// the vanilla network (no mining model, select_with_gce off, a dataset the reference lets).
+func (r *runner) minerFile() (string, error) {
 	c := r.c
-	if c.MiningModel != nil || c.SelectWithGCE || c.Dataset == "celeba" {
-		return rundir.BiasedFile
+	in, err := dataset.Lookup(c.Dataset)
+	if err != nil {
+		return "", err
 	}
-	return rundir.VanillaFile
+	if c.MiningModel != nil || c.SelectWithGCE || in.MineWithBiased {
+		return rundir.BiasedFile, nil
+	}
+	return rundir.VanillaFile, nil
 }
 
 // mineWrong flags the samples the mining network gets wrong.
 func (r *runner) mineWrong(flags []bool) error {
-	n, err := r.loadNet(r.minerFile())
+	file, err := r.minerFile()
+	if err != nil {
+		return err
+	}
+	n, err := r.loadNet(file)
 	if err != nil {
 		return err
 	}

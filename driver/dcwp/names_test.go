@@ -35,10 +35,10 @@ func TestEveryCommandResolvesNames(t *testing.T) {
 		resolve func(name string) (any, error)
 	}{
 		{"dcwp-train: dcwp.Preset", func(n string) (any, error) {
-			return dcwp.Preset("paper", n, "1", "", "")
+			return dcwp.Preset("paper", n, dataset.MustShare("1"), "", "")
 		}},
 		{"dcwp-train, --resume, run readers: rundir.Config.Check", func(n string) (any, error) {
-			c, err := dcwp.Preset("paper", "cmnist", "1", "", "")
+			c, err := dcwp.Preset("paper", "cmnist", dataset.MustShare("1"), "", "")
 			if err != nil {
 				return nil, err
 			}
@@ -49,7 +49,7 @@ func TestEveryCommandResolvesNames(t *testing.T) {
 			return arch.ForDataset(n, false)
 		}},
 		{"dcwp-eval: eval.LoadSplit", func(n string) (any, error) {
-			s, err := eval.LoadSplit(root, n, "1", "test")
+			s, err := eval.LoadSplit(root, n, dataset.Share{}, "test")
 			if err != nil {
 				return nil, err
 			}

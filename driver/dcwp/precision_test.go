@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/driver/torch"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
@@ -13,7 +14,7 @@ import (
 
 // tinyCNN is tinyConfig's run on the cnn, whose convolutions bf16 and channels-last change.
 func tinyCNN(t *testing.T, precision string) rundir.Config {
-	c, err := Preset("quick", "cmnist", "1", "cnn", rundir.Clean)
+	c, err := Preset("quick", "cmnist", dataset.MustShare("1"), "cnn", rundir.Clean)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/driver/dcwp"
 	"github.com/dcwp-go/dcwp/driver/torch"
 	"github.com/dcwp-go/dcwp/eval"
@@ -27,7 +28,7 @@ func TestEvalCountsWhatTheTrainerCounted(t *testing.T) {
 		{"cnn", "bf16", torch.ChannelsLast},
 	} {
 		t.Run(tc.model+"/"+tc.precision, func(t *testing.T) {
-			cfg, err := dcwp.Preset("quick", "cmnist", "1", tc.model, "")
+			cfg, err := dcwp.Preset("quick", "cmnist", dataset.MustShare("1"), tc.model, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,12 +27,12 @@ const images = 1000
 func colouredTest(t *testing.T) (root string, test *dataset.Split) {
 	t.Helper()
 	root = t.TempDir()
-	_, err := cmnist.Build(cmnist.Options{Out: root, Pcts: []string{"1"}, TrainDigits: 3000, ValidSize: 500,
+	_, err := cmnist.Build(cmnist.Options{Out: root, Shares: []dataset.Share{dataset.MustShare("1")}, TrainDigits: 3000, ValidSize: 500,
 		TestDigits: images, Workers: 2}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if test, err = dataset.Load(root, "cmnist", "1", "test"); err != nil {
+	if test, err = dataset.Load(root, "cmnist", dataset.Share{}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	return root, test

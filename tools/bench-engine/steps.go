@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/driver/dcwp"
 	"github.com/dcwp-go/dcwp/driver/loss"
 	"github.com/dcwp-go/dcwp/driver/model"
@@ -58,7 +59,7 @@ func newBench(name string, dev torch.Device, batch int64, o model.Options) (*ben
 	if !ok {
 		return nil, fmt.Errorf("unknown model %q", name)
 	}
-	cfg, err := dcwp.Preset("paper", "cmnist", "1", bc.model, "")
+	cfg, err := dcwp.Preset("paper", "cmnist", dataset.MustShare("1"), bc.model, "")
 	if err != nil {
 		return nil, err
 	}

@@ -92,7 +92,7 @@ func run(dense, sparse, compact, runDir, archName string, keep, deadRows float64
 	var split *dataset.Split
 	if data != "" {
 		var err error
-		if split, err = eval.LoadSplit(data, dsName, "1", "test"); err != nil {
+		if split, err = eval.LoadSplit(data, dsName, dataset.Share{}, "test"); err != nil {
 			return err
 		}
 	}
