@@ -15,26 +15,39 @@ type Options struct {
 	AsCoded bool
 }
 
+// model is one architecture Build knows: its name (the Arch's Name too) and its builder.
+type model struct {
+	name  string
+	build func(Options) *Arch
+}
+
+// models is every architecture, in the order the commands list them. Adding one is its
+// builder and its row here.
+func models() []model {
+	return []model{{"mlp", MLP}, {"cnn", CNN}, {"resnet18", ResNet18}}
+}
+
 // Models lists the model names Build accepts.
-var Models = []string{"mlp", "cnn", "resnet18"}
+func Models() []string {
+	var out []string
+	for _, m := range models() {
+		out = append(out, m.name)
+	}
+	return out
+}
 
 // Build returns the named architecture.
-func Build(model string, o Options) (*Arch, error) {
-	var a *Arch
-	switch model {
-	case "mlp":
-		a = MLP(o)
-	case "cnn":
-		a = CNN(o)
-	case "resnet18":
-		a = ResNet18(o)
-	default:
-		return nil, fmt.Errorf("unknown model %q (want one of %v)", model, Models)
+func Build(name string, o Options) (*Arch, error) {
+	for _, m := range models() {
+		if m.name == name {
+			a := m.build(o)
+			if err := a.Validate(); err != nil {
+				return nil, err
+			}
+			return a, nil
+		}
 	}
-	if err := a.Validate(); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return nil, fmt.Errorf("unknown model %q (want one of %v)", name, Models())
 }
 
 // prelude is the input normalisation shared by every model.

@@ -21,7 +21,7 @@ func exports(t *testing.T, s fixture.Spec) map[exporter.Format]string {
 	}
 	dir := t.TempDir()
 	out := map[exporter.Format]string{}
-	for _, f := range exporter.Formats {
+	for _, f := range exporter.Formats() {
 		m, _, err := exporter.ExportNetwork(s.Config(), net, exporter.Options{Format: f, Source: "fixture"})
 		if err != nil {
 			t.Fatal(err)
@@ -83,7 +83,7 @@ func TestExporterForms(t *testing.T) {
 				}
 			}
 			var preds [][]int32
-			for _, f := range exporter.Formats {
+			for _, f := range exporter.Formats() {
 				r, err := Evaluate(Options{Model: files[f], SplitData: split, Batches: []int{16}, Warmup: -1})
 				if err != nil {
 					t.Fatal(err)
@@ -102,7 +102,7 @@ func TestExporterForms(t *testing.T) {
 			for k := 1; k < len(preds); k++ {
 				for i := range preds[0] {
 					if preds[k][i] != preds[0][i] {
-						t.Fatalf("%s predicts %d for sample %d, dense %d", exporter.Formats[k], preds[k][i], i, preds[0][i])
+						t.Fatalf("%s predicts %d for sample %d, dense %d", exporter.Formats()[k], preds[k][i], i, preds[0][i])
 					}
 				}
 			}

@@ -31,7 +31,7 @@ func TestONNXChecker(t *testing.T) {
 	want := map[string]bool{}
 	for _, s := range specs {
 		b := get(t, s)
-		for _, f := range Formats {
+		for _, f := range Formats() {
 			p := filepath.Join(dir, s.Name()+"-"+string(f)+".onnx")
 			if err := os.WriteFile(p, b.model[f], 0o644); err != nil {
 				t.Fatal(err)

@@ -59,7 +59,7 @@ func get(t testing.TB, s fixture.Spec) *built {
 	if b.ref, err = fixture.Forward(net.Arch, net.Folded(), b.x, b.n); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range Formats {
+	for _, f := range Formats() {
 		m, st, err := ExportNetwork(s.Config(), net, Options{Format: f, Source: "fixture"})
 		if err != nil {
 			t.Fatalf("%s %s: %v", s.Name(), f, err)
@@ -112,7 +112,7 @@ func TestEveryOpExports(t *testing.T) {
 			if err != nil {
 				t.Fatalf("reference forward: %v", err)
 			}
-			for _, f := range Formats {
+			for _, f := range Formats() {
 				m, _, err := ExportNetwork(rundir.Config{}, net, Options{Format: f})
 				if err != nil {
 					t.Fatalf("%s: %v", f, err)
@@ -160,7 +160,7 @@ func TestORTMatchesReference(t *testing.T) {
 		b := get(t, s)
 		a := b.net.Arch
 		outs := map[Format][]float32{}
-		for _, f := range Formats {
+		for _, f := range Formats() {
 			t.Run(s.Name()+"/"+string(f), func(t *testing.T) {
 				y := runORT(t, b.model[f], b.x, int64(b.n), int64(a.Input[0]), int64(a.Input[1]), int64(a.Input[2]))
 				outs[f] = y
@@ -208,7 +208,7 @@ func TestORTMatchesReference(t *testing.T) {
 func TestStatsMatchReader(t *testing.T) {
 	for _, s := range specs[:3] {
 		b := get(t, s)
-		for _, f := range Formats {
+		for _, f := range Formats() {
 			m, err := onnx.Parse(b.model[f], s.Name())
 			if err != nil {
 				t.Fatal(err)
@@ -283,7 +283,7 @@ func TestCompactShrinks(t *testing.T) {
 // TestDeterministic exports the same network twice and expects identical bytes.
 func TestDeterministic(t *testing.T) {
 	b := get(t, specs[2])
-	for _, f := range Formats {
+	for _, f := range Formats() {
 		m, _, err := ExportNetwork(b.spec.Config(), b.net, Options{Format: f, Source: "fixture"})
 		if err != nil {
 			t.Fatal(err)

@@ -12,20 +12,24 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current exporter")
 
-// TestGolden exports fixed-seed fixture networks and compares the structure node by node
-// (op types, attributes, shapes, initializer hashes and non-zero counts, metadata) with
-// the committed expectation. Regenerate with: go test ./exporter -run TestGolden -update
+// TestGolden exports fixed-seed fixture networks in every format and compares the
+// structure node by node (op types, attributes, shapes, initializer hashes and non-zero
+// counts, metadata) with the committed expectation; a format without its golden files
+// fails here. Regenerate with: go test ./exporter -run TestGolden -update
 func TestGolden(t *testing.T) {
-	cases := []struct {
+	type golden struct {
 		name string
 		spec int
 		f    Format
-	}{
-		{"mlp-dense", 0, Dense},
-		{"mlp-sparse", 0, Sparse},
-		{"mlp-compact", 0, Compact},
-		{"cnn-dense", 2, Dense},
-		{"cnn-compact", 2, Compact},
+	}
+	var cases []golden
+	for _, n := range []struct {
+		model string
+		spec  int
+	}{{"mlp", 0}, {"cnn", 2}} {
+		for _, f := range Formats() {
+			cases = append(cases, golden{n.model + "-" + string(f), n.spec, f})
+		}
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -33,7 +33,7 @@ var exportSeeds = sync.OnceValues(func() (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range exporter.Formats {
+		for _, f := range exporter.Formats() {
 			if s.Model == "resnet18" && f != exporter.Sparse {
 				continue
 			}
@@ -59,8 +59,8 @@ func addExportSeeds(f *testing.F, pairs bool) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, a := range arch.Models {
-		for _, other := range exporter.Formats {
+	for _, a := range arch.Models() {
+		for _, other := range exporter.Formats() {
 			b := seeds[a+"-"+string(other)]
 			switch {
 			case b == nil:

@@ -31,7 +31,7 @@ func fixtureRun(t *testing.T) string {
 
 func TestExportWritesModelAndParams(t *testing.T) {
 	dir := fixtureRun(t)
-	for _, f := range exporter.Formats {
+	for _, f := range exporter.Formats() {
 		t.Run(string(f), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "model.onnx")
 			var so, se bytes.Buffer

@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/dataset/cmnist"
 	"github.com/dcwp-go/dcwp/driver/dcwp"
@@ -62,7 +63,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "cache-dir", Usage: "where decoded images are cached (never in the data folder)", DefaultText: dataset.DefaultCacheDir()},
 		&cli.BoolFlag{Name: "no-cache", Usage: "decode the images every run"},
 		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples: 0.5, 1, 2 or 5", Value: "1"},
-		&cli.StringFlag{Name: "model", Usage: "mlp, cnn or resnet18"},
+		&cli.StringFlag{Name: "model", Usage: "one of " + strings.Join(arch.Models(), ", ")},
 		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes, cmnist)", Value: "paper"},
 		&cli.StringFlag{Name: "variant", Usage: "clean, or as-coded to reproduce the reference code's quirks", Value: "clean"},
 		&cli.StringFlag{Name: "mode", Usage: "dcwp, or vanilla to stop after the ERM classifier", Value: "dcwp"},

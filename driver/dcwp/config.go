@@ -142,8 +142,8 @@ func Validate(c *rundir.Config) error {
 		return err
 	}
 	c.Dataset = ds // the stages compare canonical names
-	if !slices.Contains(arch.Models, c.Model) {
-		return fmt.Errorf("unknown model %q (want one of %v)", c.Model, arch.Models)
+	if !slices.Contains(arch.Models(), c.Model) {
+		return fmt.Errorf("unknown model %q (want one of %v)", c.Model, arch.Models())
 	}
 	if c.DataSpec != nil || dataset.Fixed(c.Dataset) { // folder's shape is known once its data is read
 		if _, err := c.Arch(); err != nil {

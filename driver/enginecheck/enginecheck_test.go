@@ -112,7 +112,7 @@ func TestExportMatchesEngine(t *testing.T) {
 		}
 		x := c.x(net.Arch)
 		want := engineLogits(t, net, x, images)
-		for _, f := range exporter.Formats {
+		for _, f := range exporter.Formats() {
 			t.Run(fmt.Sprintf("%s/ascoded=%v/%s", c.spec.Model, c.spec.AsCoded, f), func(t *testing.T) {
 				m, _, err := exporter.ExportNetwork(c.spec.Config(), net, exporter.Options{Which: rundir.DCWP, Format: f})
 				if err != nil {

@@ -63,7 +63,7 @@ func exports() map[string][]byte {
 			s.Keep, s.DeadRows = 0.002, 0.95
 		}
 		net := fixture.ForArch(a, s)
-		for _, f := range exporter.Formats {
+		for _, f := range exporter.Formats() {
 			if (a.Name != "mlp" && f == exporter.Dense) || (a.Name == "resnet18" && f == exporter.Compact) {
 				continue // megabytes: CNN dense, ResNet-18 dense and compact (fuzz_test.go builds what it can)
 			}
