@@ -7,15 +7,15 @@ import (
 
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx/ort"
 )
 
 // exports writes the dense, sparse and compact exports of a pruned fixture
 // network and returns their paths by format.
-func exports(t *testing.T, s fixture.Spec) map[exporter.Format]string {
+func exports(t *testing.T, s exportfixture.Spec) map[exporter.Format]string {
 	t.Helper()
-	net, err := fixture.Network(s)
+	net, err := exportfixture.Network(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func randomSplit(n int) *dataset.Split {
 // in outputs and non-zero parameters; compare flags the structural change
 // unless told to allow it; Evaluate predicts identically on all three.
 func TestExporterForms(t *testing.T) {
-	for _, spec := range []fixture.Spec{
+	for _, spec := range []exportfixture.Spec{
 		{Model: "mlp", Seed: 5, Keep: 0.3, DeadRows: 0.3},
 		{Model: "cnn", Seed: 6, Keep: 0.4, DeadRows: 0.25, DeadCols: 0.1},
 	} {

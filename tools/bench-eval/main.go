@@ -22,8 +22,8 @@ import (
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/eval"
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx/ort"
 	"github.com/dcwp-go/dcwp/rundir"
 )
@@ -74,7 +74,7 @@ func run(files map[exporter.Format]string, runDir, archName string, keep, deadRo
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		cfg, n, err := network(runDir, fixture.Spec{Model: archName, Seed: 1, Keep: keep, DeadRows: deadRows})
+		cfg, n, err := network(runDir, exportfixture.Spec{Model: archName, Seed: 1, Keep: keep, DeadRows: deadRows})
 		if err != nil {
 			return err
 		}
@@ -144,9 +144,9 @@ func run(files map[exporter.Format]string, runDir, archName string, keep, deadRo
 }
 
 // network is the DCWP network of runDir, or the fixture when runDir is empty.
-func network(runDir string, spec fixture.Spec) (rundir.Config, *rundir.Network, error) {
+func network(runDir string, spec exportfixture.Spec) (rundir.Config, *rundir.Network, error) {
 	if runDir == "" {
-		n, err := fixture.Network(spec)
+		n, err := exportfixture.Network(spec)
 		if err != nil {
 			return rundir.Config{}, nil, err
 		}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx/ort"
 )
 
@@ -41,8 +41,8 @@ type latRow struct {
 }
 
 // exports writes the spec's network in every format.
-func exports(s fixture.Spec) (map[exporter.Format][]byte, map[exporter.Format]*exporter.Stats) {
-	net, err := fixture.Network(s)
+func exports(s exportfixture.Spec) (map[exporter.Format][]byte, map[exporter.Format]*exporter.Stats) {
+	net, err := exportfixture.Network(s)
 	check(err)
 	files, stats := map[exporter.Format][]byte{}, map[exporter.Format]*exporter.Stats{}
 	for _, f := range exporter.Formats() {
@@ -107,7 +107,7 @@ func main() {
 	fmt.Println("== file size, 90 % unstructured sparsity (mask keeps 10 % of each weight at random)")
 	var sizes []sizeRow
 	for i, model := range arch.Models() {
-		s := fixture.Spec{Model: model, Seed: uint64(100 + i), Keep: 0.1}
+		s := exportfixture.Spec{Model: model, Seed: uint64(100 + i), Keep: 0.1}
 		files, stats := exports(s)
 		r := sizeRow{Model: model, Sparsity: 1 - stats[exporter.Dense].KeptRatio, Bytes: map[exporter.Format]int{}}
 		line := fmt.Sprintf("%-9s sparsity %.3f ", model, r.Sparsity)
@@ -127,12 +127,12 @@ func main() {
 	fmt.Printf("\n== ONNX Runtime latency, mlp, batch %d, 1 thread, fastest of %d interleaved rounds of 10 runs\n", *batch, *reps)
 	masks := []struct {
 		name string
-		spec fixture.Spec
+		spec exportfixture.Spec
 		gate bool
 	}{
-		{"structured: 70 % of hidden neurons pruned", fixture.Spec{Model: "mlp", Seed: 11, Keep: 1, DeadRows: 0.7}, true},
-		{"structured: 50 % of hidden neurons pruned", fixture.Spec{Model: "mlp", Seed: 12, Keep: 1, DeadRows: 0.5}, true},
-		{"unstructured: 90 % of weights pruned at random", fixture.Spec{Model: "mlp", Seed: 13, Keep: 0.1}, false},
+		{"structured: 70 % of hidden neurons pruned", exportfixture.Spec{Model: "mlp", Seed: 11, Keep: 1, DeadRows: 0.7}, true},
+		{"structured: 50 % of hidden neurons pruned", exportfixture.Spec{Model: "mlp", Seed: 12, Keep: 1, DeadRows: 0.5}, true},
+		{"unstructured: 90 % of weights pruned at random", exportfixture.Spec{Model: "mlp", Seed: 13, Keep: 0.1}, false},
 	}
 	var lats []latRow
 	for _, m := range masks {
@@ -144,8 +144,8 @@ func main() {
 				orig += l.UnitsOrig
 			}
 		}
-		net, _ := fixture.Network(m.spec)
-		x := fixture.Input(net.Arch, *batch, 1)
+		net, _ := exportfixture.Network(m.spec)
+		x := exportfixture.Input(net.Arch, *batch, 1)
 		r := latRow{Mask: m.name, KeptWeights: stats[exporter.Dense].KeptRatio, KeptNeurons: float64(units) / float64(orig),
 			BatchSamples: *batch, Ms: map[exporter.Format]float64{}}
 		var models [][]byte
