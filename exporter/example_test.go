@@ -48,17 +48,3 @@ func Example() {
 	// fc3 Gemm: 20 of 32 units
 	// fc Gemm: 10 of 10 units
 }
-
-// Every export format, as dcwp-export --format lists them.
-func ExampleFormats() {
-	for _, f := range exporter.Formats() {
-		fmt.Println(f)
-	}
-	_, err := exporter.ParseFormat("zip")
-	fmt.Println(err)
-	// Output:
-	// dense
-	// sparse
-	// compact
-	// unknown format "zip" (want dense, sparse or compact)
-}
