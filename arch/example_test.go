@@ -32,12 +32,3 @@ func ExampleBuild() {
 	// fc.weight [10 32]
 	// masked weights: 248720
 }
-
-func ExampleModels() {
-	fmt.Println(arch.Models())
-	_, err := arch.Build("vgg", arch.Options{})
-	fmt.Println(err)
-	// Output:
-	// [mlp cnn resnet18]
-	// unknown model "vgg" (want one of [mlp cnn resnet18])
-}
