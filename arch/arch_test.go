@@ -2,6 +2,7 @@ package arch
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -183,6 +184,24 @@ func TestShapeRules(t *testing.T) {
 		}
 		if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("%s: got %v, %v; want %v", c.name, got, err, c.want)
+		}
+	}
+}
+
+// TestDocsListEveryModel holds docs/commands.md's list of models to the model table.
+func TestDocsListEveryModel(t *testing.T) {
+	b, err := os.ReadFile("../docs/commands.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, list, ok := strings.Cut(string(b), "\n- Models:")
+	if !ok {
+		t.Fatal(`docs/commands.md has no "- Models:" entry`)
+	}
+	list, _, _ = strings.Cut(list, "\n- ") // up to the next entry
+	for _, m := range Models() {
+		if !strings.Contains(list, "`"+m+"`") {
+			t.Errorf("docs/commands.md's Models entry does not name `%s`", m)
 		}
 	}
 }
