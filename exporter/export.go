@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/dcwp-go/dcwp/arch"
@@ -26,7 +27,7 @@ const DefaultOpset = 13
 
 // Options choose what to export.
 type Options struct {
-	Which  string // rundir.Vanilla or rundir.DCWP; "" means DCWP
+	Which  string // one of rundir.Networks(); "" means DCWP
 	Format Format // "" means Dense
 	Opset  int    // 13..17; 0 means DefaultOpset
 	Source string // recorded as metadata source_run; "" means the run directory
@@ -39,8 +40,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Which == "" {
 		o.Which = rundir.DCWP
 	}
-	if o.Which != rundir.DCWP && o.Which != rundir.Vanilla {
-		return o, fmt.Errorf("unknown network %q (want vanilla or dcwp)", o.Which)
+	if !slices.Contains(rundir.Networks(), o.Which) {
+		return o, fmt.Errorf("unknown network %q (want one of %v)", o.Which, rundir.Networks())
 	}
 	if o.Format == "" {
 		o.Format = Dense

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -28,7 +29,7 @@ func newApp(stdout io.Writer) *cli.App {
 		Name:    "dcwp-export",
 		Usage:   "write a network of a dcwp-train run as a standard ONNX model",
 		Version: version.Version,
-		UsageText: "dcwp-export --run RUN_DIR --out model.onnx [--which vanilla|dcwp] [--format " + formatNames("|") + "]\n" +
+		UsageText: "dcwp-export --run RUN_DIR --out model.onnx [--which " + strings.Join(rundir.Networks(), "|") + "] [--format " + formatNames("|") + "]\n" +
 			"                  [--opset 13..17] [--params-json FILE]",
 		Description: "Multiplies the binary mask 1[Θ≥0] into the weights, folds BatchNorm (eval mode,\n" +
 			"running statistics) into the preceding conv and writes ONNX IR 8 with every attribute\n" +
@@ -44,7 +45,7 @@ func newApp(stdout io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "run", Usage: "run directory written by dcwp-train (required)"},
 			&cli.StringFlag{Name: "out", Usage: "ONNX file to write (required)"},
-			&cli.StringFlag{Name: "which", Value: rundir.DCWP, Usage: "network to export: vanilla or dcwp"},
+			&cli.StringFlag{Name: "which", Value: rundir.Networks()[0], Usage: "network to export: one of " + strings.Join(rundir.Networks(), ", ")},
 			&cli.StringFlag{Name: "format", Value: string(exporter.Dense), Usage: "one of " + formatNames(", ")},
 			&cli.IntFlag{Name: "opset", Value: exporter.DefaultOpset, Usage: fmt.Sprintf("ONNX opset, %d..%d", onnx.MinOpset, onnx.MaxOpset)},
 			&cli.StringFlag{Name: "params-json", Usage: "where to write the parameter counts as JSON (default OUT.params.json)"},
@@ -101,8 +102,8 @@ func action(c *cli.Context) error {
 		return exit.Usagef("unexpected arguments %q", c.Args().Slice())
 	}
 	which := c.String("which")
-	if which != rundir.DCWP && which != rundir.Vanilla {
-		return exit.Usagef("--which %q: want vanilla or dcwp", which)
+	if !slices.Contains(rundir.Networks(), which) {
+		return exit.Usagef("--which %q: want one of %s", which, strings.Join(rundir.Networks(), ", "))
 	}
 	format, err := exporter.ParseFormat(c.String("format"))
 	if err != nil {
