@@ -16,7 +16,8 @@ type Format string
 // benchmarks) reads it.
 type format struct {
 	name Format
-	// help is one sentence for --help; the constant's doc comment says more.
+	// help is what dcwp-export --help says of it (wrapped there); the constant's doc
+	// comment says more.
 	help string
 	// pass reshapes the layers after BatchNorm folding and before emission (compaction
 	// removes units); nil leaves them as they are.
