@@ -5,10 +5,7 @@
 // parameter name, a shape or the set of masked weights is decided here only.
 package arch
 
-import (
-	"fmt"
-	"sort"
-)
+import "fmt"
 
 // Op is the kind of a node. Each op has one meaning for the trainer and the exporter.
 type Op string
@@ -168,14 +165,4 @@ func (a *Arch) Validate() error {
 		return fmt.Errorf("arch %s: feature node %q does not exist", a.Name, a.Feature)
 	}
 	return a.checkSize(shapes)
-}
-
-// Names returns the sorted parameter names (stable order for files and hashes).
-func Names(ps []Param) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.Name
-	}
-	sort.Strings(out)
-	return out
 }

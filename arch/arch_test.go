@@ -2,21 +2,56 @@ package arch
 
 import (
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 )
 
+// TestModelTable builds every row of the model table for a 3-channel and a 1-channel
+// input: each must validate and carry its row's name, so Models, Build and the files
+// that record a run's model agree.
+func TestModelTable(t *testing.T) {
+	for _, m := range models() {
+		for _, o := range []Options{
+			{Classes: 10, Input: [3]int{3, 32, 32}, Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.25, 0.25, 0.25}},
+			{Classes: 2, Input: [3]int{1, 28, 28}},
+		} {
+			a, err := Build(m.name, o)
+			if err != nil {
+				t.Errorf("%s %v: %v", m.name, o.Input, err)
+				continue
+			}
+			if a.Name != m.name || a.MaskedCount() == 0 {
+				t.Errorf("%s %v: built %q with %d masked weights", m.name, o.Input, a.Name, a.MaskedCount())
+			}
+		}
+	}
+	if got := len(slices.Compact(slices.Sorted(slices.Values(Models())))); got != len(models()) {
+		t.Errorf("Models() %v has duplicates", Models())
+	}
+}
+
+type countCase struct {
+	model, dataset string
+	masked         int
+	params         int // trainable + buffers
+}
+
+// TestMaskedCountsMatchSpec holds every model's weight counts to the reference's; a model
+// without its row fails.
 func TestMaskedCountsMatchSpec(t *testing.T) {
-	cases := []struct {
-		model, dataset string
-		masked         int
-		params         int // trainable + buffers
-	}{
+	cases := []countCase{
 		{"cnn", "cmnist", 660992, 660992 + 2*(64+128+256)*2 + 10},
 		{"mlp", "cmnist", 248720, 248720 + 100 + 100 + 32 + 10},
 		// torchvision resnet18 has 11,689,512 parameters with a 1000-way head; with 10 classes
 		// the head shrinks by 512*990+990, and running stats add 2*4800 buffers; BN affine is 2*4800 of the total.
 		{"resnet18", "cifar10c", 11689512 - 9600 - 1000 - 512*990, 11689512 - 512*990 - 990 + 9600},
+	}
+	for _, m := range Models() {
+		if !slices.ContainsFunc(cases, func(c countCase) bool { return c.model == m }) {
+			t.Errorf("model %s has no expected masked and parameter counts here", m)
+		}
 	}
 	for _, c := range cases {
 		t.Run(c.model, func(t *testing.T) {
@@ -149,6 +184,24 @@ func TestShapeRules(t *testing.T) {
 		}
 		if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("%s: got %v, %v; want %v", c.name, got, err, c.want)
+		}
+	}
+}
+
+// TestDocsListEveryModel holds docs/commands.md's list of models to the model table.
+func TestDocsListEveryModel(t *testing.T) {
+	b, err := os.ReadFile("../docs/commands.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, list, ok := strings.Cut(string(b), "\n- Models:")
+	if !ok {
+		t.Fatal(`docs/commands.md has no "- Models:" entry`)
+	}
+	list, _, _ = strings.Cut(list, "\n- ") // up to the next entry
+	for _, m := range Models() {
+		if !strings.Contains(list, "`"+m+"`") {
+			t.Errorf("docs/commands.md's Models entry does not name `%s`", m)
 		}
 	}
 }

@@ -36,11 +36,14 @@ func (a *Arch) checkSize(shapes map[string][]int) error {
 
 // inputRange is the smallest and largest square input side that model builds for with o's
 // channels and classes (0, 0 when none does).
-func inputRange(model string, o Options) (lo, hi int) {
+func inputRange(name string, o Options) (lo, hi int) {
+	m, err := lookup(name)
+	if err != nil {
+		return 0, 0
+	}
 	fits := func(side int) bool {
 		o.Input[1], o.Input[2] = side, side
-		a, err := build(model, o)
-		return err == nil && a.Validate() == nil
+		return m.build(o).Validate() == nil
 	}
 	const maxSide = 1 << 14
 	lo = sort.Search(64, func(s int) bool { return fits(s + 1) }) + 1

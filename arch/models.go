@@ -15,31 +15,48 @@ type Options struct {
 	AsCoded bool
 }
 
+// model is one architecture Build knows: its name (the Arch's Name too) and its builder.
+type model struct {
+	name  string
+	build func(Options) *Arch
+}
+
+// models is every architecture, in the order the commands list them. Adding one is its
+// builder and its row here.
+func models() []model {
+	return []model{{"mlp", MLP}, {"cnn", CNN}, {"resnet18", ResNet18}}
+}
+
 // Models lists the model names Build accepts.
-var Models = []string{"mlp", "cnn", "resnet18"}
+func Models() []string {
+	var out []string
+	for _, m := range models() {
+		out = append(out, m.name)
+	}
+	return out
+}
 
 // Build returns the named architecture.
-func Build(model string, o Options) (*Arch, error) {
-	a, err := build(model, o)
+func Build(name string, o Options) (*Arch, error) {
+	m, err := lookup(name)
 	if err != nil {
 		return nil, err
 	}
+	a := m.build(o)
 	if err := a.Validate(); err != nil {
-		return nil, sizeHint(model, o, err)
+		return nil, sizeHint(name, o, err)
 	}
 	return a, nil
 }
 
-func build(model string, o Options) (*Arch, error) {
-	switch model {
-	case "mlp":
-		return MLP(o), nil
-	case "cnn":
-		return CNN(o), nil
-	case "resnet18":
-		return ResNet18(o), nil
+// lookup is the table's row of a model name.
+func lookup(name string) (model, error) {
+	for _, m := range models() {
+		if m.name == name {
+			return m, nil
+		}
 	}
-	return nil, fmt.Errorf("unknown model %q (want one of %v)", model, Models)
+	return model{}, fmt.Errorf("unknown model %q (want one of %v)", name, Models())
 }
 
 // prelude is the input normalisation shared by every model.

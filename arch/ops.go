@@ -11,7 +11,7 @@ import (
 // loops) stays in each backend, in one switch per backend whose default is an error;
 // a table test per backend runs every op of Ops() through Probe and names the one it lacks:
 // TestEveryOpHasAShapeRule (here), TestEveryOpRuns (driver/model) and TestEveryOpExports
-// (exporter, with the reference forward of exporter/fixture).
+// (exporter, with the reference forward of internal/exportfixture).
 type OpSpec struct {
 	// Inputs is the number of nodes the op reads.
 	Inputs int

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dcwp-go/dcwp/eval/evaltest"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/internal/evaltest"
 )
 
 func TestCompare(t *testing.T) {

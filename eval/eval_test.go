@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/dcwp-go/dcwp/dataset"
-	"github.com/dcwp-go/dcwp/eval/evaltest"
+	"github.com/dcwp-go/dcwp/internal/evaltest"
 	"github.com/dcwp-go/dcwp/metrics"
 	"github.com/dcwp-go/dcwp/onnx/ort"
 )

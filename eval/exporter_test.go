@@ -7,21 +7,21 @@ import (
 
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx/ort"
 )
 
 // exports writes the dense, sparse and compact exports of a pruned fixture
 // network and returns their paths by format.
-func exports(t *testing.T, s fixture.Spec) map[exporter.Format]string {
+func exports(t *testing.T, s exportfixture.Spec) map[exporter.Format]string {
 	t.Helper()
-	net, err := fixture.Network(s)
+	net, err := exportfixture.Network(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	out := map[exporter.Format]string{}
-	for _, f := range exporter.Formats {
+	for _, f := range exporter.Formats() {
 		m, _, err := exporter.ExportNetwork(s.Config(), net, exporter.Options{Format: f, Source: "fixture"})
 		if err != nil {
 			t.Fatal(err)
@@ -53,14 +53,17 @@ func randomSplit(n int) *dataset.Split {
 // in outputs and non-zero parameters; compare flags the structural change
 // unless told to allow it; Evaluate predicts identically on all three.
 func TestExporterForms(t *testing.T) {
-	for _, spec := range []fixture.Spec{
+	for _, spec := range []exportfixture.Spec{
 		{Model: "mlp", Seed: 5, Keep: 0.3, DeadRows: 0.3},
 		{Model: "cnn", Seed: 6, Keep: 0.4, DeadRows: 0.25, DeadCols: 0.1},
 	} {
 		t.Run(spec.Model, func(t *testing.T) {
 			files := exports(t, spec)
 			split := randomSplit(48)
-			for _, f := range []exporter.Format{exporter.Sparse, exporter.Compact} {
+			for _, f := range exporter.Formats() {
+				if f == exporter.Dense {
+					continue // the baseline
+				}
 				strict, err := Compare(CompareOptions{Baseline: files[exporter.Dense], Candidate: files[f], SplitData: split, Samples: 48})
 				if err != nil {
 					t.Fatal(err)
@@ -83,7 +86,8 @@ func TestExporterForms(t *testing.T) {
 				}
 			}
 			var preds [][]int32
-			for _, f := range exporter.Formats {
+			formats := exporter.Formats()
+			for _, f := range formats {
 				r, err := Evaluate(Options{Model: files[f], SplitData: split, Batches: []int{16}, Warmup: -1})
 				if err != nil {
 					t.Fatal(err)
@@ -102,7 +106,7 @@ func TestExporterForms(t *testing.T) {
 			for k := 1; k < len(preds); k++ {
 				for i := range preds[0] {
 					if preds[k][i] != preds[0][i] {
-						t.Fatalf("%s predicts %d for sample %d, dense %d", exporter.Formats[k], preds[k][i], i, preds[0][i])
+						t.Fatalf("%s predicts %d for sample %d, dense %d", formats[k], preds[k][i], i, preds[0][i])
 					}
 				}
 			}

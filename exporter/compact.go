@@ -23,7 +23,16 @@ import (
 	"fmt"
 
 	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/onnx"
 )
+
+// Compact removes pruned neurons and channels, folding constant outputs into biases.
+const Compact Format = "compact"
+
+func compactFormat() format {
+	return format{name: Compact, help: "pruned neurons/channels removed, constant outputs folded into the next bias",
+		pass: compact, weights: (*onnx.Builder).Dense}
+}
 
 // role is what compaction may do across a layer of an op.
 type role int

@@ -1,8 +1,8 @@
 // Package exporter turns a network of a dcwp-train run into a standard ONNX model:
 // masks multiplied in, BatchNorm folded into the convs, every attribute explicit, a
 // dynamic batch dimension, input "input" [N,C,H,W] float32 pixels in [0,1] and output
-// "logits" [N, classes]. Three storage formats: dense, sparse (COO sparse initializers)
-// and compact (pruned neurons and channels removed).
+// "logits" [N, classes]. The storage formats are a table (format.go), one file each:
+// dense, sparse (COO sparse initializers) and compact (pruned neurons and channels removed).
 package exporter
 
 import (
@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/dcwp-go/dcwp/arch"
@@ -23,41 +24,12 @@ import (
 	"github.com/dcwp-go/dcwp/version"
 )
 
-// Format is how the weights are stored.
-type Format string
-
-const (
-	// Dense keeps every weight, zeros included, in dense initializers.
-	Dense Format = "dense"
-	// Sparse stores Gemm and Conv weights as COO sparse initializers (sorted linear indices).
-	// Each non-zero costs 12 bytes (float32 value, int64 index) against 4 per weight dense,
-	// so the file is smaller only above about 67 % sparsity. ONNX Runtime loads sparse
-	// initializers; OpenCV's DNN importer, onnx-go v0.5.0 and onnx 1.12's full check
-	// (shape inference) do not, so dense or compact is the portable choice.
-	Sparse Format = "sparse"
-	// Compact removes pruned neurons and channels, folding constant outputs into biases.
-	Compact Format = "compact"
-)
-
-// Formats lists the formats in CLI order.
-var Formats = []Format{Dense, Sparse, Compact}
-
-// ParseFormat checks a format name.
-func ParseFormat(s string) (Format, error) {
-	for _, f := range Formats {
-		if string(f) == s {
-			return f, nil
-		}
-	}
-	return "", fmt.Errorf("unknown format %q (want dense, sparse or compact)", s)
-}
-
 // DefaultOpset is the opset written unless asked otherwise.
 const DefaultOpset = 13
 
 // Options choose what to export.
 type Options struct {
-	Which  string // rundir.Vanilla or rundir.DCWP; "" means DCWP
+	Which  string // one of rundir.Networks(); "" means DCWP
 	Format Format // "" means Dense
 	Opset  int    // 13..17; 0 means DefaultOpset
 	Source string // recorded as metadata source_run; "" means the run directory
@@ -70,8 +42,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Which == "" {
 		o.Which = rundir.DCWP
 	}
-	if o.Which != rundir.DCWP && o.Which != rundir.Vanilla {
-		return o, fmt.Errorf("unknown network %q (want vanilla or dcwp)", o.Which)
+	if !slices.Contains(rundir.Networks(), o.Which) {
+		return o, fmt.Errorf("unknown network %q (want one of %v)", o.Which, rundir.Networks())
 	}
 	if o.Format == "" {
 		o.Format = Dense
@@ -153,8 +125,12 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 	if err != nil {
 		return nil, nil, fmt.Errorf("export %s: %w", a.Name, err)
 	}
-	if o.Format == Compact {
-		if err := compact(ls); err != nil {
+	f, err := lookup(o.Format)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.pass != nil {
+		if err := f.pass(ls); err != nil {
 			return nil, nil, fmt.Errorf("export %s: %w", a.Name, err)
 		}
 	}
@@ -178,7 +154,7 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 	b.Producer("dcwp-go", version.Version)
 	b.Doc(fmt.Sprintf("%s %s network of a dcwp-go run, %s format. Input: float32 pixels in [0,1], [N,%d,%d,%d]. Output: logits [N,%d].",
 		a.Name, o.Which, o.Format, a.Input[0], a.Input[1], a.Input[2], a.Classes))
-	e := &emitter{b: b, sh: sh, o: o, consts: LayerStats{Name: "(constants)", Op: "constants"}}
+	e := &emitter{b: b, sh: sh, o: o, weights: f.weights, consts: LayerStats{Name: "(constants)", Op: "constants"}}
 	b.Input(arch.Input, e.batch(arch.Input))
 	for _, l := range ls {
 		if err := e.layer(l); err != nil {
@@ -282,11 +258,12 @@ func indexNames(n int) []string {
 
 // emitter writes layers as ONNX nodes and initializers, collecting their statistics.
 type emitter struct {
-	b      *onnx.Builder
-	sh     map[string][]int // per-sample shapes of every tensor
-	o      Options
-	layers []LayerStats // one per Gemm and Conv
-	consts LayerStats   // the normalisation constants
+	b       *onnx.Builder
+	sh      map[string][]int // per-sample shapes of every tensor
+	o       Options
+	weights func(b *onnx.Builder, name string, shape []int, w []float32) // how the format stores a Gemm/Conv weight
+	layers  []LayerStats                                                 // one per Gemm and Conv
+	consts  LayerStats                                                   // the normalisation constants
 }
 
 func (e *emitter) batch(name string) []onnx.Dim { return onnx.Dims("N", e.sh[name]...) }
@@ -351,7 +328,7 @@ func maxPoolAttrs(n arch.Node, onnxGo bool) []onnx.Attr {
 	return as
 }
 
-// param writes a Gemm or Conv with its weight (dense or sparse) and bias, and, for a
+// param writes a Gemm or Conv with its weight (as the format stores it) and bias, and, for a
 // compacted linear, the Gather that selects its kept inputs.
 func (e *emitter) param(l *layer) LayerStats {
 	b, n := e.b, l.node
@@ -371,11 +348,7 @@ func (e *emitter) param(l *layer) LayerStats {
 	w, bias := rounded(l.w, &st.NonZero), rounded(l.b, &st.NonZero)
 	st.Params = int64(len(w) + len(bias))
 	wn, bn := n.Name+".weight", n.Name+".bias"
-	if e.o.Format == Sparse {
-		b.Sparse(wn, wshape, w)
-	} else {
-		b.Dense(wn, wshape, w)
-	}
+	e.weights(b, wn, wshape, w)
 	b.Dense(bn, []int{n.Out}, bias)
 	if n.Op == arch.OpLinear {
 		st.Op = "Gemm"

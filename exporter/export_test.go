@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/dcwp-go/dcwp/arch"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/onnx/ort"
 	"github.com/dcwp-go/dcwp/rundir"
@@ -16,7 +16,7 @@ import (
 // The fixture networks every test shares: masks keeping ~50 % and ~10 %, with whole
 // neurons/channels pruned (dead rows) and whole inputs unused (dead columns) so that
 // every compaction rule fires.
-var specs = []fixture.Spec{
+var specs = []exportfixture.Spec{
 	{Model: "mlp", Seed: 1, Keep: 0.5, DeadRows: 0.3, DeadCols: 0.2},
 	{Model: "mlp", Seed: 2, Keep: 0.1},
 	{Model: "cnn", Seed: 3, Keep: 0.5, DeadRows: 0.3, DeadCols: 0.2},
@@ -28,7 +28,7 @@ var specs = []fixture.Spec{
 }
 
 type built struct {
-	spec  fixture.Spec
+	spec  exportfixture.Spec
 	net   *rundir.Network
 	x     []float32
 	n     int
@@ -39,27 +39,27 @@ type built struct {
 
 var (
 	cacheMu sync.Mutex
-	cache   = map[fixture.Spec]*built{} // the whole spec: every field changes the network
+	cache   = map[exportfixture.Spec]*built{} // the whole spec: every field changes the network
 )
 
 // get builds (once per test binary) a fixture network, its reference logits and its three exports.
-func get(t testing.TB, s fixture.Spec) *built {
+func get(t testing.TB, s exportfixture.Spec) *built {
 	t.Helper()
 	cacheMu.Lock()
 	defer cacheMu.Unlock()
 	if b, ok := cache[s]; ok {
 		return b
 	}
-	net, err := fixture.Network(s)
+	net, err := exportfixture.Network(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := &built{spec: s, net: net, n: 3, model: map[Format][]byte{}, stats: map[Format]*Stats{}}
-	b.x = fixture.Input(net.Arch, b.n, s.Seed+100)
-	if b.ref, err = fixture.Forward(net.Arch, net.Folded(), b.x, b.n); err != nil {
+	b.x = exportfixture.Input(net.Arch, b.n, s.Seed+100)
+	if b.ref, err = exportfixture.Forward(net.Arch, net.Folded(), b.x, b.n); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range Formats {
+	for _, f := range Formats() {
 		m, st, err := ExportNetwork(s.Config(), net, Options{Format: f, Source: "fixture"})
 		if err != nil {
 			t.Fatalf("%s %s: %v", s.Name(), f, err)
@@ -77,10 +77,10 @@ func get(t testing.TB, s fixture.Spec) *built {
 // each must be built from its own spec, not served from the cache entry of another.
 func TestCacheKeysWholeSpec(t *testing.T) {
 	base := specs[0]
-	variants := map[string]func(*fixture.Spec){
-		"seed":    func(s *fixture.Spec) { s.Seed = 21 },
-		"dataset": func(s *fixture.Spec) { s.Dataset = "cifar10c" },
-		"variant": func(s *fixture.Spec) { s.AsCoded = true },
+	variants := map[string]func(*exportfixture.Spec){
+		"seed":    func(s *exportfixture.Spec) { s.Seed = 21 },
+		"dataset": func(s *exportfixture.Spec) { s.Dataset = "cifar10c" },
+		"variant": func(s *exportfixture.Spec) { s.AsCoded = true },
 	}
 	get(t, base)
 	for name, edit := range variants {
@@ -105,14 +105,14 @@ func TestEveryOpExports(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			net := fixture.ForArch(a, fixture.Spec{Seed: 31, Keep: 0.5, DeadRows: 0.3})
+			net := exportfixture.ForArch(a, exportfixture.Spec{Seed: 31, Keep: 0.5, DeadRows: 0.3})
 			const n = 2
-			x := fixture.Input(a, n, 32)
-			ref, err := fixture.Forward(a, net.Folded(), x, n)
+			x := exportfixture.Input(a, n, 32)
+			ref, err := exportfixture.Forward(a, net.Folded(), x, n)
 			if err != nil {
 				t.Fatalf("reference forward: %v", err)
 			}
-			for _, f := range Formats {
+			for _, f := range Formats() {
 				m, _, err := ExportNetwork(rundir.Config{}, net, Options{Format: f})
 				if err != nil {
 					t.Fatalf("%s: %v", f, err)
@@ -160,7 +160,7 @@ func TestORTMatchesReference(t *testing.T) {
 		b := get(t, s)
 		a := b.net.Arch
 		outs := map[Format][]float32{}
-		for _, f := range Formats {
+		for _, f := range Formats() {
 			t.Run(s.Name()+"/"+string(f), func(t *testing.T) {
 				y := runORT(t, b.model[f], b.x, int64(b.n), int64(a.Input[0]), int64(a.Input[1]), int64(a.Input[2]))
 				outs[f] = y
@@ -208,7 +208,7 @@ func TestORTMatchesReference(t *testing.T) {
 func TestStatsMatchReader(t *testing.T) {
 	for _, s := range specs[:3] {
 		b := get(t, s)
-		for _, f := range Formats {
+		for _, f := range Formats() {
 			m, err := onnx.Parse(b.model[f], s.Name())
 			if err != nil {
 				t.Fatal(err)
@@ -247,7 +247,7 @@ func TestStatsMatchReader(t *testing.T) {
 // TestCompactShrinks checks that compaction really removes units where the mask allows.
 func TestCompactShrinks(t *testing.T) {
 	cases := []struct {
-		spec   fixture.Spec
+		spec   exportfixture.Spec
 		layer  string
 		shrink bool
 	}{
@@ -283,7 +283,7 @@ func TestCompactShrinks(t *testing.T) {
 // TestDeterministic exports the same network twice and expects identical bytes.
 func TestDeterministic(t *testing.T) {
 	b := get(t, specs[2])
-	for _, f := range Formats {
+	for _, f := range Formats() {
 		m, _, err := ExportNetwork(b.spec.Config(), b.net, Options{Format: f, Source: "fixture"})
 		if err != nil {
 			t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/tensor"
 )
 
@@ -15,7 +15,7 @@ func TestNonFiniteRefused(t *testing.T) {
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
 	cases := []struct {
 		name   string
-		spec   fixture.Spec
+		spec   exportfixture.Spec
 		tensor string
 		value  float32
 		want   string
@@ -28,7 +28,7 @@ func TestNonFiniteRefused(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			net, err := fixture.Network(c.spec)
+			net, err := exportfixture.Network(c.spec)
 			if err != nil {
 				t.Fatal(err)
 			}

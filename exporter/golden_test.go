@@ -5,31 +5,41 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/dcwp-go/dcwp/arch"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current exporter")
 
-// TestGolden exports fixed-seed fixture networks and compares the structure node by node
-// (op types, attributes, shapes, initializer hashes and non-zero counts, metadata) with
-// the committed expectation. Regenerate with: go test ./exporter -run TestGolden -update
+// TestGolden exports the first fixture network of every model in every format and
+// compares the structure node by node (op types, attributes, shapes, initializer hashes
+// and non-zero counts, metadata) with the committed expectation; a model or a format
+// without its golden files fails here. Regenerate with:
+// go test ./exporter -run TestGolden -update
 func TestGolden(t *testing.T) {
-	cases := []struct {
+	type golden struct {
 		name string
-		spec int
+		spec exportfixture.Spec
 		f    Format
-	}{
-		{"mlp-dense", 0, Dense},
-		{"mlp-sparse", 0, Sparse},
-		{"mlp-compact", 0, Compact},
-		{"cnn-dense", 2, Dense},
-		{"cnn-compact", 2, Compact},
+	}
+	var cases []golden
+	for _, model := range arch.Models() {
+		i := slices.IndexFunc(specs, func(s exportfixture.Spec) bool { return s.Model == model })
+		if i < 0 {
+			t.Errorf("model %s has no fixture network in specs", model)
+			continue
+		}
+		for _, f := range Formats() {
+			cases = append(cases, golden{model + "-" + string(f), specs[i], f})
+		}
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b := get(t, specs[c.spec])
+			b := get(t, c.spec)
 			m, err := onnx.Parse(b.model[c.f], c.name)
 			if err != nil {
 				t.Fatal(err)

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/dcwp-go/dcwp/dataset"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	fixture "github.com/dcwp-go/dcwp/internal/exportfixture"
 )
 
 // TestShareMetadata: conflict_pct is recorded where the dataset is chosen by a share, and

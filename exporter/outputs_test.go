@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/onnx/onnxpb"
 )
@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 }
 
 func childExport(out, at string) int {
-	net, err := fixture.Network(specs[1])
+	net, err := exportfixture.Network(specs[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -10,7 +10,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx"
 )
 
@@ -21,7 +21,7 @@ import (
 
 var exportSeeds = sync.OnceValues(func() (map[string][]byte, error) {
 	out := map[string][]byte{}
-	specs := []fixture.Spec{
+	specs := []exportfixture.Spec{
 		{Model: "mlp", Seed: 3, Keep: 0.3, DeadRows: 0.2, DeadCols: 0.1},
 		{Model: "cnn", Seed: 4, Keep: 0.3, DeadRows: 0.2, DeadCols: 0.1},
 		// ResNet-18 dense (45 MB) and compact (its residual adds keep most channels: 24 MB)
@@ -29,11 +29,11 @@ var exportSeeds = sync.OnceValues(func() (map[string][]byte, error) {
 		{Model: "resnet18", Seed: 5, Keep: 0.01},
 	}
 	for _, s := range specs {
-		net, err := fixture.Network(s)
+		net, err := exportfixture.Network(s)
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range exporter.Formats {
+		for _, f := range exporter.Formats() {
 			if s.Model == "resnet18" && f != exporter.Sparse {
 				continue
 			}
@@ -59,8 +59,8 @@ func addExportSeeds(f *testing.F, pairs bool) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, a := range arch.Models {
-		for _, other := range exporter.Formats {
+	for _, a := range arch.Models() {
+		for _, other := range exporter.Formats() {
 			b := seeds[a+"-"+string(other)]
 			switch {
 			case b == nil:

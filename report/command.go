@@ -15,7 +15,7 @@ import (
 // Flags of the report command.
 func Flags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Value: "md", Usage: "md (a markdown table), csv or json"},
+		&cli.StringFlag{Name: "format", Value: Formats()[0], Usage: FormatUsage()},
 		&cli.StringFlag{Name: "out", Usage: "write the table here (atomically) instead of to stdout"},
 		&cli.StringFlag{Name: "plot", Usage: "PNG of accuracy against conflict pct (default with --out: beside it, .png)"},
 	}
@@ -38,8 +38,8 @@ func Action(c *cli.Context) error {
 		return exit.Usagef("give one or more sweep folders or run directories")
 	}
 	format := c.String("format")
-	if !slices.Contains(Formats, format) {
-		return exit.Usagef("--format %q: want one of %v", format, Formats)
+	if !slices.Contains(Formats(), format) {
+		return exit.Usagef("--format %q: want one of %v", format, Formats())
 	}
 	entries, err := Collect(c.Args().Slice())
 	if err != nil {

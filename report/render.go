@@ -9,8 +9,40 @@ import (
 	"strings"
 )
 
-// Formats of a report.
-var Formats = []string{"md", "csv", "json"}
+// format is one way to write a report: --format's value, what --help says of it, and
+// its writer.
+type format struct {
+	name, help string
+	write      func(Table, io.Writer) error
+}
+
+// formats is every report format, the default first; --format, its help and check, and
+// Write read it.
+func formats() []format {
+	return []format{
+		{"md", "a markdown table", Table.markdown},
+		{"csv", "one row per group, a header first", Table.csv},
+		{"json", "the table as JSON", Table.json},
+	}
+}
+
+// Formats lists the report formats, the default first.
+func Formats() []string {
+	var out []string
+	for _, f := range formats() {
+		out = append(out, f.name)
+	}
+	return out
+}
+
+// FormatUsage is --format's help: "md (a markdown table), csv (...) or json (...)".
+func FormatUsage() string {
+	var parts []string
+	for _, f := range formats() {
+		parts = append(parts, fmt.Sprintf("%s (%s)", f.name, f.help))
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
+}
 
 // figures are the columns of statistics, in the order every format lists them.
 func figures(r Row) []struct {
@@ -34,19 +66,20 @@ func figures(r Row) []struct {
 	}
 }
 
-// Write writes the table in format (md, csv or json).
+// Write writes the table in one of Formats().
 func (t Table) Write(w io.Writer, format string) error {
-	switch format {
-	case "md":
-		return t.markdown(w)
-	case "csv":
-		return t.csv(w)
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(t)
+	for _, f := range formats() {
+		if f.name == format {
+			return f.write(t, w)
+		}
 	}
-	return fmt.Errorf("unknown format %q (want one of %v)", format, Formats)
+	return fmt.Errorf("unknown format %q (want one of %v)", format, Formats())
+}
+
+func (t Table) json(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(t)
 }
 
 func (t Table) markdown(w io.Writer) error {

@@ -169,7 +169,7 @@ func TestFormats(t *testing.T) {
 		t.Fatal(err)
 	}
 	tab := Build(entries)
-	for _, f := range Formats {
+	for _, f := range Formats() {
 		var b strings.Builder
 		if err := tab.Write(&b, f); err != nil {
 			t.Fatal(err)

@@ -136,8 +136,8 @@ func (c *Config) checkNames() error {
 		return err
 	}
 	c.Dataset = ds
-	if !slices.Contains(arch.Models, c.Model) {
-		return fmt.Errorf("unknown model %q (want one of %v)", c.Model, arch.Models)
+	if !slices.Contains(arch.Models(), c.Model) {
+		return fmt.Errorf("unknown model %q (want one of %v)", c.Model, arch.Models())
 	}
 	if c.DataSpec != nil || dataset.Fixed(c.Dataset) {
 		if _, err := c.Arch(); err != nil {

@@ -126,10 +126,10 @@ const (
 )
 
 // Miners lists every miner.
-var Miners = []Miner{MinerWrong, MinerEnsemble, MinerOracle}
+func Miners() []Miner { return []Miner{MinerWrong, MinerEnsemble, MinerOracle} }
 
 // Check returns an error unless m is a known miner.
-func (m Miner) Check() error { return check("miner", m, Miners) }
+func (m Miner) Check() error { return check("miner", m, Miners()) }
 
 // Variant is "clean" or the reference code's quirks.
 type Variant string
@@ -140,10 +140,10 @@ const (
 )
 
 // Variants lists every variant.
-var Variants = []Variant{Clean, AsCoded}
+func Variants() []Variant { return []Variant{Clean, AsCoded} }
 
 // Check returns an error unless v is a known variant.
-func (v Variant) Check() error { return check("variant", v, Variants) }
+func (v Variant) Check() error { return check("variant", v, Variants()) }
 
 // Mode says whether a run goes past the ERM classifier.
 type Mode string
@@ -154,10 +154,10 @@ const (
 )
 
 // Modes lists every mode.
-var Modes = []Mode{ModeDCWP, ModeVanilla}
+func Modes() []Mode { return []Mode{ModeDCWP, ModeVanilla} }
 
 // Check returns an error unless m is a known mode.
-func (m Mode) Check() error { return check("mode", m, Modes) }
+func (m Mode) Check() error { return check("mode", m, Modes()) }
 
 // Selection is which fine-tuned network a run reports.
 type Selection string
@@ -168,10 +168,10 @@ const (
 )
 
 // Selections lists every selection.
-var Selections = []Selection{SelectLast, SelectBestValid}
+func Selections() []Selection { return []Selection{SelectLast, SelectBestValid} }
 
 // Check returns an error unless s is a known selection.
-func (s Selection) Check() error { return check("selection", s, Selections) }
+func (s Selection) Check() error { return check("selection", s, Selections()) }
 
 // Precision is what the networks compute in while they train.
 type Precision string
@@ -205,10 +205,10 @@ const (
 )
 
 // Optimizers lists every optimizer.
-var Optimizers = []Optimizer{Adam, SGD}
+func Optimizers() []Optimizer { return []Optimizer{Adam, SGD} }
 
 // Check returns an error unless o is a known optimizer.
-func (o Optimizer) Check() error { return check("optimizer", o, Optimizers) }
+func (o Optimizer) Check() error { return check("optimizer", o, Optimizers()) }
 
 // Loss names the biased network's loss.
 type Loss string
@@ -219,10 +219,10 @@ const (
 )
 
 // Losses lists every bias loss.
-var Losses = []Loss{GCE, CE}
+func Losses() []Loss { return []Loss{GCE, CE} }
 
 // Check returns an error unless l is a known bias loss.
-func (l Loss) Check() error { return check("bias loss", l, Losses) }
+func (l Loss) Check() error { return check("bias loss", l, Losses()) }
 
 func check[T ~string](what string, v T, all []T) error {
 	if slices.Contains(all, v) {

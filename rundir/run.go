@@ -89,18 +89,32 @@ type Network struct {
 	Warnings []string
 }
 
+// network is one network of a run that can be loaded whole (and exported): its name,
+// its file and the role its file records.
+type network struct{ which, file, role string }
+
+// networks is every loadable network, DCWP's (the default of dcwp-export) first.
+func networks() []network {
+	return []network{{DCWP, DCWPFile, RoleDCWP}, {Vanilla, VanillaFile, RoleVanilla}}
+}
+
+// Networks names the networks Network loads, the default first.
+func Networks() []string {
+	var out []string
+	for _, n := range networks() {
+		out = append(out, n.which)
+	}
+	return out
+}
+
 // Network loads the vanilla or the DCWP network, checking every tensor against the arch
 // and every file's identity against the run (checkIdentity).
 func (r *Run) Network(which string) (*Network, error) {
-	var file, role string
-	switch which {
-	case Vanilla:
-		file, role = VanillaFile, RoleVanilla
-	case DCWP:
-		file, role = DCWPFile, RoleDCWP
-	default:
-		return nil, fmt.Errorf("unknown network %q (want %s or %s)", which, Vanilla, DCWP)
+	i := slices.IndexFunc(networks(), func(n network) bool { return n.which == which })
+	if i < 0 {
+		return nil, fmt.Errorf("unknown network %q (want one of %v)", which, Networks())
 	}
+	file, role := networks()[i].file, networks()[i].role
 	n := &Network{Which: which, Arch: r.Arch, File: r.Path(file), Role: role}
 	params, id, err := r.readChecked(file, r.Arch.Params(), false)
 	if err != nil {

@@ -12,10 +12,10 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/dcwp-go/dcwp/eval/evaltest"
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/evaltest"
 	"github.com/dcwp-go/dcwp/internal/exit"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx"
 )
 
@@ -92,11 +92,11 @@ func TestHostileInputs(t *testing.T) {
 	dir := t.TempDir()
 	good := evaltest.WriteLinear(t, dir, "good.onnx", evaltest.LinearSpec{})
 	goodBytes, _ := os.ReadFile(good)
-	net, err := fixture.Network(fixture.Spec{Model: "mlp", Seed: 9, Keep: 0.5})
+	net, err := exportfixture.Network(exportfixture.Spec{Model: "mlp", Seed: 9, Keep: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _, err := exporter.ExportNetwork(fixture.Spec{Model: "mlp"}.Config(), net, exporter.Options{Format: exporter.Sparse})
+	m, _, err := exporter.ExportNetwork(exportfixture.Spec{Model: "mlp"}.Config(), net, exporter.Options{Format: exporter.Sparse})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dcwp-go/dcwp/eval/evaltest"
+	"github.com/dcwp-go/dcwp/internal/evaltest"
 )
 
 // groupRow is one test image of the land/water manifest: its class, its attribute value and

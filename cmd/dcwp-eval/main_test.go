@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dcwp-go/dcwp/eval/evaltest"
+	"github.com/dcwp-go/dcwp/internal/evaltest"
 )
 
 func TestCLI(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
 )
@@ -58,11 +58,11 @@ type inputCase struct {
 func TestCorpus(t *testing.T) {
 	root := t.TempDir()
 	runA, runB := filepath.Join(root, "a"), filepath.Join(root, "b")
-	for dir, s := range map[string]fixture.Spec{runA: spec, runB: {Model: "mlp", Seed: 8, Keep: 0.3}} {
+	for dir, s := range map[string]exportfixture.Spec{runA: spec, runB: {Model: "mlp", Seed: 8, Keep: 0.3}} {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := fixture.WriteRun(dir, s); err != nil {
+		if err := exportfixture.WriteRun(dir, s); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
@@ -19,7 +19,7 @@ func FuzzExportFiles(f *testing.F) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		f.Fatal(err)
 	}
-	if err := fixture.WriteRun(dir, fixture.Spec{Model: "mlp", Seed: 1, Keep: 0.5}); err != nil {
+	if err := exportfixture.WriteRun(dir, exportfixture.Spec{Model: "mlp", Seed: 1, Keep: 0.5}); err != nil {
 		f.Fatal(err)
 	}
 	w, _ := os.ReadFile(filepath.Join(dir, rundir.DCWPFile))

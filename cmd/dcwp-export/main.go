@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -28,20 +29,14 @@ func newApp(stdout io.Writer) *cli.App {
 		Name:    "dcwp-export",
 		Usage:   "write a network of a dcwp-train run as a standard ONNX model",
 		Version: version.Version,
-		UsageText: "dcwp-export --run RUN_DIR --out model.onnx [--which vanilla|dcwp] [--format dense|sparse|compact]\n" +
+		UsageText: "dcwp-export --run RUN_DIR --out model.onnx [--which " + strings.Join(rundir.Networks(), "|") + "] [--format " + formatNames("|") + "]\n" +
 			"                  [--opset 13..17] [--params-json FILE]",
 		Description: "Multiplies the binary mask 1[Θ≥0] into the weights, folds BatchNorm (eval mode,\n" +
 			"running statistics) into the preceding conv and writes ONNX IR 8 with every attribute\n" +
 			"explicit and a dynamic batch dimension N.\n\n" +
 			"  input   input   float32 [N, C, H, W], pixel values in [0, 1] (normalisation is in the graph)\n" +
 			"  output  logits  float32 [N, classes]\n\n" +
-			"Formats:\n" +
-			"  dense    every weight stored, pruned ones as zeros\n" +
-			"  sparse   Gemm/Conv weights as COO sparse initializers: 12 bytes per non-zero (float32\n" +
-			"           value, int64 index) against 4 per weight dense, so smaller only above about\n" +
-			"           67 % sparsity (a warning says when it is larger). ONNX Runtime loads sparse\n" +
-			"           initializers; OpenCV's DNN importer, onnx-go and onnx 1.12's full check do not\n" +
-			"  compact  pruned neurons/channels removed, constant outputs folded into the next bias\n\n" +
+			"Formats:\n" + formatHelp() + "\n" +
 			"Prints the parameter count (total, non-zero, per layer) and the file size, and writes\n" +
 			"them as JSON to --params-json (default OUT.params.json). Output files are written\n" +
 			"atomically. Exit status: 0 success, 1 export failed, 2 bad usage, 70 internal error.",
@@ -50,13 +45,48 @@ func newApp(stdout io.Writer) *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "run", Usage: "run directory written by dcwp-train (required)"},
 			&cli.StringFlag{Name: "out", Usage: "ONNX file to write (required)"},
-			&cli.StringFlag{Name: "which", Value: rundir.DCWP, Usage: "network to export: vanilla or dcwp"},
-			&cli.StringFlag{Name: "format", Value: string(exporter.Dense), Usage: "dense, sparse or compact"},
+			&cli.StringFlag{Name: "which", Value: rundir.Networks()[0], Usage: "network to export: one of " + strings.Join(rundir.Networks(), ", ")},
+			&cli.StringFlag{Name: "format", Value: string(exporter.Dense), Usage: "one of " + formatNames(", ")},
 			&cli.IntFlag{Name: "opset", Value: exporter.DefaultOpset, Usage: fmt.Sprintf("ONNX opset, %d..%d", onnx.MinOpset, onnx.MaxOpset)},
 			&cli.StringFlag{Name: "params-json", Usage: "where to write the parameter counts as JSON (default OUT.params.json)"},
 		},
 		Action: action,
 	}
+}
+
+// helpWidth is where formatHelp wraps, the width of the rest of --help.
+const helpWidth = 92
+
+// formatNames joins the export formats' names with sep.
+func formatNames(sep string) string {
+	var names []string
+	for _, f := range exporter.Formats() {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, sep)
+}
+
+// formatHelp is one entry per export format, its description wrapped under its name.
+func formatHelp() string {
+	col := 0
+	for _, f := range exporter.Formats() {
+		col = max(col, len(f))
+	}
+	var b strings.Builder
+	for _, f := range exporter.Formats() {
+		line := fmt.Sprintf("  %-*s", col+1, f)
+		for _, w := range strings.Fields(f.Help()) {
+			if len(line)+1+len(w) > helpWidth && strings.TrimSpace(line) != "" {
+				b.WriteString(line + "\n")
+				line = strings.Repeat(" ", col+4)
+			} else {
+				line += " "
+			}
+			line += w
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
 }
 
 // run executes the command line and returns the exit status (internal/exit); errors go to stderr.
@@ -72,8 +102,8 @@ func action(c *cli.Context) error {
 		return err
 	}
 	which := c.String("which")
-	if which != rundir.DCWP && which != rundir.Vanilla {
-		return exit.Usagef("--which %q: want vanilla or dcwp", which)
+	if !slices.Contains(rundir.Networks(), which) {
+		return exit.Usagef("--which %q: want one of %s", which, strings.Join(rundir.Networks(), ", "))
 	}
 	format, err := exporter.ParseFormat(c.String("format"))
 	if err != nil {

@@ -9,13 +9,13 @@ import (
 	"testing"
 
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx"
 	"github.com/dcwp-go/dcwp/rundir"
 )
 
-var spec = fixture.Spec{Model: "mlp", Seed: 7, Keep: 0.3, DeadRows: 0.2}
+var spec = exportfixture.Spec{Model: "mlp", Seed: 7, Keep: 0.3, DeadRows: 0.2}
 
 func fixtureRun(t *testing.T) string {
 	t.Helper()
@@ -23,7 +23,7 @@ func fixtureRun(t *testing.T) string {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := fixture.WriteRun(dir, spec); err != nil {
+	if err := exportfixture.WriteRun(dir, spec); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -31,7 +31,7 @@ func fixtureRun(t *testing.T) string {
 
 func TestExportWritesModelAndParams(t *testing.T) {
 	dir := fixtureRun(t)
-	for _, f := range exporter.Formats {
+	for _, f := range exporter.Formats() {
 		t.Run(string(f), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "model.onnx")
 			var so, se bytes.Buffer

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 )
 
 // TestSparseWarnsWhenLarger exports runs of low and high sparsity with --format sparse: the
@@ -29,7 +29,7 @@ func TestSparseWarnsWhenLarger(t *testing.T) {
 			if err := os.Mkdir(dir, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := fixture.WriteRun(dir, fixture.Spec{Model: "mlp", Seed: 3, Keep: c.keep}); err != nil {
+			if err := exportfixture.WriteRun(dir, exportfixture.Spec{Model: "mlp", Seed: 3, Keep: c.keep}); err != nil {
 				t.Fatal(err)
 			}
 			size := map[string]int64{}

@@ -10,6 +10,7 @@ package main
 import (
 	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,7 +25,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app := &cli.App{
 		Name:      "dcwp-report",
 		Usage:     "tables of dcwp-train runs: mean ± std over seeds, failed and missing runs named",
-		UsageText: "dcwp-report [--format md|csv|json] [--out FILE] [--plot FILE.png] DIR...",
+		UsageText: "dcwp-report [--format " + strings.Join(report.Formats(), "|") + "] [--out FILE] [--plot FILE.png] DIR...",
 		Version:   version.Version,
 		Flags:     report.Flags(),
 		Action:    report.Action,

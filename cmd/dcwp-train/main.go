@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/dataset/cmnist"
 	"github.com/dcwp-go/dcwp/driver/dcwp"
@@ -67,7 +68,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-cache", Usage: "decode the images every run"},
 		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples in percent, the data's <share>pct folder " +
 			"(1, 1.0, 1pct and 1% are one share); published: " + dataset.SharesUsage(), Value: "1"},
-		&cli.StringFlag{Name: "model", Usage: "mlp, cnn or resnet18"},
+		&cli.StringFlag{Name: "model", Usage: "one of " + strings.Join(arch.Models(), ", ")},
 		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes, cmnist)", Value: "paper"},
 		&cli.StringFlag{Name: "variant", Usage: "clean, or as-coded to reproduce the reference code's quirks", Value: "clean"},
 		&cli.StringFlag{Name: "mode", Usage: "dcwp, or vanilla to stop after the ERM classifier", Value: "dcwp"},

@@ -88,7 +88,7 @@ func sweepFlags() []cli.Flag {
 	fs := []cli.Flag{
 		&cli.StringFlag{Name: "out", Usage: "sweep folder: sweep.json and one run directory per run"},
 		&cli.StringFlag{Name: "grid", Usage: "grid file (JSON or YAML): flag names to a value or a list; the command line's lists win"},
-		&cli.StringFlag{Name: "launcher", Value: "local", Usage: "local (processes here), slurm (one sbatch job array) or print (one shell command per run)"},
+		&cli.StringFlag{Name: "launcher", Value: launchers()[0].name, Usage: launcherUsage()},
 		&cli.IntFlag{Name: "jobs", Value: 1, Usage: "local: runs at once (threads split so that jobs × threads ≤ cores; --device cuda: one GPU per job, round-robin)"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue interrupted, failed or cancelled runs from their checkpoints"},
 		&cli.BoolFlag{Name: "force", Usage: "start over run folders whose settings differ from the plan, and replace another sweep's plan"},
@@ -207,9 +207,9 @@ func sweepAction(c *cli.Context) error {
 	if err := exit.Require(c, "out"); err != nil {
 		return err
 	}
-	launcher := c.String("launcher")
-	if !slices.Contains([]string{"local", "slurm", "print"}, launcher) {
-		return exit.Usagef("--launcher %q: want local, slurm or print", launcher)
+	l, err := lookupLauncher(c.String("launcher"))
+	if err != nil {
+		return err
 	}
 	spec := gridSpec()
 	g, slot, err := sweepGrid(c, spec)
@@ -248,16 +248,10 @@ func sweepAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	train := []string{exe}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	switch launcher {
-	case "print":
-		return sweep.PrintCommands(os.Stdout, train, out, todo, o.Resume)
-	case "slurm":
-		return sweepSlurm(ctx, c, out, plan, todo, train, slot["device"], o)
-	}
-	return sweepLocal(ctx, c, out, plan, todo, train, threads, slot["device"], o)
+	return l.run(launch{ctx: ctx, c: c, out: out, plan: plan, todo: todo, train: []string{exe},
+		threads: threads, device: slot["device"], o: o})
 }
 
 // notARun refuses a sweep folder that is a run directory: sweep.json and the runs' folders
@@ -269,31 +263,95 @@ func notARun(out string) error {
 	return nil
 }
 
-func sweepLocal(ctx context.Context, c *cli.Context, out string, plan *sweep.Plan, todo []sweep.Status, train []string, threads int, device string, o sweep.Options) error {
-	jobs := c.Int("jobs")
-	threads, err := sweep.LocalThreads(jobs, threads)
+// launch is what a launcher starts: the sweep's folder, plan and runs to do, the command
+// that is dcwp-train, and the threads and device the grid set (0 and "": not set).
+type launch struct {
+	ctx     context.Context
+	c       *cli.Context
+	out     string
+	plan    *sweep.Plan
+	todo    []sweep.Status
+	train   []string
+	threads int
+	device  string
+	o       sweep.Options
+}
+
+// launcher is one way to start a sweep's runs: --launcher's value, what --help says of
+// it, and what it does.
+type launcher struct {
+	name, help string
+	run        func(launch) error
+}
+
+// launchers is every launcher, the default first; --launcher, its help and its check
+// read it.
+func launchers() []launcher {
+	return []launcher{
+		{"local", "processes here", sweepLocal},
+		{"slurm", "one sbatch job array", sweepSlurm},
+		{"print", "one shell command per run", sweepPrint},
+	}
+}
+
+// launcherUsage is --launcher's help: "local (processes here), slurm (...) or print (...)".
+func launcherUsage() string {
+	var parts []string
+	for _, l := range launchers() {
+		parts = append(parts, fmt.Sprintf("%s (%s)", l.name, l.help))
+	}
+	return orList(parts)
+}
+
+func lookupLauncher(name string) (launcher, error) {
+	var names []string
+	for _, l := range launchers() {
+		if l.name == name {
+			return l, nil
+		}
+		names = append(names, l.name)
+	}
+	return launcher{}, exit.Usagef("--launcher %q: want %s", name, orList(names))
+}
+
+// orList joins items as prose: "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+func sweepPrint(l launch) error {
+	return sweep.PrintCommands(os.Stdout, l.train, l.out, l.todo, l.o.Resume)
+}
+
+func sweepLocal(l launch) error {
+	jobs := l.c.Int("jobs")
+	threads, err := sweep.LocalThreads(jobs, l.threads)
 	if err != nil {
 		return err
 	}
-	l := sweep.Local{Jobs: jobs, Threads: threads, Exec: sweep.Exec{Train: train}}
-	if device != "" {
-		if l.Devices, err = sweep.Devices(device); err != nil {
+	loc := sweep.Local{Jobs: jobs, Threads: threads, Exec: sweep.Exec{Train: l.train}}
+	if l.device != "" {
+		if loc.Devices, err = sweep.Devices(l.device); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(o.Log, "sweep: %d of %d runs to do in %s, %d at a time, %d threads each\n", len(todo), len(plan.Runs), out, jobs, threads)
-	l.Run(ctx, out, todo, o)
-	return sweepEnd(ctx, o.Log, out, plan)
+	fmt.Fprintf(l.o.Log, "sweep: %d of %d runs to do in %s, %d at a time, %d threads each\n", len(l.todo), len(l.plan.Runs), l.out, jobs, threads)
+	loc.Run(l.ctx, l.out, l.todo, l.o)
+	return sweepEnd(l.ctx, l.o.Log, l.out, l.plan)
 }
 
-func sweepSlurm(ctx context.Context, c *cli.Context, out string, plan *sweep.Plan, todo []sweep.Status, train []string, device string, o sweep.Options) error {
+func sweepSlurm(l launch) error {
+	ctx, c, out, plan, o := l.ctx, l.c, l.out, l.plan, l.o
 	jobs, err := sweep.ReadJobs(out)
 	if err != nil {
 		return err
 	}
 	queued, _ := sweep.SlurmStates(ctx, jobs)
 	var submit []sweep.Status
-	for _, s := range todo {
+	for _, s := range l.todo {
 		if !sweep.Active(queued[s.Run.Index]) { // not twice in the queue
 			submit = append(submit, s)
 		}
@@ -304,7 +362,7 @@ func sweepSlurm(ctx context.Context, c *cli.Context, out string, plan *sweep.Pla
 	}
 	s := sweep.Slurm{Partition: c.String("slurm-partition"), Time: c.String("slurm-time"), CPUs: c.Int("slurm-cpus"),
 		GRES: c.String("slurm-gres"), MaxParallel: c.Int("slurm-max-parallel"), Args: *c.Generic("slurm-arg").(*argList),
-		Train: train, Device: device, Resume: o.Resume}
+		Train: l.train, Device: l.device, Resume: o.Resume}
 	job, err := s.Submit(out, submit)
 	if err != nil {
 		return err

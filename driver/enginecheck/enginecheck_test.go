@@ -16,7 +16,7 @@ import (
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/driver/torch"
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx/ort"
 	"github.com/dcwp-go/dcwp/rundir"
 )
@@ -96,23 +96,23 @@ func TestExportMatchesEngine(t *testing.T) {
 	_, test := colouredTest(t)
 	cmnistX, _ := test.Batch(seq(images), false, nil)
 	cases := []struct {
-		spec fixture.Spec
+		spec exportfixture.Spec
 		x    func(a *arch.Arch) []float32
 	}{
-		{fixture.Spec{Model: "mlp", Dataset: "cmnist", Seed: 1, Keep: 0.5, DeadRows: 0.3}, func(*arch.Arch) []float32 { return cmnistX }},
-		{fixture.Spec{Model: "mlp", Dataset: "cmnist", Seed: 2, Keep: 0.5, AsCoded: true}, func(*arch.Arch) []float32 { return cmnistX }},
-		{fixture.Spec{Model: "cnn", Dataset: "cmnist", Seed: 3, Keep: 0.3, DeadRows: 0.3}, func(*arch.Arch) []float32 { return cmnistX }},
+		{exportfixture.Spec{Model: "mlp", Dataset: "cmnist", Seed: 1, Keep: 0.5, DeadRows: 0.3}, func(*arch.Arch) []float32 { return cmnistX }},
+		{exportfixture.Spec{Model: "mlp", Dataset: "cmnist", Seed: 2, Keep: 0.5, AsCoded: true}, func(*arch.Arch) []float32 { return cmnistX }},
+		{exportfixture.Spec{Model: "cnn", Dataset: "cmnist", Seed: 3, Keep: 0.3, DeadRows: 0.3}, func(*arch.Arch) []float32 { return cmnistX }},
 		// No CIFAR10-C ships here: seeded pixels in [0, 1] stand in for its test images.
-		{fixture.Spec{Model: "resnet18", Dataset: "cifar10c", Seed: 4, Keep: 0.5, DeadRows: 0.2}, func(a *arch.Arch) []float32 { return fixture.Input(a, images, 9) }},
+		{exportfixture.Spec{Model: "resnet18", Dataset: "cifar10c", Seed: 4, Keep: 0.5, DeadRows: 0.2}, func(a *arch.Arch) []float32 { return exportfixture.Input(a, images, 9) }},
 	}
 	for _, c := range cases {
-		net, err := fixture.Network(c.spec)
+		net, err := exportfixture.Network(c.spec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		x := c.x(net.Arch)
 		want := engineLogits(t, net, x, images)
-		for _, f := range exporter.Formats {
+		for _, f := range exporter.Formats() {
 			t.Run(fmt.Sprintf("%s/ascoded=%v/%s", c.spec.Model, c.spec.AsCoded, f), func(t *testing.T) {
 				m, _, err := exporter.ExportNetwork(c.spec.Config(), net, exporter.Options{Which: rundir.DCWP, Format: f})
 				if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/driver/torch"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/internal/pyoracle"
 	"github.com/dcwp-go/dcwp/tensor"
 )
@@ -218,13 +218,13 @@ func TestEveryOpRuns(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := newNet(t, a, 0)
-			fx := fixture.ForArch(a, fixture.Spec{Seed: 5})
+			fx := exportfixture.ForArch(a, exportfixture.Spec{Seed: 5})
 			if _, err := n.Load(fx.Params, false); err != nil {
 				t.Fatal(err)
 			}
 			const batch = 2
-			x := fixture.Input(a, batch, 6)
-			want, err := fixture.Forward(a, fx.Params, x, batch)
+			x := exportfixture.Input(a, batch, 6)
+			want, err := exportfixture.Forward(a, fx.Params, x, batch)
 			if err != nil {
 				t.Fatalf("reference forward: %v", err)
 			}

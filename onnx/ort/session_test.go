@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dcwp-go/dcwp/eval/evaltest"
+	"github.com/dcwp-go/dcwp/internal/evaltest"
 )
 
 // linear reads evaltest's linear classifier: logit c is the red value of pixel c.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx"
 )
 
@@ -58,12 +58,12 @@ func exports() map[string][]byte {
 	out := map[string][]byte{}
 	small := arch.Options{Classes: 3, Input: [3]int{1, 4, 4}}
 	for _, a := range []*arch.Arch{arch.MLP(small), arch.CNN(small), arch.ResNet18(small)} {
-		s := fixture.Spec{Model: a.Name, Seed: 7, Keep: 0.05, DeadRows: 0.9, DeadCols: 0.5}
+		s := exportfixture.Spec{Model: a.Name, Seed: 7, Keep: 0.05, DeadRows: 0.9, DeadCols: 0.5}
 		if a.Name == "resnet18" {
 			s.Keep, s.DeadRows = 0.002, 0.95
 		}
-		net := fixture.ForArch(a, s)
-		for _, f := range exporter.Formats {
+		net := exportfixture.ForArch(a, s)
+		for _, f := range exporter.Formats() {
 			if (a.Name != "mlp" && f == exporter.Dense) || (a.Name == "resnet18" && f == exporter.Compact) {
 				continue // megabytes: CNN dense, ResNet-18 dense and compact (fuzz_test.go builds what it can)
 			}

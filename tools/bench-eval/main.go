@@ -1,10 +1,10 @@
-// Command bench-eval times ONNX Runtime inference of the dense, sparse and
-// compact exports of one network on the same batches and writes
+// Command bench-eval times ONNX Runtime inference of the exports of one network, one
+// per export format, on the same batches and writes
 // bench/eval.json: [{"format","model","batch","runs","latency_ms_p50",
 // "latency_ms_p95","throughput_sps","params_total","params_nonzero",...}].
 //
-// The exports come from -dense/-sparse/-compact (files written by
-// dcwp-export), else from the DCWP network of a run directory (-run), else from a
+// The exports come from one flag per export format, named after it (-dense FILE: files
+// written by dcwp-export), else from the DCWP network of a run directory (-run), else from a
 // deterministic pruned fixture network (-arch, -keep, -dead-rows). With -run or a
 // fixture the training engine's own inference (libtorch, eval mode, fixed mask) is timed
 // on the same eval.BenchInput batches, as the "engine" rows.
@@ -18,11 +18,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/eval"
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx/ort"
 	"github.com/dcwp-go/dcwp/rundir"
 )
@@ -34,11 +35,8 @@ type row struct {
 
 func main() {
 	var (
-		dense    = flag.String("dense", "", "dense export (dcwp-export --format dense)")
-		sparse   = flag.String("sparse", "", "sparse export")
-		compact  = flag.String("compact", "", "compact export")
 		runDir   = flag.String("run", "", "run directory whose DCWP network is exported and timed")
-		archName = flag.String("arch", "cnn", "fixture network when no export is given: mlp, cnn or resnet18")
+		archName = flag.String("arch", "cnn", "fixture network when no export is given: "+strings.Join(arch.Models(), ", "))
 		keep     = flag.Float64("keep", 0.3, "fixture: kept share of masked weights")
 		deadRows = flag.Float64("dead-rows", 0.5, "fixture: share of pruned neurons/channels")
 		dsName   = flag.String("dataset", "", "dataset for real inputs (with -data)")
@@ -49,28 +47,39 @@ func main() {
 		provider = flag.String("provider", "cpu", "cpu or cuda")
 		out      = flag.String("out", "bench/eval.json", "JSON output (\"\" for none)")
 	)
+	given := map[exporter.Format]*string{}
+	for _, f := range exporter.Formats() {
+		given[f] = flag.String(string(f), "", fmt.Sprintf("%s export (dcwp-export --format %s)", f, f))
+	}
 	flag.Parse()
-	if err := run(*dense, *sparse, *compact, *runDir, *archName, *keep, *deadRows, *dsName, *data, *batches, *runs, *threads, *provider, *out); err != nil {
+	files := map[exporter.Format]string{}
+	for f, p := range given {
+		if *p != "" {
+			files[f] = *p
+		}
+	}
+	if err := run(files, *runDir, *archName, *keep, *deadRows, *dsName, *data, *batches, *runs, *threads, *provider, *out); err != nil {
 		fmt.Fprintf(os.Stderr, "bench-eval: %v\n", err)
 		os.Exit(2)
 	}
 }
 
-func run(dense, sparse, compact, runDir, archName string, keep, deadRows float64, dsName, data, batchList string, runs, threads int, provider, out string) error {
-	files := map[exporter.Format]string{exporter.Dense: dense, exporter.Sparse: sparse, exporter.Compact: compact}
+// run times the exports in files (format to ONNX file), or, when it is empty, every format
+// of the run's or fixture's network.
+func run(files map[exporter.Format]string, runDir, archName string, keep, deadRows float64, dsName, data, batchList string, runs, threads int, provider, out string) error {
 	var net *rundir.Network
-	if dense == "" && sparse == "" && compact == "" {
+	if len(files) == 0 {
 		tmp, err := os.MkdirTemp("", "bench-eval-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		cfg, n, err := network(runDir, fixture.Spec{Model: archName, Seed: 1, Keep: keep, DeadRows: deadRows})
+		cfg, n, err := network(runDir, exportfixture.Spec{Model: archName, Seed: 1, Keep: keep, DeadRows: deadRows})
 		if err != nil {
 			return err
 		}
 		net = n
-		for _, f := range exporter.Formats {
+		for _, f := range exporter.Formats() {
 			m, _, err := exporter.ExportNetwork(cfg, net, exporter.Options{Which: rundir.DCWP, Format: f, Source: "bench-eval"})
 			if err != nil {
 				return err
@@ -97,7 +106,7 @@ func run(dense, sparse, compact, runDir, archName string, keep, deadRows float64
 		}
 	}
 	var rows []row
-	for _, f := range exporter.Formats {
+	for _, f := range exporter.Formats() {
 		if files[f] == "" {
 			continue
 		}
@@ -135,9 +144,9 @@ func run(dense, sparse, compact, runDir, archName string, keep, deadRows float64
 }
 
 // network is the DCWP network of runDir, or the fixture when runDir is empty.
-func network(runDir string, spec fixture.Spec) (rundir.Config, *rundir.Network, error) {
+func network(runDir string, spec exportfixture.Spec) (rundir.Config, *rundir.Network, error) {
 	if runDir == "" {
-		n, err := fixture.Network(spec)
+		n, err := exportfixture.Network(spec)
 		if err != nil {
 			return rundir.Config{}, nil, err
 		}

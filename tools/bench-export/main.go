@@ -17,40 +17,42 @@ import (
 	"os"
 	"time"
 
+	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/exporter"
-	"github.com/dcwp-go/dcwp/exporter/fixture"
+	"github.com/dcwp-go/dcwp/internal/exportfixture"
 	"github.com/dcwp-go/dcwp/onnx/ort"
 )
 
 type sizeRow struct {
-	Model       string  `json:"model"`
-	Sparsity    float64 `json:"sparsity"` // share of masked weights pruned
-	DenseBytes  int     `json:"dense_bytes"`
-	SparseBytes int     `json:"sparse_bytes"`
-	CompactB    int     `json:"compact_bytes"`
-	Ratio       float64 `json:"sparse_over_dense"`
+	Model    string                  `json:"model"`
+	Sparsity float64                 `json:"sparsity"` // share of masked weights pruned
+	Bytes    map[exporter.Format]int `json:"bytes"`    // file size per format
+	Ratio    float64                 `json:"sparse_over_dense"`
 }
 
 type latRow struct {
-	Mask         string  `json:"mask"`
-	KeptWeights  float64 `json:"kept_weight_share"`
-	KeptNeurons  float64 `json:"kept_neuron_share"` // hidden neurons left after compaction
-	DenseMs      float64 `json:"dense_ms"`
-	SparseMs     float64 `json:"sparse_ms"`
-	CompactMs    float64 `json:"compact_ms"`
-	Ratio        float64 `json:"compact_over_dense"`
-	Bound        float64 `json:"bound"` // kept neuron share + 0.1
-	BatchSamples int     `json:"batch"`
+	Mask         string                      `json:"mask"`
+	KeptWeights  float64                     `json:"kept_weight_share"`
+	KeptNeurons  float64                     `json:"kept_neuron_share"` // hidden neurons left after compaction
+	Ms           map[exporter.Format]float64 `json:"ms"`                // per batch, per format
+	Ratio        float64                     `json:"compact_over_dense"`
+	Bound        float64                     `json:"bound"` // kept neuron share + 0.1
+	BatchSamples int                         `json:"batch"`
 }
 
-func export(s fixture.Spec, f exporter.Format) ([]byte, *exporter.Stats) {
-	net, err := fixture.Network(s)
+// exports writes the spec's network in every format.
+func exports(s exportfixture.Spec) (map[exporter.Format][]byte, map[exporter.Format]*exporter.Stats) {
+	net, err := exportfixture.Network(s)
 	check(err)
-	m, st, err := exporter.ExportNetwork(s.Config(), net, exporter.Options{Format: f, Source: "bench"})
-	check(err)
-	b, err := exporter.Encode(m)
-	check(err)
-	return b, st
+	files, stats := map[exporter.Format][]byte{}, map[exporter.Format]*exporter.Stats{}
+	for _, f := range exporter.Formats() {
+		m, st, err := exporter.ExportNetwork(s.Config(), net, exporter.Options{Format: f, Source: "bench"})
+		check(err)
+		files[f], err = exporter.Encode(m)
+		check(err)
+		stats[f] = st
+	}
+	return files, stats
 }
 
 func check(err error) {
@@ -104,49 +106,59 @@ func main() {
 
 	fmt.Println("== file size, 90 % unstructured sparsity (mask keeps 10 % of each weight at random)")
 	var sizes []sizeRow
-	for i, model := range []string{"mlp", "cnn", "resnet18"} {
-		s := fixture.Spec{Model: model, Seed: uint64(100 + i), Keep: 0.1}
-		d, st := export(s, exporter.Dense)
-		sp, _ := export(s, exporter.Sparse)
-		c, _ := export(s, exporter.Compact)
-		r := sizeRow{Model: model, Sparsity: 1 - st.KeptRatio, DenseBytes: len(d), SparseBytes: len(sp), CompactB: len(c), Ratio: float64(len(sp)) / float64(len(d))}
+	for i, model := range arch.Models() {
+		s := exportfixture.Spec{Model: model, Seed: uint64(100 + i), Keep: 0.1}
+		files, stats := exports(s)
+		r := sizeRow{Model: model, Sparsity: 1 - stats[exporter.Dense].KeptRatio, Bytes: map[exporter.Format]int{}}
+		line := fmt.Sprintf("%-9s sparsity %.3f ", model, r.Sparsity)
+		for _, f := range exporter.Formats() {
+			r.Bytes[f] = len(files[f])
+			line += fmt.Sprintf(" %s %10d B ", f, r.Bytes[f])
+		}
+		r.Ratio = float64(r.Bytes[exporter.Sparse]) / float64(r.Bytes[exporter.Dense])
 		sizes = append(sizes, r)
 		verdict := "ok"
 		if r.Ratio > 0.40 {
 			verdict, ok = "FAIL (> 0.40)", false
 		}
-		fmt.Printf("%-9s sparsity %.3f  dense %10d B  sparse %10d B  compact %10d B  sparse/dense %.3f  %s\n",
-			model, r.Sparsity, r.DenseBytes, r.SparseBytes, r.CompactB, r.Ratio, verdict)
+		fmt.Printf("%s sparse/dense %.3f  %s\n", line, r.Ratio, verdict)
 	}
 
 	fmt.Printf("\n== ONNX Runtime latency, mlp, batch %d, 1 thread, fastest of %d interleaved rounds of 10 runs\n", *batch, *reps)
 	masks := []struct {
 		name string
-		spec fixture.Spec
+		spec exportfixture.Spec
 		gate bool
 	}{
-		{"structured: 70 % of hidden neurons pruned", fixture.Spec{Model: "mlp", Seed: 11, Keep: 1, DeadRows: 0.7}, true},
-		{"structured: 50 % of hidden neurons pruned", fixture.Spec{Model: "mlp", Seed: 12, Keep: 1, DeadRows: 0.5}, true},
-		{"unstructured: 90 % of weights pruned at random", fixture.Spec{Model: "mlp", Seed: 13, Keep: 0.1}, false},
+		{"structured: 70 % of hidden neurons pruned", exportfixture.Spec{Model: "mlp", Seed: 11, Keep: 1, DeadRows: 0.7}, true},
+		{"structured: 50 % of hidden neurons pruned", exportfixture.Spec{Model: "mlp", Seed: 12, Keep: 1, DeadRows: 0.5}, true},
+		{"unstructured: 90 % of weights pruned at random", exportfixture.Spec{Model: "mlp", Seed: 13, Keep: 0.1}, false},
 	}
 	var lats []latRow
 	for _, m := range masks {
-		d, st := export(m.spec, exporter.Dense)
-		sp, _ := export(m.spec, exporter.Sparse)
-		c, cst := export(m.spec, exporter.Compact)
+		files, stats := exports(m.spec)
 		units, orig := 0, 0
-		for _, l := range cst.Layers {
+		for _, l := range stats[exporter.Compact].Layers {
 			if l.Op == "Gemm" && l.Name != "fc" {
 				units += l.Units
 				orig += l.UnitsOrig
 			}
 		}
-		net, _ := fixture.Network(m.spec)
-		x := fixture.Input(net.Arch, *batch, 1)
-		r := latRow{Mask: m.name, KeptWeights: st.KeptRatio, KeptNeurons: float64(units) / float64(orig), BatchSamples: *batch}
-		t := latencies([][]byte{d, sp, c}, x, *batch, *reps)
-		r.DenseMs, r.SparseMs, r.CompactMs = t[0], t[1], t[2]
-		r.Ratio = r.CompactMs / r.DenseMs
+		net, _ := exportfixture.Network(m.spec)
+		x := exportfixture.Input(net.Arch, *batch, 1)
+		r := latRow{Mask: m.name, KeptWeights: stats[exporter.Dense].KeptRatio, KeptNeurons: float64(units) / float64(orig),
+			BatchSamples: *batch, Ms: map[exporter.Format]float64{}}
+		var models [][]byte
+		for _, f := range exporter.Formats() {
+			models = append(models, files[f])
+		}
+		times := ""
+		for i, t := range latencies(models, x, *batch, *reps) {
+			f := exporter.Formats()[i]
+			r.Ms[f] = t
+			times += fmt.Sprintf("%s %.3f ms, ", f, t)
+		}
+		r.Ratio = r.Ms[exporter.Compact] / r.Ms[exporter.Dense]
 		r.Bound = r.KeptNeurons + 0.1
 		lats = append(lats, r)
 		verdict := "(informative)"
@@ -156,8 +168,8 @@ func main() {
 				verdict, ok = fmt.Sprintf("FAIL (> %.3f)", r.Bound), false
 			}
 		}
-		fmt.Printf("%-48s kept weights %.3f, kept neurons %.3f: dense %.3f ms, sparse %.3f ms, compact %.3f ms; compact/dense %.3f (bound %.3f) %s\n",
-			m.name, r.KeptWeights, r.KeptNeurons, r.DenseMs, r.SparseMs, r.CompactMs, r.Ratio, r.Bound, verdict)
+		fmt.Printf("%-48s kept weights %.3f, kept neurons %.3f: %scompact/dense %.3f (bound %.3f) %s\n",
+			m.name, r.KeptWeights, r.KeptNeurons, times, r.Ratio, r.Bound, verdict)
 	}
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(map[string]any{"size": sizes, "latency": lats}, "", "  ")
