@@ -88,8 +88,10 @@ func TestSweepBadInput(t *testing.T) {
 	}{
 		{"one run planned three times", []string{"--seed", "0,00,+0", "--out", filepath.Join(dir, "g")}, nil, exit.Usage,
 			"runs seed=0 and seed=00 are the same run (--seed 0 and 00 give the same settings"},
-		{"a list on a flag folder data ignores", []string{"--dataset", "folder", "--data", folderManifest(t), "--conflict-pct", "1,5",
-			"--out", filepath.Join(dir, "h")}, nil, exit.Usage, "runs conflict-pct=1 and conflict-pct=5 are the same run (--conflict-pct 1 and 5"},
+		{"a share list on folder data", []string{"--dataset", "folder", "--data", folderManifest(t), "--conflict-pct", "1,5",
+			"--out", filepath.Join(dir, "h")}, nil, exit.Usage, "dataset folder is not chosen by a conflict share"},
+		{"one share in two spellings", []string{"--conflict-pct", "1,1.0", "--out", filepath.Join(dir, "h2")}, nil,
+			exit.Usage, "are the same run"},
 		{"second YAML document", []string{"--grid", grid("two.yaml", "seed: [0, 1]\n---\nmodel: cnn\n"), "--out", filepath.Join(dir, "i")}, nil,
 			exit.Usage, "two.yaml:2: a second YAML document"},
 		{"grid sets out", []string{"--grid", grid("out.yaml", "seed: [0, 1]\nout: runs/x\n"), "--out", filepath.Join(dir, "j")}, nil,
