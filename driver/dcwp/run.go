@@ -102,14 +102,15 @@ func (r *runner) setup() error {
 	}
 	// The data is read and checked before anything is written to --out; a folder dataset's
 	// shape, classes and validation split go into the config.json written below.
+	// Data the run cannot read or use is bad input, as in dcwp-eval (internal/exit).
 	if err := r.loadData(); err != nil {
-		return err
+		return badInput(err)
 	}
 	if r.arch, err = r.c.Arch(); err != nil {
-		return err
+		return badInput(err)
 	}
 	if got := r.train.InputShape(); got != r.arch.Input {
-		return fmt.Errorf("%s: images are %v, model %s wants %v", cfg.Dataset, got, cfg.Model, r.arch.Input)
+		return badInput(fmt.Errorf("%s: images are %v, model %s wants %v", cfg.Dataset, got, cfg.Model, r.arch.Input))
 	}
 	if n := r.train.Len(); cfg.BatchSize > n {
 		return badInput(fmt.Errorf("batch size %d is larger than the %d samples of the %s training split", cfg.BatchSize, n, cfg.Dataset))
