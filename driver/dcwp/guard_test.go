@@ -56,7 +56,7 @@ func TestRefusedBeforeWriting(t *testing.T) {
 		{"batch larger than the split", true, nil, func(c *rundir.Config) { c.BatchSize = 500 }, false,
 			"batch size 500 is larger than the 162 samples", true},
 		{"new run over a finished run", false, nil, func(c *rundir.Config) {}, false, "already holds a run with a checkpoint", true},
-		{"new run over a finished run, wrong data", false, nil, func(c *rundir.Config) { c.Data = t.TempDir() }, false, "loading cmnist", false},
+		{"new run over a finished run, wrong data", false, nil, func(c *rundir.Config) { c.Data = t.TempDir() }, false, "loading cmnist", true},
 		{"rerun with wrong data", false, nil, func(c *rundir.Config) { c.Data, c.Stages = t.TempDir(), []string{rundir.StageFinetune} }, false, "loading cmnist", true},
 		{"rerun without a checkpoint", false, func(t *testing.T, out string) { os.RemoveAll(filepath.Join(out, rundir.CheckpointDir)) },
 			func(c *rundir.Config) { c.Stages = []string{rundir.StageFinetune} }, false, "holds no run whose earlier stages are done", true},
