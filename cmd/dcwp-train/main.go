@@ -69,7 +69,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples in percent, the data's <share>pct folder " +
 			"(1, 1.0, 1pct and 1% are one share); published: " + dataset.SharesUsage(), Value: "1"},
 		&cli.StringFlag{Name: "model", Usage: "one of " + strings.Join(arch.Models(), ", ")},
-		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes, cmnist)", Value: "paper"},
+		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes on a CPU for cmnist and folder's mlp/cnn; elsewhere a tenth of paper's iterations)", Value: "paper"},
 		&cli.StringFlag{Name: "variant", Usage: "clean, or as-coded to reproduce the reference code's quirks", Value: "clean"},
 		&cli.StringFlag{Name: "mode", Usage: "dcwp, or vanilla to stop after the ERM classifier", Value: "dcwp"},
 		&cli.StringFlag{Name: "stages", Usage: "comma-separated stages to run (" + strings.Join(rundir.StageNames(), ",") + "); skipped ones are read from --out"},
