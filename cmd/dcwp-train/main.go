@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -388,13 +389,22 @@ func train(c *cli.Context) error {
 	sig := stopOnSignal(c.App.ErrWriter, c.String("out"), cfg.CheckpointEvery)
 	defer sig.stop()
 	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: c.App.ErrWriter, Progress: shown, Data: data,
-		MemoryFormat: format, AfterIter: sig.afterIter})
+		MemoryFormat: format, AfterIter: sig.afterIter, Started: started(c)})
 	if err != nil {
 		return err
 	}
 	printSummary(os.Stdout, sum)
 	fmt.Printf("run directory: %s\n", c.String("out"))
 	return nil
+}
+
+// startedKey is where the App's Metadata holds when the command began: a run's wall time
+// counts from there, not from when its data was loaded.
+const startedKey = "started"
+
+func started(c *cli.Context) time.Time {
+	t, _ := c.App.Metadata[startedKey].(time.Time)
+	return t
 }
 
 // gcPercent is the GC target unless GOGC says otherwise. The live heap is the decoded
@@ -414,6 +424,7 @@ func main() {
 // 1 training failed, 2 bad flags or settings, 70 internal error.
 func run(args []string, stderr io.Writer) int {
 	app := &cli.App{
+		Metadata: map[string]any{startedKey: time.Now()},
 		Name:    "dcwp-train",
 		Usage:   "find a debiased pruned subnetwork with DCWP and write a run directory",
 		Version: version.Version,

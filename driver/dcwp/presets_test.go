@@ -2,6 +2,7 @@ package dcwp
 
 import (
 	"testing"
+	"time"
 
 	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/dataset"
@@ -45,5 +46,23 @@ func TestPresetQuickEveryModel(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The summary's wall time counts from the process's start (Options.Started), not only the
+// stages' own time: the report's wall_seconds was the sum of the stages (29 s for runs of
+// 38–56 s).
+func TestWallSecondsFromStart(t *testing.T) {
+	started := time.Now().Add(-time.Hour) // as if loading had taken an hour
+	s, err := Run(Options{Config: tinyConfig(t, testData, "clean"), Out: t.TempDir(), Started: started})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := 0.0
+	for _, sec := range s.StageSeconds {
+		stages += sec
+	}
+	if since := time.Since(started).Seconds(); !(s.WallSeconds >= 3600 && s.WallSeconds <= since && s.WallSeconds > stages) {
+		t.Fatalf("wall %v s, want from the start an hour ago (at most %v s) and more than the stages' %v s", s.WallSeconds, since, stages)
 	}
 }

@@ -38,6 +38,9 @@ type Options struct {
 	// MemoryFormat lays out the networks' 4-D tensors (channels-last for the conv networks
 	// where faster); it changes only summation order, so it may change on resume.
 	MemoryFormat torch.MemoryFormat
+	// Started is when the process began (zero: when Run was called); the summary's
+	// wall_seconds counts from it.
+	Started time.Time
 }
 
 // ErrStopped is returned when Options.StopAfter ends a run early on purpose.
@@ -60,6 +63,7 @@ type runner struct {
 	flags    []bool    // mined flags, train order
 	curStage string    // stage whose wall time is being counted
 	segStart time.Time // start of the not yet counted part of curStage
+	wallSeg  time.Time // start of the not yet counted part of the process's wall time
 	prof     profile   // where each loop's time goes
 }
 
@@ -69,7 +73,10 @@ func Run(o Options) (*rundir.Summary, error) {
 		o.Log = io.Discard
 	}
 	defer torch.Pin(o.Config.Threads)() // every op of the run on one OS thread, with its count (kept on --resume)
-	r := &runner{o: o, st: newState(), metrics: &metricsLog{path: filepath.Join(o.Out, rundir.MetricsFile)}}
+	r := &runner{o: o, st: newState(), metrics: &metricsLog{path: filepath.Join(o.Out, rundir.MetricsFile)}, wallSeg: o.Started}
+	if r.wallSeg.IsZero() {
+		r.wallSeg = time.Now()
+	}
 	defer r.metrics.close()
 	var err error
 	if r.stages, err = r.pipeline(); err != nil {
