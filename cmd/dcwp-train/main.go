@@ -425,9 +425,9 @@ func main() {
 func run(args []string, stderr io.Writer) int {
 	app := &cli.App{
 		Metadata: map[string]any{startedKey: time.Now()},
-		Name:    "dcwp-train",
-		Usage:   "find a debiased pruned subnetwork with DCWP and write a run directory",
-		Version: version.Version,
+		Name:     "dcwp-train",
+		Usage:    "find a debiased pruned subnetwork with DCWP and write a run directory",
+		Version:  version.Version,
 		UsageText: "dcwp-train --dataset cmnist --data DIR --conflict-pct 1 --model cnn --preset paper --seed 0 --out RUN_DIR\n" +
 			"dcwp-train --out RUN_DIR --resume\n" +
 			"dcwp-train data cmnist --out DIR",
