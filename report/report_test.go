@@ -48,8 +48,11 @@ func writeRuns(t *testing.T, root string) {
 				continue
 			}
 			sum := rundir.Summary{Vanilla: rundir.Eval{Test: acc(), Valid: acc()}, DCWP: &rundir.Eval{Test: acc(), Valid: acc()},
-				KeptRatio: rng.Float64(), Mined: rundir.Mined{Precision: rng.Float64(), Recall: rng.Float64()},
+				KeptRatio: rng.Float64(), Mined: rundir.Mined{Flagged: rng.IntN(500), Precision: rng.Float64(), Recall: rng.Float64()},
 				StageSeconds: map[string]float64{"pretrain": 100 * rng.Float64(), "prune": 50 * rng.Float64()}}
+			if pct == "1" { // a summary that records the process's wall time; 0.5's are from before
+				sum.WallSeconds = 200 + 100*rng.Float64()
+			}
 			if err := atomicfile.WriteJSON(filepath.Join(dir, rundir.SummaryFile), sum); err != nil {
 				t.Fatal(err)
 			}
@@ -85,6 +88,7 @@ func TestNumbers(t *testing.T) {
 		"dcwp.unbiased": {"dcwp", "test", "accuracy"}, "dcwp.aligned": {"dcwp", "test", "aligned_accuracy"},
 		"dcwp.conflicting": {"dcwp", "test", "conflicting_accuracy"}, "dcwp.worst_group": {"dcwp", "test", "worst_group_accuracy"},
 		"kept_ratio": {"kept_ratio"}, "mined_precision": {"mined", "precision"}, "mined_recall": {"mined", "recall"},
+		"mined_count": {"mined", "flagged"},
 	}
 	for _, row := range got.Rows {
 		pct := row["conflict_pct"].(string)
@@ -95,9 +99,13 @@ func TestNumbers(t *testing.T) {
 				want[k] = append(want[k], dig(s, p...))
 			}
 			want["gain"] = append(want["gain"], dig(s, "dcwp", "test", "accuracy")-dig(s, "vanilla", "test", "accuracy"))
-			wall := 0.0
-			for _, v := range s["stage_seconds"].(map[string]any) {
-				wall += v.(float64)
+			want["conflicting_gain"] = append(want["conflicting_gain"],
+				dig(s, "dcwp", "test", "conflicting_accuracy")-dig(s, "vanilla", "test", "conflicting_accuracy"))
+			wall, recorded := s["wall_seconds"].(float64) // the process's, start to end
+			if !recorded {                                // an older summary: the sum of its stages
+				for _, v := range s["stage_seconds"].(map[string]any) {
+					wall += v.(float64)
+				}
 			}
 			want["wall_seconds"] = append(want["wall_seconds"], wall)
 		}

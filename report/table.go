@@ -71,11 +71,15 @@ type Row struct {
 	Vanilla     Acc           `json:"vanilla"`
 	DCWP        Acc           `json:"dcwp"`
 	Gain        *Stat         `json:"gain"` // DCWP − vanilla unbiased test accuracy, run by run
-	Kept        *Stat         `json:"kept_ratio"`
-	Precision   *Stat         `json:"mined_precision"`
-	Recall      *Stat         `json:"mined_recall"`
-	WallSeconds *Stat         `json:"wall_seconds"`
-	key         string
+	// ConflictingGain is DCWP − vanilla bias-conflicting test accuracy, run by run: what
+	// debiasing is for.
+	ConflictingGain *Stat `json:"conflicting_gain"`
+	Mined           *Stat `json:"mined_count"` // training samples the miner flagged
+	Kept            *Stat `json:"kept_ratio"`
+	Precision       *Stat `json:"mined_precision"`
+	Recall          *Stat `json:"mined_recall"`
+	WallSeconds     *Stat `json:"wall_seconds"`
+	key             string
 }
 
 // Table is the report: its rows, and the settings that make its columns.
@@ -160,7 +164,7 @@ func columns(flat map[string]map[string]string) []string {
 
 // fill gives r the statistics of its group's finished runs.
 func fill(r *Row, runs []Entry) {
-	var va, vl, vc, vw, da, dl, dc, dw, gain, kept, prec, rec, wall []float64
+	var va, vl, vc, vw, da, dl, dc, dw, gain, cgain, kept, mined, prec, rec, wall []float64
 	for _, e := range runs {
 		s := e.Summary
 		r.N++
@@ -170,20 +174,33 @@ func fill(r *Row, runs []Entry) {
 			d := s.DCWP.Test
 			da, dl, dc, dw = append(da, d.Accuracy), append(dl, d.AlignedAccuracy), append(dc, d.ConflictingAccuracy), append(dw, d.WorstGroupAccuracy)
 			gain = append(gain, d.Accuracy-t.Accuracy)
+			cgain = append(cgain, d.ConflictingAccuracy-t.ConflictingAccuracy)
 			kept = append(kept, s.KeptRatio)
 		}
 		if e.Config.Mode != rundir.ModeVanilla {
 			prec, rec = append(prec, s.Mined.Precision), append(rec, s.Mined.Recall)
+			mined = append(mined, float64(s.Mined.Flagged))
 		}
-		w := 0.0
-		for _, sec := range s.StageSeconds {
-			w += sec
-		}
-		wall = append(wall, w)
+		wall = append(wall, wallSeconds(s))
 	}
 	r.Vanilla = Acc{stat(va), stat(vl), stat(vc), stat(vw)}
 	r.DCWP = Acc{stat(da), stat(dl), stat(dc), stat(dw)}
 	r.Gain, r.Kept, r.Precision, r.Recall, r.WallSeconds = stat(gain), stat(kept), stat(prec), stat(rec), stat(wall)
+	r.ConflictingGain, r.Mined = stat(cgain), stat(mined)
+}
+
+// wallSeconds is a run's wall time as its summary records it (process start to end), or,
+// in a summary from before that was recorded, the sum of its stage times (less: it leaves
+// out loading the data and writing the results).
+func wallSeconds(s *rundir.Summary) float64 {
+	if s.WallSeconds > 0 {
+		return s.WallSeconds
+	}
+	w := 0.0
+	for _, sec := range s.StageSeconds {
+		w += sec
+	}
+	return w
 }
 
 // flatten is a configuration as dotted keys to JSON values ("pretrain.iters": "3000").

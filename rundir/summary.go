@@ -47,8 +47,12 @@ type Summary struct {
 	KeptPerLayer map[string]float64 `json:"kept_per_layer,omitempty"`
 	Mined        Mined              `json:"mined"`
 	StageSeconds map[string]float64 `json:"stage_seconds"`
-	SelectedIter int                `json:"selected_iter,omitempty"`
-	PeakMemoryMB float64            `json:"peak_memory_mb,omitempty"` // peak resident memory of the training process
+	// WallSeconds is the run's wall time, each process that ran it from its start to its
+	// end (a killed process up to its last checkpoint); 0 (absent) in summaries written
+	// before it was recorded.
+	WallSeconds  float64 `json:"wall_seconds,omitempty"`
+	SelectedIter int     `json:"selected_iter,omitempty"`
+	PeakMemoryMB float64 `json:"peak_memory_mb,omitempty"` // peak resident memory of the training process
 	// Profile splits each training loop's wall time, for the iterations the last process
 	// ran (a resumed run's earlier part is in StageSeconds only).
 	Profile map[string]LoopProfile `json:"profile,omitempty"`
@@ -117,6 +121,9 @@ func (s *Summary) Check() error {
 		if !isSeconds(sec) {
 			return fmt.Errorf("stage %q took %v seconds: want 0 to %g", st, sec, float64(MaxSeconds))
 		}
+	}
+	if !isSeconds(s.WallSeconds) {
+		return fmt.Errorf("wall time %v seconds: want 0 to %g", s.WallSeconds, float64(MaxSeconds))
 	}
 	for loop, p := range s.Profile {
 		for _, sec := range []float64{p.Seconds, p.Step, p.Data, p.Eval, p.Checkpoint} {

@@ -62,21 +62,21 @@ func dataFlags(required bool) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "dataset", Usage: "dataset: " + strings.Join(dataset.Names(), ", ") + " (folder: the model's class names and input size are used)" + req},
 		&cli.StringFlag{Name: "data", Usage: "data root holding <dataset>/..." + req},
-		&cli.StringFlag{Name: "pct", Value: "1", Usage: "conflict share in percent of the train/valid split, spelled as dcwp-train --conflict-pct; published: " + dataset.SharesUsage()},
+		&cli.StringFlag{Name: "conflict-pct", Aliases: []string{"pct"}, Value: "1", Usage: "conflict share in percent of the train/valid split, as dcwp-train's; published: " + dataset.SharesUsage()},
 		&cli.StringFlag{Name: "split", Value: "test", Usage: "split: test, valid or train"},
 	}
 }
 
-// pctFlag reads --pct, the one place dcwp-eval parses a conflict share. Given with a
+// pctFlag reads --conflict-pct (or its older name --pct), the one place dcwp-eval parses a conflict share. Given with a
 // dataset that has no published shares (celeba, folder), it is refused: it would be ignored.
 func pctFlag(c *cli.Context) (dataset.Share, error) {
-	share, err := dataset.ParseShare(c.String("pct"))
+	share, err := dataset.ParseShare(c.String("conflict-pct"))
 	if err != nil {
-		return share, exit.Usagef("--pct: %w", err)
+		return share, exit.Usagef("--conflict-pct: %w", err)
 	}
 	if in, err := dataset.Lookup(c.String("dataset")); err == nil && !in.HasShares() {
-		if c.IsSet("pct") {
-			return share, exit.Usagef("--pct %s: dataset %s is not chosen by a conflict share", c.String("pct"), in.Name)
+		if c.IsSet("conflict-pct") {
+			return share, exit.Usagef("--conflict-pct %s: dataset %s is not chosen by a conflict share", c.String("conflict-pct"), in.Name)
 		}
 		return dataset.Share{}, nil
 	}

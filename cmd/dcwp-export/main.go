@@ -39,7 +39,8 @@ func newApp(stdout io.Writer) *cli.App {
 			"Formats:\n" + formatHelp() + "\n" +
 			"Prints the parameter count (total, non-zero, per layer) and the file size, and writes\n" +
 			"them as JSON to --params-json (default OUT.params.json). Output files are written\n" +
-			"atomically. Exit status: 0 success, 1 export failed, 2 bad usage, 70 internal error.",
+			"atomically. Exit status: 0 success, 1 export failed, 2 bad input (flags; --run missing or not a\n" +
+			"run directory), 70 internal error.",
 		HideHelpCommand: true,
 		Writer:          stdout,
 		Flags: []cli.Flag{
@@ -124,7 +125,7 @@ func action(c *cli.Context) error {
 
 	r, err := rundir.Open(c.String("run"))
 	if err != nil {
-		return err
+		return exit.AsUsage(fmt.Errorf("--run: %w", err)) // a run directory missing or not whole is bad input, as in dcwp-train and dcwp-eval
 	}
 	o := exporter.Options{Which: which, Format: format, Opset: opset}
 	m, st, err := exporter.Export(r, o)

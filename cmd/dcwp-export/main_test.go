@@ -102,11 +102,11 @@ func TestExportErrors(t *testing.T) {
 			return []string{"--run", run, "--out", o + "/m.onnx", "--which", "biased"}
 		}, 2, `--which "biased"`},
 		{"bad opset", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--opset", "12"} }, 2, "--opset 12"},
-		{"missing run dir", func(run, o string) []string { return []string{"--run", run + "-nope", "--out", o + "/m.onnx"} }, 1, "run-nope"},
+		{"missing run dir", func(run, o string) []string { return []string{"--run", run + "-nope", "--out", o + "/m.onnx"} }, 2, "run-nope"},
 		{"no config", func(run, o string) []string {
 			os.Remove(filepath.Join(run, rundir.ConfigFile))
 			return []string{"--run", run, "--out", o + "/m.onnx"}
-		}, 1, "no config.json"},
+		}, 2, "no config.json"},
 		{"half-written: weights missing", func(run, o string) []string {
 			os.Remove(filepath.Join(run, rundir.DCWPFile))
 			return []string{"--run", run, "--out", o + "/m.onnx"}

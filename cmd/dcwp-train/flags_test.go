@@ -244,6 +244,8 @@ func TestDataCMNISTRefused(t *testing.T) {
 		{[]string{"--pct", "100"}, "below 100"},
 		{[]string{"--pct", "1,1.0"}, "share 1 given twice"},
 		{[]string{"--pct", "1", "--pct", "1pct"}, "share 1 given twice"},
+		{[]string{"--conflict-pct", "1_0"}, `--conflict-pct: conflict share "1_0"`},      // dcwp-train's name for a share
+		{[]string{"--conflict-pct", "1", "--pct", "1pct"}, "two forms of the same flag"}, // one flag in its two names
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "data")

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -69,7 +70,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples in percent, the data's <share>pct folder " +
 			"(1, 1.0, 1pct and 1% are one share); published: " + dataset.SharesUsage(), Value: "1"},
 		&cli.StringFlag{Name: "model", Usage: "one of " + strings.Join(arch.Models(), ", ")},
-		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes, cmnist)", Value: "paper"},
+		&cli.StringFlag{Name: "preset", Usage: "paper (the reference settings) or quick (minutes on a CPU for cmnist and folder's mlp/cnn; elsewhere a tenth of paper's iterations)", Value: "paper"},
 		&cli.StringFlag{Name: "variant", Usage: "clean, or as-coded to reproduce the reference code's quirks", Value: "clean"},
 		&cli.StringFlag{Name: "mode", Usage: "dcwp, or vanilla to stop after the ERM classifier", Value: "dcwp"},
 		&cli.StringFlag{Name: "stages", Usage: "comma-separated stages to run (" + strings.Join(rundir.StageNames(), ",") + "); skipped ones are read from --out"},
@@ -388,13 +389,22 @@ func train(c *cli.Context) error {
 	sig := stopOnSignal(c.App.ErrWriter, c.String("out"), cfg.CheckpointEvery)
 	defer sig.stop()
 	sum, err := dcwp.Run(dcwp.Options{Config: cfg, Out: c.String("out"), Resume: c.Bool("resume"), Log: c.App.ErrWriter, Progress: shown, Data: data,
-		MemoryFormat: format, AfterIter: sig.afterIter})
+		MemoryFormat: format, AfterIter: sig.afterIter, Started: started(c)})
 	if err != nil {
 		return err
 	}
 	printSummary(os.Stdout, sum)
 	fmt.Printf("run directory: %s\n", c.String("out"))
 	return nil
+}
+
+// startedKey is where the App's Metadata holds when the command began: a run's wall time
+// counts from there, not from when its data was loaded.
+const startedKey = "started"
+
+func started(c *cli.Context) time.Time {
+	t, _ := c.App.Metadata[startedKey].(time.Time)
+	return t
 }
 
 // gcPercent is the GC target unless GOGC says otherwise. The live heap is the decoded
@@ -414,9 +424,10 @@ func main() {
 // 1 training failed, 2 bad flags or settings, 70 internal error.
 func run(args []string, stderr io.Writer) int {
 	app := &cli.App{
-		Name:    "dcwp-train",
-		Usage:   "find a debiased pruned subnetwork with DCWP and write a run directory",
-		Version: version.Version,
+		Metadata: map[string]any{startedKey: time.Now()},
+		Name:     "dcwp-train",
+		Usage:    "find a debiased pruned subnetwork with DCWP and write a run directory",
+		Version:  version.Version,
 		UsageText: "dcwp-train --dataset cmnist --data DIR --conflict-pct 1 --model cnn --preset paper --seed 0 --out RUN_DIR\n" +
 			"dcwp-train --out RUN_DIR --resume\n" +
 			"dcwp-train data cmnist --out DIR",

@@ -24,7 +24,7 @@ func TestExitCodes(t *testing.T) {
 		{"no --out", []string{"--data", noData}, exit.Usage, "--out RUN_DIR is required"},
 		{"stray argument", []string{"--out", out, "train"}, exit.Usage, "unexpected arguments: train"},
 		{"unknown model", []string{"--model", "vgg", "--data", noData, "--out", out}, exit.Usage, `"vgg"`},
-		{"missing data", []string{"--dataset", "cmnist", "--model", "mlp", "--preset", "quick", "--data", noData, "--out", out, "--no-progress"}, exit.Failure, "nodata"},
+		{"missing data", []string{"--dataset", "cmnist", "--model", "mlp", "--preset", "quick", "--data", noData, "--out", out, "--no-progress"}, exit.Usage, "nodata"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 
 // Command is the `cmnist` subcommand for `dcwp-train data`:
 //
-//	dcwp-train data cmnist --out DIR [--seed N] [--pct 0.5,1,2,5] [--mnist DIR] [--std 0.005] [--skip-test]
+//	dcwp-train data cmnist --out DIR [--seed N] [--conflict-pct 0.5,1,2,5] [--mnist DIR] [--std 0.005] [--skip-test]
 func Command() *cli.Command {
 	return &cli.Command{
 		Name:  "cmnist",
@@ -26,7 +26,7 @@ func Command() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "data root (the dataset goes to `DIR`/cmnist)", Required: true},
 			&cli.Uint64Flag{Name: "seed", Usage: "colour-noise seed", Value: 0},
-			&cli.StringSliceFlag{Name: "pct", Usage: "conflict shares in percent, comma-separated or repeated, each once (spelled as --conflict-pct)", Value: cli.NewStringSlice(sharesText(DefaultShares())...)},
+			&cli.StringSliceFlag{Name: "conflict-pct", Aliases: []string{"pct"}, Usage: "conflict shares in percent, comma-separated or repeated, each once (spelled as dcwp-train's)", Value: cli.NewStringSlice(sharesText(DefaultShares())...)},
 			&cli.StringFlag{Name: "mnist", Usage: "folder with the MNIST IDX files (default: GoMNIST's data/ in the Go module cache)"},
 			&cli.Float64Flag{Name: "std", Usage: "colour noise standard deviation (above 0; a tiny value for ~no noise)", Value: DefaultStd},
 			&cli.IntFlag{Name: "valid-size", Usage: "last MNIST training digits used for valid", Value: DefaultValidSize},
@@ -42,7 +42,7 @@ func Command() *cli.Command {
 			if c.NArg() > 0 {
 				return fmt.Errorf("cmnist: unexpected arguments: %s", strings.Join(c.Args().Slice(), " "))
 			}
-			shares, err := parseShares(c.StringSlice("pct"))
+			shares, err := parseShares(c.StringSlice("conflict-pct"))
 			if err != nil {
 				return exit.AsUsage(err)
 			}
@@ -67,7 +67,7 @@ func Command() *cli.Command {
 	}
 }
 
-// parseShares reads --pct: conflict shares, each as dataset.ParseShare reads it and each
+// parseShares reads --conflict-pct: conflict shares, each as dataset.ParseShare reads it and each
 // once (the flag splits a comma-separated list into items). An empty list or item is
 // refused, not read as the default.
 func parseShares(items []string) ([]dataset.Share, error) {
@@ -75,20 +75,20 @@ func parseShares(items []string) ([]dataset.Share, error) {
 	seen := map[dataset.Share]string{}
 	for _, item := range items {
 		if strings.TrimSpace(item) == "" {
-			return nil, fmt.Errorf("--pct %q: an empty item (want shares such as %s)", strings.Join(items, ","), strings.Join(sharesText(DefaultShares()), ","))
+			return nil, fmt.Errorf("--conflict-pct %q: an empty item (want shares such as %s)", strings.Join(items, ","), strings.Join(sharesText(DefaultShares()), ","))
 		}
 		s, err := dataset.ParseShare(item)
 		if err != nil {
-			return nil, fmt.Errorf("--pct: %w", err)
+			return nil, fmt.Errorf("--conflict-pct: %w", err)
 		}
 		if first, ok := seen[s]; ok {
-			return nil, fmt.Errorf("--pct: share %s given twice (%q and %q)", s, first, item)
+			return nil, fmt.Errorf("--conflict-pct: share %s given twice (%q and %q)", s, first, item)
 		}
 		seen[s] = item
 		out = append(out, s)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("--pct: no share given")
+		return nil, errors.New("--conflict-pct: no share given")
 	}
 	return out, nil
 }

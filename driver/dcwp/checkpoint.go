@@ -25,6 +25,9 @@ type ckState struct {
 	Done         []string           `json:"done"` // finished stages (and sub-loops)
 	StageSeconds map[string]float64 `json:"stage_seconds"`
 	MetricsSize  int64              `json:"metrics_size"` // metrics.jsonl length at the checkpoint
+	// WallSeconds is the wall time of the processes that ran the run up to the checkpoint,
+	// each from its start; a resumed run's summary adds its own.
+	WallSeconds float64 `json:"wall_seconds,omitempty"`
 	// Counts are the counters a resumed loop continues from (each trained network's
 	// optimizer steps, …), by the names its stage's file gives them. Counts and Best keep the
 	// JSON names of the maps they once were, so a run checkpointed by an older dcwp-train

@@ -209,6 +209,8 @@ func (r *runner) saveState(ts map[string]tensor.Tensor) error {
 		return err
 	}
 	r.st.MetricsSize = size
+	r.st.WallSeconds += time.Since(r.wallSeg).Seconds()
+	r.wallSeg = time.Now()
 	if r.curStage != "" {
 		r.st.StageSeconds[r.curStage] += time.Since(r.segStart).Seconds()
 		r.segStart = time.Now()

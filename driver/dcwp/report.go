@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
@@ -24,6 +25,7 @@ func (r *runner) finish(last string) (*rundir.Summary, error) {
 		}
 	}
 	r.summary.StageSeconds = r.st.StageSeconds
+	r.summary.WallSeconds = r.st.WallSeconds + time.Since(r.wallSeg).Seconds()
 	r.summary.Profile = r.prof.loops
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {

@@ -38,6 +38,9 @@ type Options struct {
 	// MemoryFormat lays out the networks' 4-D tensors (channels-last for the conv networks
 	// where faster); it changes only summation order, so it may change on resume.
 	MemoryFormat torch.MemoryFormat
+	// Started is when the process began (zero: when Run was called); the summary's
+	// wall_seconds counts from it.
+	Started time.Time
 }
 
 // ErrStopped is returned when Options.StopAfter ends a run early on purpose.
@@ -60,6 +63,7 @@ type runner struct {
 	flags    []bool    // mined flags, train order
 	curStage string    // stage whose wall time is being counted
 	segStart time.Time // start of the not yet counted part of curStage
+	wallSeg  time.Time // start of the not yet counted part of the process's wall time
 	prof     profile   // where each loop's time goes
 }
 
@@ -69,7 +73,10 @@ func Run(o Options) (*rundir.Summary, error) {
 		o.Log = io.Discard
 	}
 	defer torch.Pin(o.Config.Threads)() // every op of the run on one OS thread, with its count (kept on --resume)
-	r := &runner{o: o, st: newState(), metrics: &metricsLog{path: filepath.Join(o.Out, rundir.MetricsFile)}}
+	r := &runner{o: o, st: newState(), metrics: &metricsLog{path: filepath.Join(o.Out, rundir.MetricsFile)}, wallSeg: o.Started}
+	if r.wallSeg.IsZero() {
+		r.wallSeg = time.Now()
+	}
 	defer r.metrics.close()
 	var err error
 	if r.stages, err = r.pipeline(); err != nil {
@@ -102,14 +109,15 @@ func (r *runner) setup() error {
 	}
 	// The data is read and checked before anything is written to --out; a folder dataset's
 	// shape, classes and validation split go into the config.json written below.
+	// Data the run cannot read or use is bad input, as in dcwp-eval (internal/exit).
 	if err := r.loadData(); err != nil {
-		return err
+		return badInput(err)
 	}
 	if r.arch, err = r.c.Arch(); err != nil {
-		return err
+		return badInput(err)
 	}
 	if got := r.train.InputShape(); got != r.arch.Input {
-		return fmt.Errorf("%s: images are %v, model %s wants %v", cfg.Dataset, got, cfg.Model, r.arch.Input)
+		return badInput(fmt.Errorf("%s: images are %v, model %s wants %v", cfg.Dataset, got, cfg.Model, r.arch.Input))
 	}
 	if n := r.train.Len(); cfg.BatchSize > n {
 		return badInput(fmt.Errorf("batch size %d is larger than the %d samples of the %s training split", cfg.BatchSize, n, cfg.Dataset))
