@@ -94,7 +94,8 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "score-init", Usage: "initial pruning score"},
 		&cli.IntFlag{Name: "eval-every", Usage: "validation interval (iterations)"},
 		&cli.IntFlag{Name: "checkpoint-every", Usage: "checkpoint interval (iterations)"},
-		&cli.StringFlag{Name: "select", Usage: "reported fine-tuned model: last or best-valid"},
+		&cli.StringFlag{Name: "select", Usage: "reported fine-tuned model: last or best-valid (best-valid needs a validation split with bias-conflicting samples)"},
+		&cli.BoolFlag{Name: "allow-biased-valid", Usage: "--select best-valid even where the validation split cannot see the bias (it then selects on the shortcut)"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "periodic lines instead of progress bars"},
 	}
 	fs = append(fs, loopFlags()...)
@@ -160,6 +161,9 @@ func config(c *cli.Context) (rundir.Config, error) {
 	}
 	if err := setPrecision(c, &cfg, saved == nil); err != nil {
 		return cfg, err
+	}
+	if c.IsSet("allow-biased-valid") {
+		cfg.AllowBiasedValid = c.Bool("allow-biased-valid")
 	}
 	if c.IsSet("select-with-gce") {
 		cfg.SelectWithGCE = c.Bool("select-with-gce")
