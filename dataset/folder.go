@@ -33,7 +33,9 @@ func init() {
 		prepare: prepareFolder,
 		sources: folderSources,
 		dirSrc:  classFolders,
-		tf:      transform{shape: storedShape, keeps: func(*Split, bool) bool { return true }},
+		tf: transform{shape: storedShape, keeps: func(*Split, bool) bool { return true },
+			words: "on loading, an image of another size than the run's H×W (--image-size; default the first training image's) is resized to it, " +
+				Bilinear + " (the aspect ratio is not kept, nothing is cropped); no eval or train transform"},
 	})
 }
 

@@ -83,6 +83,7 @@ type Data struct {
 	Train, Valid, Test *Split
 	Spec               Spec
 	ValidFrom          ValidFrom
+	Prep               Prep // what loading did to the images of all three splits
 }
 
 // Open loads the train, valid and test splits of a dataset.
@@ -121,9 +122,11 @@ func (l Loader) Open(req Request) (*Data, error) {
 	if d.Test, err = l.split(in, &req, Test); err != nil {
 		return nil, err
 	}
+	loaded := d.Train.Prep.Add(d.Test.Prep) // before a carve replaces train by a Subset
 	if err := l.valid(in, &req, d); err != nil {
 		return nil, err
 	}
+	d.Prep = loaded.Add(d.Valid.Prep)
 	d.Spec = l.spec(in, &req, d.Train)
 	return d, nil
 }
@@ -288,6 +291,7 @@ func (l Loader) join(s *Split, srcs []*source, mem *memBudget) error {
 				src.dir, p.c, p.h, p.w, srcs[0].dir, s.C, s.H, s.W, ErrImageSize)
 		}
 		parts[k] = p
+		s.Prep = s.Prep.Add(p.prep)
 		s.Labels = append(s.Labels, src.labels...)
 		if src.bias != nil {
 			s.Bias = append(s.Bias, src.bias...)

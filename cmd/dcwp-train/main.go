@@ -365,7 +365,13 @@ func train(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	printSummary(os.Stdout, sum)
+	var classNames []string // the run's, which a folder dataset's config.json has once its data is read
+	if saved, err := rundir.ReadConfig(c.String("out")); err == nil {
+		if spec, err := saved.Spec(); err == nil {
+			classNames = spec.ClassNames
+		}
+	}
+	printSummary(os.Stdout, sum, classNames)
 	fmt.Printf("run directory: %s\n", c.String("out"))
 	return nil
 }

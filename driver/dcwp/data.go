@@ -76,6 +76,7 @@ func (r *runner) loadData() error {
 	}
 	r.logf("data: %s%s: train %d (%s), valid %d, test %d; %d classes, input %v",
 		c.Dataset, pct, r.train.Len(), conflicting, r.valid.Len(), r.test.Len(), r.train.Classes, r.train.InputShape())
+	r.logf("%s", d.Prep)
 	if r.train.Groups != nil {
 		g := *r.train.Groups
 		r.logf("groups: bias values %s; aligned: %s", strings.Join(g.Attributes, ", "), g.String(r.train.ClassNames))
