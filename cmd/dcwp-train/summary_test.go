@@ -11,7 +11,9 @@ import (
 // The per-class line names the network it is of and the classes by name (indices where the
 // run has none), a class without test samples shown as "-".
 func TestSummaryPerClass(t *testing.T) {
-	acc := func(v ...float64) rundir.Eval { return rundir.Eval{Test: metrics.Accuracy{PerClass: v, GroupsUnavailable: metrics.NoBias}} }
+	acc := func(v ...float64) rundir.Eval {
+		return rundir.Eval{Test: metrics.Accuracy{PerClass: v, GroupsUnavailable: metrics.NoBias}}
+	}
 	dcwp := acc(0.5, -1, 1)
 	cases := []struct {
 		name  string
