@@ -20,7 +20,7 @@ type Request struct {
 	// Valid is where the validation split comes from: ValidAuto (the layout's, carved from
 	// train when it has none), ValidCarve, or a folder in the layout's own form.
 	Valid      string
-	ValidShare float64 // share of each class carved from train; 0: DefaultValidShare
+	ValidShare float64 // share of each group (class) carved from train; 0: DefaultValidShare
 	// Carved is a resumed run's record of its carve: its share and strata are used as they
 	// were, so that the run validates on the same images; nil: a new carve.
 	Carved *ValidFrom
@@ -44,7 +44,8 @@ type Request struct {
 const (
 	ValidAuto  = ""
 	ValidCarve = "carve"
-	// DefaultValidShare of every class of train becomes the validation split when carved.
+	// DefaultValidShare of every group (or class) of train becomes the validation split when
+	// carved (carve.go).
 	DefaultValidShare = 0.1
 	// CarveSeed seeds the carve-out: fixed, so that every run (any --seed) of the same data
 	// validates on the same images.
@@ -54,7 +55,7 @@ const (
 // ValidFrom records how the validation split was made (config.json's valid_split).
 type ValidFrom struct {
 	From  string  `json:"from"`            // "layout", "carve" or the folder given
-	Share float64 `json:"share,omitempty"` // carve: share of each class of train
+	Share float64 `json:"share,omitempty"` // carve: share of each group (By) of train
 	Seed  uint64  `json:"seed"`            // carve: CarveSeed
 	Count int     `json:"count"`           // images in the validation split
 	// By is what a carve takes its share of: CarveByGroup, or "" (CarveByClass) each class, as

@@ -62,7 +62,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "image-size", Usage: "folder: resize images to N or HxW pixels", DefaultText: "first training image's size"},
 		&cli.StringFlag{Name: "normalize", Usage: "folder: normalisation inside the model: none, imagenet, or MEAN/STD per channel (0.5,0.5,0.5/0.25,0.25,0.25)", Value: "none"},
 		&cli.StringFlag{Name: "valid", Usage: "validation split: the data's own (carved from train when it has none), carve, or a folder in the dataset's layout", DefaultText: "the data's own"},
-		&cli.Float64Flag{Name: "valid-share", Usage: "share of each class of train a carved validation split takes", Value: dataset.DefaultValidShare},
+		&cli.Float64Flag{Name: "valid-share", Usage: "share a carved validation split takes of each (label, attribute) group of train (of each class where train has no attribute values)", Value: dataset.DefaultValidShare},
 		&cli.StringFlag{Name: "cache-dir", Usage: "where decoded images are cached (never in the data folder)", DefaultText: dataset.DefaultCacheDir()},
 		&cli.BoolFlag{Name: "no-cache", Usage: "decode the images every run"},
 		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples: 0.5, 1, 2 or 5", Value: "1"},

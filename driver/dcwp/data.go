@@ -17,7 +17,7 @@ type DataOptions struct {
 	ImageSize  [2]int    // folder: H, W; zero: the first training image's
 	Mean, Std  []float32 // folder: normalisation inside the model; nil: none
 	Valid      string    // dataset.ValidAuto, dataset.ValidCarve or a folder
-	ValidShare float64   // carve: share of each class; 0: dataset.DefaultValidShare
+	ValidShare float64   // carve: share of each group (class); 0: dataset.DefaultValidShare
 	CacheDir   string    // decoded-image cache; "": dataset.DefaultCacheDir
 	NoCache    bool
 }
