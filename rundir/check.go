@@ -89,7 +89,7 @@ func (c *Config) Check() error {
 		return err
 	}
 	if c.AllowBiasedValid && c.Select != SelectBestValid {
-		return fmt.Errorf("allow_biased_valid is for select best-valid, and select is %s", c.Select)
+		return fmt.Errorf("allow_biased_valid (--allow-biased-valid) is for select best-valid, and select is %s", c.Select)
 	}
 	if c.BatchSize < 2 || c.BatchSize > MaxBatchSize {
 		return fmt.Errorf("batch size %d: want 2 to %d", c.BatchSize, MaxBatchSize)
