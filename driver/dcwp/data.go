@@ -107,7 +107,7 @@ func (r *runner) checkValid(from dataset.ValidFrom) error {
 	if v.Sees {
 		return nil
 	}
-	r.logf("validation cannot see the bias: %s; its accuracy rewards the shortcut as much as debiasing", v.Why)
+	r.logf("validation cannot see the bias: %s; its accuracy cannot tell debiasing from the shortcut", v.Why)
 	if r.c.Select != rundir.SelectBestValid || r.c.AllowBiasedValid || !slices.Contains(r.c.Stages, rundir.StageFinetune) {
 		return nil
 	}
