@@ -19,6 +19,7 @@ func init() {
 		sources: benchmarkSources, dirSrc: benchmarkDir,
 		// resize to 128×128 (+ horizontal flip on train)
 		tf: transform{shape: func(s *Split) [3]int { return [3]int{s.C, 128, 128} }, random: true,
+			words:    "eval: resized to 128×128 when another size, " + Bilinear + " (train: the same, horizontal flip p 0.5)",
 			keeps:    func(s *Split, train bool) bool { return !train && s.H == 128 && s.W == 128 },
 			parallel: func(s *Split) bool { return s.H != 128 || s.W != 128 },
 			apply: func(s *Split, out []float32, i int, train bool, r *rand.Rand) {

@@ -25,6 +25,7 @@ import (
 //	version uint32 (cacheVersion)
 //	N, C, H, W uint32
 //	key     [32]byte  sha256 over dataset name, file names, sizes, mtimes, labels, biases
+//	prep    6 × uint32: images resized, gray, alpha, 16-bit, palette, CMYK (Prep's counts)
 //	labels  N × int32
 //	bias    N × int32
 //	images  N×C×H×W uint8 (CHW per image)
@@ -34,8 +35,9 @@ import (
 // directory, never beside the images (data folders may be read-only, and are the user's),
 // named for what it caches; it is written to a temporary file there and renamed into place.
 const (
-	cacheVersion = 2 // 2: the cache directory, resized folder images
-	cacheHeader  = 8 + 4 + 16 + 32
+	cacheVersion = 3 // 2: the cache directory, resized folder images; 3: what decoding converted
+	cacheHeader  = 8 + 4 + 16 + 32 + 4*prepFields
+	prepFields   = 6 // cachedPrep
 )
 
 var cacheMagic = [8]byte{'D', 'C', 'W', 'P', 'I', 'M', 'G', 0}
@@ -113,8 +115,8 @@ func (src *source) load(ds string, l Loader, spare int, room roomFunc) (*part, e
 	if err != nil {
 		return nil, err
 	}
-	if p.resized > 0 {
-		l.warnf("dataset: %s: %d of %d images are not %dx%d and were resized to it", src.dir, p.resized, len(src.paths), p.h, p.w)
+	if p.prep.Resized > 0 {
+		l.warnf("dataset: %s: %d of %d images are not %dx%d and were resized to it", src.dir, p.prep.Resized, len(src.paths), p.h, p.w)
 	}
 	if path != "" {
 		err := os.MkdirAll(filepath.Dir(path), 0o755)
@@ -225,7 +227,17 @@ func readCache(path string, key [32]byte, labels, bias []int32, spare int, room 
 		}
 	}
 	// The images' capacity runs over the checked CRC into the spare room.
-	return &part{c: c, h: hh, w: w, images: buf[8*n : body : cap(buf)]}, nil
+	p := &part{c: c, h: hh, w: w, images: buf[8*n : body : cap(buf)]}
+	p.prep = Prep{Images: n, Cached: n, Size: [2]int{hh, w}}
+	for k, f := range cachedPrep(&p.prep) {
+		*f = int(binary.LittleEndian.Uint32(hdr[60+4*k:]))
+	}
+	return p, nil
+}
+
+// cachedPrep are the Prep counts a cache file keeps, in its header's order.
+func cachedPrep(p *Prep) []*int {
+	return []*int{&p.Resized, &p.Gray, &p.Alpha, &p.Deep, &p.Palette, &p.CMYK}
 }
 
 // biasAt is bias[i], or -1 for a split without bias labels.
@@ -247,6 +259,9 @@ func writeCache(path string, key [32]byte, p *part, labels, bias []int32) error 
 	binary.LittleEndian.PutUint32(hdr[20:], uint32(p.h))
 	binary.LittleEndian.PutUint32(hdr[24:], uint32(p.w))
 	copy(hdr[28:60], key[:])
+	for k, f := range cachedPrep(&p.prep) {
+		binary.LittleEndian.PutUint32(hdr[60+4*k:], uint32(*f))
+	}
 	lb := make([]byte, 8*n)
 	for i := 0; i < n; i++ {
 		binary.LittleEndian.PutUint32(lb[4*i:], uint32(labels[i]))

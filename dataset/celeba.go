@@ -35,6 +35,8 @@ func init() {
 		},
 		dirSrc: benchmarkDir,
 		tf: transform{shape: func(s *Split) [3]int { return [3]int{s.C, 224, 224} }, random: true,
+			words: "eval: the shorter side resized to 256 (the longer to floor(256·long/short)), " + Bilinear +
+				", then the centre 224×224 (offset (size−224)/2 rounded half to even) (train: random resized crop, scale 0.7–1, ratio 3/4–4/3, to 224×224, horizontal flip p 0.5)",
 			keeps: func(*Split, bool) bool { return false }, parallel: func(*Split) bool { return true },
 			apply: celebATransform},
 	})

@@ -19,6 +19,7 @@ func init() {
 		sources: benchmarkSources, dirSrc: benchmarkDir,
 		// train: random crop 32 with zero padding 4 + horizontal flip (p 0.5); eval: none
 		tf: transform{shape: storedShape, random: true,
+			words: "none: 32×32 as stored (another size is refused); eval: none (train: random crop 32 of the image zero-padded by 4, horizontal flip p 0.5)",
 			keeps: func(_ *Split, train bool) bool { return !train },
 			apply: func(s *Split, out []float32, i int, _ bool, r *rand.Rand) {
 				cropPadFlip(out, s.Image(i), s.C, s.H, s.W, 4, r.IntN(9)-4, r.IntN(9)-4, r.Float64() < 0.5)

@@ -16,7 +16,8 @@ func init() {
 				Source: "the reference's Colored MNIST settings"}
 		},
 		sources: benchmarkSources, dirSrc: benchmarkDir,
-		tf: transform{shape: storedShape, keeps: func(*Split, bool) bool { return true }},
+		tf: transform{shape: storedShape, keeps: func(*Split, bool) bool { return true },
+			words: "none: 28×28 as stored (another size is refused); no eval or train transform"},
 	})
 }
 

@@ -67,6 +67,9 @@ type Split struct {
 	// Groups are the attribute values and which of them each class is aligned with, from
 	// train; nil: bias == label, the attribute values being the classes (the benchmarks).
 	Groups *metrics.Groups
+	// Prep is what loading did to the images (from the cache, resized, converted); zero for
+	// a Subset, whose images were loaded as another split's.
+	Prep Prep
 }
 
 // HasBias reports whether the split carries bias labels: without them there are no group

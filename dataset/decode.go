@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"sync"
-	"sync/atomic"
 )
 
 // Limits on one image, checked from its header (image.DecodeConfig) before it is decoded:
@@ -38,26 +37,28 @@ func CheckImageSize(size [2]int) error {
 // decodeAll decodes every file into one CHW uint8 buffer, in parallel, with room for spare
 // more images of the same size. With resize, images of another size than size (zero: the
 // first image's) are resized to it; without, they are refused. room, when not nil, must admit
-// them all before the buffer is allocated.
+// them all before the buffer is allocated. The part's prep counts what was converted.
 func decodeAll(paths []string, spare int, resize bool, size [2]int, room roomFunc) (*part, error) {
-	first, c, h, w, err := decodeFile(paths[0], nil)
+	first, err := decodeFile(paths[0], nil)
 	if err != nil {
 		return nil, err
 	}
-	p := &part{c: c, h: h, w: w}
-	if resize && size != [2]int{} && size != [2]int{h, w} {
-		first = resizeCHW(first, c, h, w, image.Rect(0, 0, w, h), size[0], size[1])
-		p.h, p.w, p.resized = size[0], size[1], 1
+	p := &part{c: first.c, h: first.h, w: first.w}
+	p.prep.count(first.conv)
+	if resize && size != [2]int{} && size != [2]int{first.h, first.w} {
+		first.px = resizeCHW(first.px, first.c, first.h, first.w, image.Rect(0, 0, first.w, first.h), size[0], size[1])
+		p.h, p.w, p.prep.Resized = size[0], size[1], 1
 	}
 	if err := room.check(len(paths)+spare, p.c, p.h, p.w); err != nil {
 		return nil, err
 	}
 	n := p.c * p.h * p.w
 	p.images = make([]uint8, len(paths)*n, (len(paths)+spare)*n)
-	copy(p.images, first)
+	copy(p.images, first.px)
 	if err := p.decodeRest(paths, resize); err != nil {
 		return nil, err
 	}
+	p.prep.Images, p.prep.Size = len(paths), [2]int{p.h, p.w}
 	return p, nil
 }
 
@@ -66,7 +67,8 @@ func decodeAll(paths []string, spare int, resize bool, size [2]int, room roomFun
 func (p *part) decodeRest(paths []string, resize bool) error {
 	n := p.c * p.h * p.w
 	errs := make([]error, len(paths))
-	var resized atomic.Int64
+	convs := make([]conversion, len(paths))
+	resized := make([]bool, len(paths))
 	var wg sync.WaitGroup
 	next := make(chan int, 256)
 	for range min(runtime.GOMAXPROCS(0), len(paths)) {
@@ -75,16 +77,16 @@ func (p *part) decodeRest(paths []string, resize bool) error {
 			defer wg.Done()
 			for i := range next {
 				dst := p.images[i*n : (i+1)*n]
-				img, c, h, w, err := decodeFile(paths[i], dst)
+				d, err := decodeFile(paths[i], dst)
 				switch {
 				case err != nil:
-				case resize && (h != p.h || w != p.w):
-					copy(dst, resizeCHW(img, c, h, w, image.Rect(0, 0, w, h), p.h, p.w))
-					resized.Add(1)
-				case c != p.c || h != p.h || w != p.w:
-					err = fmt.Errorf("%s is %dx%dx%d, %s is %dx%dx%d: %w", paths[i], c, h, w, paths[0], p.c, p.h, p.w, ErrImageSize)
+				case resize && (d.h != p.h || d.w != p.w):
+					copy(dst, resizeCHW(d.px, d.c, d.h, d.w, image.Rect(0, 0, d.w, d.h), p.h, p.w))
+					resized[i] = true
+				case d.c != p.c || d.h != p.h || d.w != p.w:
+					err = fmt.Errorf("%s is %dx%dx%d, %s is %dx%dx%d: %w", paths[i], d.c, d.h, d.w, paths[0], p.c, p.h, p.w, ErrImageSize)
 				}
-				errs[i] = err
+				errs[i], convs[i] = err, d.conv
 			}
 		}()
 	}
@@ -98,65 +100,80 @@ func (p *part) decodeRest(paths []string, resize bool) error {
 			return err
 		}
 	}
-	p.resized += int(resized.Load())
+	for i := 1; i < len(paths); i++ {
+		p.prep.count(convs[i])
+		if resized[i] {
+			p.prep.Resized++
+		}
+	}
 	return nil
 }
 
-// decodeFile decodes one PNG/JPEG file into 3-channel CHW bytes (see decodeImage).
-func decodeFile(path string, dst []uint8) ([]uint8, int, int, int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, 0, 0, fmt.Errorf("image %s: %w", path, err)
-	}
-	defer f.Close()
-	px, c, h, w, err := decodeImage(f, dst)
-	if err != nil {
-		return nil, 0, 0, 0, fmt.Errorf("image %s: %w", path, err)
-	}
-	return px, c, h, w, nil
+// decoded is one image as 3-channel CHW bytes, and what decoding converted.
+type decoded struct {
+	px      []uint8
+	c, h, w int
+	conv    conversion
 }
 
-// decodeImage decodes a PNG or JPEG into 3-channel CHW bytes (gray replicated, alpha
-// dropped). The header's size is checked against MaxSide and MaxPixels before any pixel is
-// decoded. If dst has the image's size it is filled, else a new slice is returned.
-func decodeImage(r io.ReadSeeker, dst []uint8) ([]uint8, int, int, int, error) {
+// decodeFile decodes one PNG/JPEG file into 3-channel CHW bytes (see decodeImage).
+func decodeFile(path string, dst []uint8) (decoded, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return decoded{}, fmt.Errorf("image %s: %w", path, err)
+	}
+	defer f.Close()
+	d, err := decodeImage(f, dst)
+	if err != nil {
+		return decoded{}, fmt.Errorf("image %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// decodeImage decodes a PNG or JPEG into 3-channel CHW bytes as Preprocessing says (gray
+// replicated, alpha dropped, 16 bits cut to 8). The header's size is checked against MaxSide
+// and MaxPixels before any pixel is decoded. If dst has the image's size it is filled, else a
+// new slice is returned.
+func decodeImage(r io.ReadSeeker, dst []uint8) (decoded, error) {
 	cfg, _, err := image.DecodeConfig(r)
 	if err != nil {
-		return nil, 0, 0, 0, fmt.Errorf("%w: %w", ErrBadImage, err)
+		return decoded{}, fmt.Errorf("%w: %w", ErrBadImage, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, 0, 0, 0, fmt.Errorf("empty image (%dx%d): %w", cfg.Width, cfg.Height, ErrImageSize)
+		return decoded{}, fmt.Errorf("empty image (%dx%d): %w", cfg.Width, cfg.Height, ErrImageSize)
 	}
 	if cfg.Width > MaxSide || cfg.Height > MaxSide || cfg.Width*cfg.Height > MaxPixels {
-		return nil, 0, 0, 0, fmt.Errorf("%dx%d pixels, over the limit of %d per side and %d in all: %w",
+		return decoded{}, fmt.Errorf("%dx%d pixels, over the limit of %d per side and %d in all: %w",
 			cfg.Width, cfg.Height, MaxSide, MaxPixels, ErrBadImage)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, 0, 0, 0, err
+		return decoded{}, err
 	}
 	img, _, err := image.Decode(r)
 	if err != nil {
-		return nil, 0, 0, 0, fmt.Errorf("%w: %w", ErrBadImage, err)
+		return decoded{}, fmt.Errorf("%w: %w", ErrBadImage, err)
 	}
 	b := img.Bounds()
 	h, w := b.Dy(), b.Dx()
 	if h != cfg.Height || w != cfg.Width {
-		return nil, 0, 0, 0, fmt.Errorf("decoded %dx%d, header says %dx%d: %w", w, h, cfg.Width, cfg.Height, ErrBadImage)
+		return decoded{}, fmt.Errorf("decoded %dx%d, header says %dx%d: %w", w, h, cfg.Width, cfg.Height, ErrBadImage)
 	}
 	if len(dst) != 3*h*w {
 		dst = make([]uint8, 3*h*w)
 	}
-	toCHW(img, dst)
-	return dst, 3, h, w, nil
+	conv := toCHW(img, dst)
+	return decoded{px: dst, c: 3, h: h, w: w, conv: conv}, nil
 }
 
-// toCHW writes img as RGB planes into dst (len 3*H*W). The common decoder
-// outputs have fast paths; any other image goes through the generic At.
-func toCHW(img image.Image, dst []uint8) {
+// toCHW writes img as RGB planes into dst (len 3*H*W) and says what it converted. The
+// common decoder outputs have fast paths; any other image goes through the generic At, as
+// non-premultiplied colour: alpha is dropped, never multiplied in, whatever the image type.
+func toCHW(img image.Image, dst []uint8) conversion {
 	b := img.Bounds()
 	h, w := b.Dy(), b.Dx()
 	hw := h * w
 	r, g, bl := dst[:hw], dst[hw:2*hw], dst[2*hw:3*hw]
+	conv := conversionOf(img)
 	switch m := img.(type) {
 	case *image.RGBA:
 		rgbaToCHW(m.Pix, m.Stride, h, w, r, g, bl)
@@ -180,11 +197,12 @@ func toCHW(img image.Image, dst []uint8) {
 	default:
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
-				cr, cg, cb, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-				r[y*w+x], g[y*w+x], bl[y*w+x] = uint8(cr>>8), uint8(cg>>8), uint8(cb>>8)
+				c := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
+				r[y*w+x], g[y*w+x], bl[y*w+x] = uint8(c.R>>8), uint8(c.G>>8), uint8(c.B>>8)
 			}
 		}
 	}
+	return conv
 }
 
 // rgbaToCHW splits 4-byte pixels (RGBA or NRGBA, rows stride apart) into planes.

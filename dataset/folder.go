@@ -17,11 +17,11 @@ import (
 //	  the classes are the sorted folder names of train; no bias labels.
 //	A CSV manifest, given as --data FILE.csv: columns path (relative to the CSV's folder),
 //	  label (class name or index), split (train, valid, test) and an optional bias (the
-//	  class the spurious attribute points to, name or index); see manifest.go.
+//	  spurious attribute's value, a string of its own); see manifest.go and groups.go.
 //
-// PNG and JPEG of any size and channel count (gray is replicated, alpha dropped) are
-// resized to Request.ImageSize (default: the first training image's size). No transform
-// beyond that: the pixels are the model's input.
+// PNG and JPEG of any size and channel count are converted to RGB and resized to
+// Request.ImageSize (default: the first training image's size), as Preprocessing says. No
+// transform beyond that: the pixels are the model's input.
 const Folder = "folder"
 
 func init() {
@@ -33,7 +33,9 @@ func init() {
 		prepare: prepareFolder,
 		sources: folderSources,
 		dirSrc:  classFolders,
-		tf:      transform{shape: storedShape, keeps: func(*Split, bool) bool { return true }},
+		tf: transform{shape: storedShape, keeps: func(*Split, bool) bool { return true },
+			words: "on loading, an image of another size than the run's H×W (--image-size; default the first training image's) is resized to it, " +
+				Bilinear + " (the aspect ratio is not kept, nothing is cropped); no eval or train transform"},
 	})
 }
 

@@ -18,10 +18,11 @@ import (
 func FuzzDecodeImage(f *testing.F) {
 	f.Add(bombPNG(30000, 30000))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		px, c, h, w, err := decodeImage(bytes.NewReader(b), nil)
+		d, err := decodeImage(bytes.NewReader(b), nil)
 		if err != nil {
 			return
 		}
+		px, c, h, w := d.px, d.c, d.h, d.w
 		if c != 3 || h < 1 || w < 1 || h > MaxSide || w > MaxSide || h*w > MaxPixels || len(px) != 3*h*w {
 			t.Fatalf("decoded %dx%dx%d into %d bytes", c, h, w, len(px))
 		}

@@ -3,7 +3,6 @@ package dataset
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,7 +22,10 @@ type Request struct {
 	// Valid is where the validation split comes from: ValidAuto (the layout's, carved from
 	// train when it has none), ValidCarve, or a folder in the layout's own form.
 	Valid      string
-	ValidShare float64 // share of each class carved from train; 0: DefaultValidShare
+	ValidShare float64 // share of each group (class) carved from train; 0: DefaultValidShare
+	// Carved is a resumed run's record of its carve: its share and strata are used as they
+	// were, so that the run validates on the same images; nil: a new carve.
+	Carved *ValidFrom
 	// Classes are the class names of a folder dataset (a model's); nil: train's.
 	Classes []string
 	// Groups are the bias attribute's values and each class's aligned value, a model's or a
@@ -44,7 +46,8 @@ type Request struct {
 const (
 	ValidAuto  = ""
 	ValidCarve = "carve"
-	// DefaultValidShare of every class of train becomes the validation split when carved.
+	// DefaultValidShare of every group (or class) of train becomes the validation split when
+	// carved (carve.go).
 	DefaultValidShare = 0.1
 	// CarveSeed seeds the carve-out: fixed, so that every run (any --seed) of the same data
 	// validates on the same images.
@@ -54,9 +57,12 @@ const (
 // ValidFrom records how the validation split was made (config.json's valid_split).
 type ValidFrom struct {
 	From  string  `json:"from"`            // "layout", "carve" or the folder given
-	Share float64 `json:"share,omitempty"` // carve: share of each class of train
+	Share float64 `json:"share,omitempty"` // carve: share of each group (By) of train
 	Seed  uint64  `json:"seed"`            // carve: CarveSeed
 	Count int     `json:"count"`           // images in the validation split
+	// By is what a carve takes its share of: CarveByGroup, or "" (CarveByClass) each class, as
+	// train without attribute values is carved and every run carved before groups was.
+	By string `json:"by,omitempty"`
 }
 
 // String says it in words, for the log.
@@ -65,7 +71,11 @@ func (v ValidFrom) String() string {
 	case "layout":
 		return fmt.Sprintf("validation: the data's own valid split (%d images)", v.Count)
 	case ValidCarve:
-		return fmt.Sprintf("validation: %d images carved from train (%.0f%% of each class, seed %d); train keeps the rest", v.Count, 100*v.Share, v.Seed)
+		each := "class"
+		if v.By == CarveByGroup {
+			each = "(label, attribute) group"
+		}
+		return fmt.Sprintf("validation: %d images carved from train (%.0f%% of each %s, seed %d); train keeps the rest", v.Count, 100*v.Share, each, v.Seed)
 	default:
 		return fmt.Sprintf("validation: %d images from %s", v.Count, v.From)
 	}
@@ -76,6 +86,7 @@ type Data struct {
 	Train, Valid, Test *Split
 	Spec               Spec
 	ValidFrom          ValidFrom
+	Prep               Prep // what loading did to the images of all three splits
 }
 
 // Open loads the train, valid and test splits of a dataset.
@@ -114,9 +125,11 @@ func (l Loader) Open(req Request) (*Data, error) {
 	if d.Test, err = l.split(in, &req, Test); err != nil {
 		return nil, err
 	}
+	loaded := d.Train.Prep.Add(d.Test.Prep) // before a carve replaces train by a Subset
 	if err := l.valid(in, &req, d); err != nil {
 		return nil, err
 	}
+	d.Prep = loaded.Add(d.Valid.Prep)
 	d.Spec = l.spec(in, &req, d.Train)
 	return d, nil
 }
@@ -148,14 +161,18 @@ func (l Loader) valid(in *Info, req *Request, d *Data) error {
 		fallthrough
 	case ValidCarve:
 		share := req.ValidShare
+		if req.Carved != nil {
+			share = req.Carved.Share
+		}
 		if share == 0 {
 			share = DefaultValidShare
 		}
 		if !(share > 0 && share < 1) {
 			return fmt.Errorf("validation share %g: want a fraction between 0 and 1", share)
 		}
-		d.Train, d.Valid, err = Carve(d.Train, share, CarveSeed)
-		d.ValidFrom = ValidFrom{From: ValidCarve, Share: share, Seed: CarveSeed}
+		by := carveBy(req, d.Train)
+		d.Train, d.Valid, err = Carve(d.Train, share, CarveSeed, by)
+		d.ValidFrom = ValidFrom{From: ValidCarve, Share: share, Seed: CarveSeed, By: by}
 	default:
 		var src *source
 		if src, err = in.dirSrc(in, req, req.Valid); err == nil {
@@ -169,35 +186,6 @@ func (l Loader) valid(in *Info, req *Request, d *Data) error {
 	}
 	d.ValidFrom.Count = d.Valid.Len()
 	return nil
-}
-
-// Carve splits share of every class of s off as a validation split, by a permutation seeded
-// with seed: each class with at least two images gives at least one and keeps at least one.
-func Carve(s *Split, share float64, seed uint64) (train, valid *Split, err error) {
-	byClass := make([][]int, s.Classes)
-	for i, l := range s.Labels {
-		byClass[l] = append(byClass[l], i)
-	}
-	rng := rand.New(rand.NewPCG(seed, 0xca7e))
-	var keep, take []int
-	for _, idx := range byClass {
-		rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
-		k := int(share*float64(len(idx)) + 0.5)
-		if len(idx) >= 2 {
-			k = min(max(k, 1), len(idx)-1)
-		} else {
-			k = 0
-		}
-		take, keep = append(take, idx[:k]...), append(keep, idx[k:]...)
-	}
-	if len(take) == 0 {
-		return nil, nil, fmt.Errorf("carving a validation split from train: no class has two images (%d images)", s.Len())
-	}
-	slices.Sort(keep)
-	slices.Sort(take)
-	train, valid = s.Subset(keep), s.Subset(take)
-	valid.Name = Valid
-	return train, valid, nil
 }
 
 // Load reads one split ("train", "valid", "test") of a dataset under root for the given
@@ -306,6 +294,7 @@ func (l Loader) join(s *Split, srcs []*source, mem *memBudget) error {
 				src.dir, p.c, p.h, p.w, srcs[0].dir, s.C, s.H, s.W, ErrImageSize)
 		}
 		parts[k] = p
+		s.Prep = s.Prep.Add(p.prep)
 		s.Labels = append(s.Labels, src.labels...)
 		if src.bias != nil {
 			s.Bias = append(s.Bias, src.bias...)

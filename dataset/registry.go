@@ -108,6 +108,9 @@ type transform struct {
 	apply    func(s *Split, out []float32, i int, train bool, r *rand.Rand) // when !keeps
 	random   bool                                                           // train draws random numbers
 	parallel func(s *Split) bool                                            // worth goroutines
+	// words are the resize and the eval-time transform (train's in brackets), for
+	// Preprocessing: the one place a deployer reads them.
+	words string
 }
 
 // registry is filled by the datasets' init functions and only read afterwards.

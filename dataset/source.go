@@ -29,7 +29,7 @@ type source struct {
 type part struct {
 	c, h, w int
 	images  []uint8
-	resized int // images resized to the part's size
+	prep    Prep // what loading did: from the cache, resized, converted
 }
 
 func isImage(name string) bool {

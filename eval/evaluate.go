@@ -37,6 +37,10 @@ type Options struct {
 
 	// Progress, if set, is told about each batch: stage is "batch N".
 	Progress func(stage string, done, total int)
+
+	// Predictions, when set, is a CSV file the accuracy pass's per-sample predictions are
+	// written to (WritePredictions).
+	Predictions string
 }
 
 // Report is what Evaluate measures. Field names in JSON are stable; the
@@ -78,6 +82,10 @@ type Report struct {
 	BatchMismatches int `json:"batch_prediction_mismatches"`
 
 	Seconds float64 `json:"seconds"` // wall time of Evaluate
+
+	// Images says where the split's images came from and what loading converted
+	// (dataset.Prep); "" for a split given to Evaluate.
+	Images string `json:"-"`
 }
 
 // MarshalJSON writes the report as one object: its own fields, then Accuracy's.
@@ -149,6 +157,9 @@ func Evaluate(o Options) (*Report, error) {
 	r := &Report{Model: o.Model, Dataset: split.Dataset, Pct: split.Share, Split: split.Name, ClassNames: split.ClassNames,
 		InputShape: s.Input.Shape, Provider: s.Provider, ORTVersion: ort.Version(), ORTLib: s.Lib,
 		Threads: o.Session.Threads}
+	if o.SplitData == nil {
+		r.Images = split.Prep.String()
+	}
 	r.ParamsTotal, r.ParamsNonzero = s.Summary.ParamsTotal, s.Summary.ParamsNonZero
 
 	var first *Pass
@@ -172,6 +183,11 @@ func Evaluate(o Options) (*Report, error) {
 			r.Accuracy = metrics.Score(p.Preds, split.Labels, split.Bias, g)
 			if split.HasBias() {
 				r.Grouping = &g
+			}
+			if o.Predictions != "" {
+				if err := WritePredictions(o.Predictions, split, p, g); err != nil {
+					return nil, err
+				}
 			}
 		} else {
 			for i := range p.Preds {
@@ -233,6 +249,9 @@ func (r *Report) WriteText(w io.Writer) {
 		ds += " (" + r.Pct.Dir() + ")"
 	}
 	fmt.Fprintf(w, "dataset     %s, %d samples, input %s, %d classes\n", ds, r.Accuracy.Samples, dimString(r.InputShape), r.Classes)
+	if r.Images != "" {
+		fmt.Fprintf(w, "%s\n", r.Images)
+	}
 	fmt.Fprintf(w, "runtime     ONNX Runtime %s, provider %s, threads %s\n", r.ORTVersion, r.Provider, ThreadsString(r.Threads))
 	nzPct := 0.0
 	if r.ParamsTotal > 0 {
@@ -249,7 +268,7 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	r.writePerClass(w)
 	r.writeGroups(w)
-	fmt.Fprintf(w, "%7s %7s %8s %12s %12s %16s\n", "batch", "runs", "samples", "p50 ms", "p95 ms", "samples/s")
+	fmt.Fprintf(w, "%7s %7s %8s %12s %12s %16s\n", "batch", "runs", "samples", "p50 ms", "p95 ms", "p50 samples/s")
 	for _, t := range r.Batches {
 		fmt.Fprintf(w, "%7d %7d %8d %12.3f %12.3f %16.1f\n", t.Batch, t.Runs, t.Samples, t.LatencyMsP50, t.LatencyMsP95, t.ThroughputSPS)
 	}

@@ -187,10 +187,15 @@ type Timing struct {
 	LatencyMsP50  float64 `json:"latency_ms_p50"`
 	LatencyMsP95  float64 `json:"latency_ms_p95"`
 	LatencyMsMean float64 `json:"latency_ms_mean"`
-	ThroughputSPS float64 `json:"throughput_sps"` // samples / total time in the runtime
+	// ThroughputSPS is at the median latency, as the latency columns beside it: the samples
+	// of one run (the batch, or the whole pass where it is smaller) per p50 latency.
+	ThroughputSPS float64 `json:"throughput_sps"`
+	// ThroughputSPSMean is at the mean latency: all samples per total time in the runtime.
+	ThroughputSPSMean float64 `json:"throughput_sps_mean"`
 }
 
-// Timing computes p50/p95 per-batch latency (nearest rank) and throughput.
+// Timing computes p50/p95 per-batch latency (nearest rank) and throughput at the median
+// latency (and at the mean).
 func (p *Pass) Timing() Timing {
 	t := Timing{Batch: p.Batch, Runs: len(p.Latencies), Samples: p.Samples}
 	if len(p.Latencies) == 0 {
@@ -207,7 +212,10 @@ func (p *Pass) Timing() Timing {
 	t.LatencyMsP95 = percentile(ms, 95)
 	t.LatencyMsMean = sum / float64(len(ms))
 	if sum > 0 {
-		t.ThroughputSPS = float64(p.Samples) / (sum / 1000)
+		t.ThroughputSPSMean = float64(p.Samples) / (sum / 1000)
+	}
+	if t.LatencyMsP50 > 0 {
+		t.ThroughputSPS = float64(min(p.Batch, p.Samples)) / (t.LatencyMsP50 / 1000)
 	}
 	return t
 }

@@ -222,7 +222,8 @@ func metadata(cfg rundir.Config, net *rundir.Network, o Options, st *Stats) [][2
 // (a JSON array, index = output column), the input size (CxHxW), the normalisation the
 // graph applies itself ("none", or JSON mean and std per channel) and the groups (JSON
 // metrics.Groups: the bias attribute's values and, per class, the index of the value it is
-// aligned with in train), which dcwp-eval scores aligned and conflicting samples by.
+// aligned with in train), which dcwp-eval scores aligned and conflicting samples by, and
+// how image files become the input (dataset.Preprocessing), for a deployer to reproduce.
 func datasetMetadata(cfg rundir.Config, a *arch.Arch) [][2]string {
 	names := indexNames(a.Classes)
 	norm := "none"
@@ -243,9 +244,13 @@ func datasetMetadata(cfg rundir.Config, a *arch.Arch) [][2]string {
 	}
 	cn, _ := json.Marshal(names)
 	gr, _ := json.Marshal(groups)
-	return [][2]string{{"class_names", string(cn)},
+	meta := [][2]string{{"class_names", string(cn)},
 		{"input_size", fmt.Sprintf("%dx%dx%d", a.Input[0], a.Input[1], a.Input[2])}, {"normalization", norm},
 		{"groups", string(gr)}}
+	if p, err := dataset.Preprocessing(cfg.Dataset); err == nil {
+		meta = append(meta, [2]string{"preprocessing", p})
+	}
+	return meta
 }
 
 func indexNames(n int) []string {

@@ -88,6 +88,9 @@ func (c *Config) Check() error {
 	if _, err := ParsePrecision(c.Precision); err != nil {
 		return err
 	}
+	if c.AllowBiasedValid && c.Select != SelectBestValid {
+		return fmt.Errorf("allow_biased_valid (--allow-biased-valid) is for select best-valid, and select is %s", c.Select)
+	}
 	if c.BatchSize < 2 || c.BatchSize > MaxBatchSize {
 		return fmt.Errorf("batch size %d: want 2 to %d", c.BatchSize, MaxBatchSize)
 	}

@@ -32,6 +32,9 @@ func TestConfigCheck(t *testing.T) {
 	}{
 		{"as written", func(c *Config) {}, ""},
 		{"threads 0 = every CPU", func(c *Config) { c.Threads = 0 }, ""},
+		{"best-valid on a biased split, asked for", func(c *Config) { c.Select, c.AllowBiasedValid = SelectBestValid, true }, ""},
+		{"a biased split allowed for last", func(c *Config) { c.Select, c.AllowBiasedValid = SelectLast, true },
+			"allow_biased_valid (--allow-biased-valid) is for select best-valid, and select is last"},
 		{"batch of one", func(c *Config) { c.BatchSize = 1 }, "batch size 1: want 2 to 4096"},
 		{"huge batch", func(c *Config) { c.BatchSize = 100000 }, "batch size 100000"},
 		{"negative threads", func(c *Config) { c.Threads = -1 }, "threads -1"},

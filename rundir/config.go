@@ -91,6 +91,9 @@ type Config struct {
 	EvalEvery       int       `json:"eval_every"`
 	CheckpointEvery int       `json:"checkpoint_every"`
 	Select          Selection `json:"select"`
+	// AllowBiasedValid: --select best-valid on a validation split that cannot see the bias
+	// (no attribute values, no bias-conflicting sample) was asked for explicitly.
+	AllowBiasedValid bool `json:"allow_biased_valid,omitempty"`
 }
 
 // Arch is the architecture the run trains.

@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -98,6 +99,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	evalFlags = append(evalFlags, runtimeFlags()...)
 	evalFlags = append(evalFlags,
 		&cli.StringFlag{Name: "json", Usage: "also write the report as JSON to this file (atomically)"},
+		&cli.StringFlag{Name: "predictions", Usage: "write each sample's prediction to this CSV (path, label, label_name, attribute, conflicting, predicted, predicted_name, logit_0…), to compare another pipeline with, sample by sample"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress display"},
 	)
 
@@ -279,11 +281,20 @@ func evalAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if p := c.String("predictions"); p != "" {
+		if j := c.String("json"); j != "" && filepath.Clean(j) == filepath.Clean(p) {
+			return exit.Usagef("--predictions and --json name the same file %s", p)
+		}
+		if err := atomicfile.CheckOutput(p, c.String("model"), c.String("json"), c.String("data")); err != nil {
+			return exit.Usagef("--predictions: %w", err)
+		}
+	}
 	stderr := c.App.ErrWriter
 	prog := newProgress(stderr, c.Bool("quiet"))
 	r, err := eval.Evaluate(eval.Options{
 		Model: c.String("model"), Dataset: c.String("dataset"), Data: c.String("data"), Pct: share, Split: c.String("split"),
 		Batches: batches, BenchSamples: c.Int("bench-samples"), Session: sessionOptions(c), Progress: prog.Update,
+		Predictions: c.String("predictions"),
 	})
 	prog.Finish()
 	if err != nil {
@@ -294,6 +305,9 @@ func evalAction(c *cli.Context) error {
 		if err := r.WriteJSON(p); err != nil {
 			return err
 		}
+		fmt.Fprintf(stderr, "dcwp-eval: wrote %s\n", p)
+	}
+	if p := c.String("predictions"); p != "" {
 		fmt.Fprintf(stderr, "dcwp-eval: wrote %s\n", p)
 	}
 	return nil
@@ -385,7 +399,7 @@ func benchAction(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "ONNX Runtime %s, provider %s, threads %s\n", ort.Version(), res[0].Provider, eval.ThreadsString(c.Int("threads")))
-	fmt.Fprintf(w, "%-40s %12s %7s %6s %10s %10s %14s\n", "model", "non-zero", "batch", "runs", "p50 ms", "p95 ms", "samples/s")
+	fmt.Fprintf(w, "%-40s %12s %7s %6s %10s %10s %14s\n", "model", "non-zero", "batch", "runs", "p50 ms", "p95 ms", "p50 samples/s")
 	for _, r := range res {
 		fmt.Fprintf(w, "%-40s %12d %7d %6d %10.3f %10.3f %14.1f\n", r.Model, r.ParamsNonzero, r.Batch, r.Runs, r.LatencyMsP50, r.LatencyMsP95, r.ThroughputSPS)
 	}

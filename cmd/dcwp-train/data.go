@@ -92,8 +92,9 @@ func floats(v string) ([]float32, error) {
 }
 
 // printSummary prints the test figures, group figures only where the test split has bias
-// labels, and mined precision/recall only where train had them.
-func printSummary(w io.Writer, sum *rundir.Summary) {
+// labels, mined precision/recall only where train had them, and the reported network's
+// accuracy per class, named by classNames (indices where nil).
+func printSummary(w io.Writer, sum *rundir.Summary, classNames []string) {
 	pr := func(name string, e rundir.Eval) {
 		t := e.Test
 		if t.GroupsUnavailable != "" {
@@ -104,10 +105,10 @@ func printSummary(w io.Writer, sum *rundir.Summary) {
 			100*t.Accuracy, 100*t.AlignedAccuracy, 100*t.ConflictingAccuracy, 100*t.WorstGroupAccuracy, 100*e.Valid.Accuracy)
 	}
 	pr("vanilla", sum.Vanilla)
-	last := sum.Vanilla.Test
+	last, network := sum.Vanilla.Test, rundir.Vanilla
 	if sum.DCWP != nil {
 		pr("dcwp", *sum.DCWP)
-		last = sum.DCWP.Test
+		last, network = sum.DCWP.Test, rundir.DCWP
 		if sum.Mined.Unscored != "" {
 			fmt.Fprintf(w, "kept %.2f%% of the masked weights; mined %d (%s)\n", 100*sum.KeptRatio, sum.Mined.Flagged, sum.Mined.Unscored)
 		} else {
@@ -116,12 +117,16 @@ func printSummary(w io.Writer, sum *rundir.Summary) {
 		}
 	}
 	if len(last.PerClass) > 0 {
-		fmt.Fprintf(w, "per-class test accuracy %%:")
+		fmt.Fprintf(w, "%s per-class test accuracy %%:", network)
 		for l, v := range last.PerClass {
+			name := strconv.Itoa(l)
+			if l < len(classNames) {
+				name = classNames[l]
+			}
 			if v < 0 {
-				fmt.Fprintf(w, " %d:-", l)
+				fmt.Fprintf(w, " %s:-", name)
 			} else {
-				fmt.Fprintf(w, " %d:%.1f", l, 100*v)
+				fmt.Fprintf(w, " %s:%.1f", name, 100*v)
 			}
 		}
 		fmt.Fprintln(w)

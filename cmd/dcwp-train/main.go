@@ -64,7 +64,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "image-size", Usage: "folder: resize images to N or HxW pixels", DefaultText: "first training image's size"},
 		&cli.StringFlag{Name: "normalize", Usage: "folder: normalisation inside the model: none, imagenet, or MEAN/STD per channel (0.5,0.5,0.5/0.25,0.25,0.25)", Value: "none"},
 		&cli.StringFlag{Name: "valid", Usage: "validation split: the data's own (carved from train when it has none), carve, or a folder in the dataset's layout", DefaultText: "the data's own"},
-		&cli.Float64Flag{Name: "valid-share", Usage: "share of each class of train a carved validation split takes", Value: dataset.DefaultValidShare},
+		&cli.Float64Flag{Name: "valid-share", Usage: "share a carved validation split takes of each (label, attribute) group of train (of each class where train has no attribute values)", Value: dataset.DefaultValidShare},
 		&cli.StringFlag{Name: "cache-dir", Usage: "where decoded images are cached (never in the data folder)", DefaultText: dataset.DefaultCacheDir()},
 		&cli.BoolFlag{Name: "no-cache", Usage: "decode the images every run"},
 		&cli.StringFlag{Name: "conflict-pct", Usage: "share of bias-conflicting training samples in percent, the data's <share>pct folder " +
@@ -97,7 +97,8 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "score-init", Usage: "initial pruning score"},
 		&cli.IntFlag{Name: "eval-every", Usage: "validation interval (iterations)"},
 		&cli.IntFlag{Name: "checkpoint-every", Usage: "checkpoint interval (iterations)"},
-		&cli.StringFlag{Name: "select", Usage: "reported fine-tuned model: last or best-valid"},
+		&cli.StringFlag{Name: "select", Usage: "reported fine-tuned model: last or best-valid (best-valid needs a validation split with bias-conflicting samples)"},
+		&cli.BoolFlag{Name: "allow-biased-valid", Usage: "--select best-valid even where the validation split cannot see the bias (it then selects on the shortcut)"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "periodic lines instead of progress bars"},
 	}
 	fs = append(fs, loopFlags()...)
@@ -163,6 +164,9 @@ func config(c *cli.Context) (rundir.Config, error) {
 	}
 	if err := setPrecision(c, &cfg, saved == nil); err != nil {
 		return cfg, err
+	}
+	if c.IsSet("allow-biased-valid") {
+		cfg.AllowBiasedValid = c.Bool("allow-biased-valid")
 	}
 	if c.IsSet("select-with-gce") {
 		cfg.SelectWithGCE = c.Bool("select-with-gce")
@@ -393,7 +397,13 @@ func train(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	printSummary(os.Stdout, sum)
+	var classNames []string // the run's, which a folder dataset's config.json has once its data is read
+	if saved, err := rundir.ReadConfig(c.String("out")); err == nil {
+		if spec, err := saved.Spec(); err == nil {
+			classNames = spec.ClassNames
+		}
+	}
+	printSummary(os.Stdout, sum, classNames)
 	fmt.Printf("run directory: %s\n", c.String("out"))
 	return nil
 }

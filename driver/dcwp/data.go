@@ -3,6 +3,7 @@ package dcwp
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dcwp-go/dcwp/dataset"
@@ -16,7 +17,7 @@ type DataOptions struct {
 	ImageSize  [2]int    // folder: H, W; zero: the first training image's
 	Mean, Std  []float32 // folder: normalisation inside the model; nil: none
 	Valid      string    // dataset.ValidAuto, dataset.ValidCarve or a folder
-	ValidShare float64   // carve: share of each class; 0: dataset.DefaultValidShare
+	ValidShare float64   // carve: share of each group (class); 0: dataset.DefaultValidShare
 	CacheDir   string    // decoded-image cache; "": dataset.DefaultCacheDir
 	NoCache    bool
 }
@@ -35,6 +36,9 @@ func (r *runner) request() dataset.Request {
 	}
 	if v := c.ValidSplit; v != nil && r.o.Resume {
 		req.Valid, req.ValidShare = v.From, v.Share
+		if v.From == dataset.ValidCarve {
+			req.Carved = v
+		}
 	}
 	return req
 }
@@ -72,15 +76,52 @@ func (r *runner) loadData() error {
 	}
 	r.logf("data: %s%s: train %d (%s), valid %d, test %d; %d classes, input %v",
 		c.Dataset, pct, r.train.Len(), conflicting, r.valid.Len(), r.test.Len(), r.train.Classes, r.train.InputShape())
+	r.logf("%s", d.Prep)
 	if r.train.Groups != nil {
 		g := *r.train.Groups
 		r.logf("groups: bias values %s; aligned: %s", strings.Join(g.Attributes, ", "), g.String(r.train.ClassNames))
 	}
 	r.logf("%s", d.ValidFrom)
+	if err := r.checkValid(d.ValidFrom); err != nil {
+		return err
+	}
 	if !r.test.HasBias() {
 		r.logf("test has no bias labels: accuracy and per-class accuracy only (group metrics need a bias column)")
 	}
 	return nil
+}
+
+// checkValid says what the validation split can see of the bias: a carved split's group
+// counts, and once, where it cannot see the bias, why; --select best-valid on such a split
+// selects on the shortcut and is refused unless asked for (--allow-biased-valid).
+func (r *runner) checkValid(from dataset.ValidFrom) error {
+	v := dataset.ViewOfBias(r.train, r.valid)
+	if from.From == dataset.ValidCarve {
+		for _, line := range v.Counts() {
+			r.logf("validation groups (label: attribute value count, * conflicting): %s", line)
+		}
+	}
+	if len(v.Missing) > 0 {
+		r.logf("validation lacks %d of train's (label, attribute) groups: %s", len(v.Missing), someOf(v.Missing, 12))
+	}
+	if v.Sees {
+		return nil
+	}
+	r.logf("validation cannot see the bias: %s; its accuracy cannot tell debiasing from the shortcut", v.Why)
+	if r.c.Select != rundir.SelectBestValid || r.c.AllowBiasedValid || !slices.Contains(r.c.Stages, rundir.StageFinetune) {
+		return nil
+	}
+	return badInput(fmt.Errorf("--select best-valid selects on validation accuracy, and the validation split cannot see the bias (%s): it would select on the shortcut; "+
+		"give a validation split with bias-conflicting samples (--valid DIR, or a manifest with a bias column), use --select last, "+
+		"or add --allow-biased-valid to select on it anyway", v.Why))
+}
+
+// someOf lists the first n values, saying how many more there are.
+func someOf(v []string, n int) string {
+	if len(v) <= n {
+		return strings.Join(v, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(v[:n], ", "), len(v)-n)
 }
 
 // minedScore scores mined flags against train's bias labels, or says it cannot.

@@ -102,3 +102,29 @@ func TestPretrainedErrorsNameTheFile(t *testing.T) {
 		})
 	}
 }
+
+// A resnet18 run without --pretrained says that it starts from random weights, once; the
+// log's line on the images says where they came from and what was converted. A cnn run
+// says nothing of start weights.
+func TestStartWeightsAndImagesLogged(t *testing.T) {
+	for _, c := range []struct {
+		model string
+		n     int
+	}{{"resnet18", 1}, {"cnn", 0}} {
+		t.Run(c.model, func(t *testing.T) {
+			cfg := tinyConfig(t, testData, "clean")
+			cfg.Model, cfg.Mode, cfg.Stages = c.model, rundir.ModeVanilla, []string{rundir.StagePretrain}
+			cfg.Pretrain.Iters, cfg.EvalEvery = 1, 1
+			var log strings.Builder
+			if _, err := Run(Options{Config: cfg, Out: t.TempDir(), Log: &log, Data: DataOptions{NoCache: true}}); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Count(log.String(), "starts from random weights"); got != c.n {
+				t.Fatalf("log says random weights %d times, want %d:\n%s", got, c.n, log.String())
+			}
+			if !strings.Contains(log.String(), "images: 242 (242 decoded): none converted") {
+				t.Fatalf("log lacks the images line:\n%s", log.String())
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package dcwp
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -140,5 +141,66 @@ func TestPublishedLayoutWithoutValid(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Fatalf("--out written before the data was checked: %v", err)
+	}
+}
+
+// Colored MNIST without valid/: the carved validation split takes a share of every (label,
+// attribute) group, and the fixture's conflicting groups hold one image each, too few to
+// carve, so it cannot see the bias. The log says so and gives its group counts; --select
+// best-valid is refused as bad input before --out is written, unless --allow-biased-valid
+// asks for it, which config.json records.
+func TestBiasedValidRefused(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "cmnist", "1pct"), 0o755)
+	for _, p := range []string{"cmnist/test", "cmnist/1pct/align", "cmnist/1pct/conflict"} {
+		if err := os.Symlink(filepath.Join(testData, p), filepath.Join(root, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name  string
+		sel   rundir.Selection
+		allow bool
+		want  string // the error; "": the run trains
+	}{
+		{"best-valid", rundir.SelectBestValid, false, "--allow-biased-valid"},
+		{"best-valid asked for", rundir.SelectBestValid, true, ""},
+		{"last", rundir.SelectLast, false, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := tinyConfig(t, root, "clean")
+			cfg.Select, cfg.AllowBiasedValid = c.sel, c.allow
+			cfg.Pretrain.Iters, cfg.Prune.Iters, cfg.Finetune.Iters, cfg.MiningModel.Iters = 2, 2, 2, 2
+			out := filepath.Join(t.TempDir(), "run")
+			var log strings.Builder
+			_, err := Run(Options{Config: cfg, Out: out, Log: &log, Data: DataOptions{CacheDir: t.TempDir()}})
+			if c.want != "" {
+				if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, ErrBadInput) {
+					t.Fatalf("error %v, want bad input naming %s", err, c.want)
+				}
+				if _, err := os.Stat(out); !os.IsNotExist(err) {
+					t.Fatalf("--out written before the refusal: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for want, n := range map[string]int{"of each (label, attribute) group": 1,
+				"validation groups (label: attribute value count, * conflicting): ":   10,
+				"validation cannot see the bias: it holds no bias-conflicting sample": 1} {
+				if got := strings.Count(log.String(), want); got != n {
+					t.Fatalf("log says %q %d times, want %d:\n%s", want, got, n, log.String())
+				}
+			}
+			r, err := rundir.Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Config.AllowBiasedValid != c.allow || r.Config.ValidSplit.By != dataset.CarveByGroup {
+				t.Fatalf("config allow_biased_valid %v valid_split %+v", r.Config.AllowBiasedValid, r.Config.ValidSplit)
+			}
+		})
 	}
 }

@@ -261,10 +261,17 @@ func (r *runner) trainMiningModel() error {
 
 // checkPretrained reads the --pretrained file before anything is written, when pre-training
 // is to run: a file that cannot start the network is refused at once, not after the mining
-// network has trained into the run directory.
+// network has trained into the run directory. Without one, a resnet18 run says it starts
+// from random weights.
 func (r *runner) checkPretrained(old ckState) error {
 	runs := slices.Contains(r.c.Stages, rundir.StagePretrain) || r.c.Mode == rundir.ModeVanilla
-	if r.c.Pretrained == "" || !runs || (r.o.Resume && old.done(rundir.StagePretrain)) {
+	if !runs || (r.o.Resume && old.done(rundir.StagePretrain)) {
+		return nil
+	}
+	if r.c.Pretrained == "" {
+		if r.c.Model == "resnet18" { // the reference starts from ImageNet weights on its real-image data
+			r.logf("model resnet18 starts from random weights: give --pretrained FILE.safetensors (torchvision-named, e.g. ImageNet) to start from trained ones")
+		}
 		return nil
 	}
 	_, err := r.readPretrained()
