@@ -11,6 +11,9 @@ import "C"
 
 import "unsafe"
 
+// Engine names this binding in errors, --version and config.json.
+const Engine = "shim"
+
 // The shim's values for the API's enumerations. The API's values are its own; these
 // tables are the only place that knows shim.h's, so a binding over another engine
 // replaces them without touching the API.
