@@ -34,3 +34,23 @@ func BenchmarkStraightThroughMask(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAddDrop is the per-op overhead of a binding: one small add and the free of its
+// result, in a scope of its own, as a training step makes and drops its tensors.
+func BenchmarkAddDrop(b *testing.B) {
+	x, err := FromFloat32([]float32{1, 2, 3, 4}, []int64{4}, CPUDevice)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	defer Pin(1)()
+	b.ResetTimer()
+	for range b.N {
+		s := NewScope()
+		s.Add(x, x)
+		if s.Err() != nil {
+			b.Fatal(s.Err())
+		}
+		s.Close()
+	}
+}
