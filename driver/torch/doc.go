@@ -23,8 +23,9 @@
 // ballast, a finalizer and a global map entry per tensor and leaks a C.malloc(0) per op.
 // Each op sets grad mode and reads libtch's (per-thread) error on one OS thread. Where
 // libtch lacks a call it composes libtorch's own ops (clone, channels-last, normalize,
-// the STE mask, Adam); what it cannot do faithfully it refuses with an error wrapping
-// ErrUnsupported that names the engine: bf16 autocast, Adam with weight decay. libtch has
+// the STE mask, Adam) and casts as CPU bf16 autocast would; what it cannot do faithfully it
+// refuses with an error wrapping ErrUnsupported that names the engine: Adam with weight
+// decay, bf16 autocast on a GPU. libtch has
 // no generator objects: a Generator there reseeds the default CPU generator and replays
 // its earlier draws before each new one (same numbers as a fresh generator of that seed,
 // draw for draw), which moves the default generator's sequence.

@@ -20,6 +20,10 @@ import (
 // Engine names this binding in errors, --version and config.json.
 const Engine = "gotch"
 
+// bf16ConvGemmWgrad: libtch defines no autograd functions, so a bf16 convolution's weight
+// gradient is oneDNN's own (the shim's is one GEMM over im2col rows).
+const bf16ConvGemmWgrad = false
+
 // libtch takes at::ScalarType's values for dtypes and -1 for the CPU, N for cuda:N.
 var (
 	dtypeC = [...]C.int{Float32: 6, Float64: 7, Int64: 4, Bool: 11, Int32: 3, Uint8: 0, BFloat16: 15, Other: -1}

@@ -25,10 +25,6 @@ func (s *Scope) call(name string, in []*Tensor, optional uint, k kernel) *Tensor
 	if s.err != nil {
 		return nil
 	}
-	if s.autocast {
-		s.err = errUnsupported("bf16 autocast ("+name+")", "libtch sets CUDA autocast only, in float16, and has no custom autograd for the bf16 conv weight gradient")
-		return nil
-	}
 	var buf [maxInputs]C.tensor
 	hs := buf[:0]
 	if len(in) > maxInputs {
@@ -46,13 +42,25 @@ func (s *Scope) call(name string, in []*Tensor, optional uint, k kernel) *Tensor
 		hs = append(hs, t.h)
 	}
 	// libtch writes every output of a multi-output op; the ops here use the first.
+	if s.autocast && onCUDA(hs) {
+		s.err = errUnsupported("bf16 autocast on a GPU ("+name+")", "libtch's autocast is CUDA float16 only, and the engine casts as CPU autocast does")
+		return nil
+	}
 	var out [4]C.tensor
 	grad := C.int(0)
 	if !s.noGrad {
 		grad = 1
 	}
 	runtime.LockOSThread()
-	msg := k(hs, grad, &out[0])
+	var casts []C.tensor
+	var msg *C.char
+	if s.autocast {
+		casts, msg = autocast(name, hs, grad)
+	}
+	if msg == nil {
+		msg = k(hs, grad, &out[0])
+	}
+	freeAll(casts)
 	runtime.UnlockOSThread()
 	if err := check(name, msg); err != nil {
 		s.err = err
@@ -66,6 +74,84 @@ func (s *Scope) call(name string, in []*Tensor, optional uint, k kernel) *Tensor
 	t := &Tensor{h: out[0], owner: s}
 	s.owned = append(s.owned, t)
 	return t
+}
+
+// castPolicy is what bf16 autocast does to an op's floating-point inputs (float64 excepted).
+type castPolicy int
+
+const (
+	toBF16    castPolicy = iota + 1 // libtorch's lower-precision list
+	toFloat32                       // its float32 list
+	toWidest                        // its promote list: the widest floating type among them
+)
+
+// autocastOps are the API's ops in libtorch's CPU autocast lists, by the name call gets;
+// the others run in their inputs' types, as under autocast. libtch sets CUDA autocast
+// only, in float16, so the engine casts as CPU autocast would, with no cast cache.
+var autocastOps = map[string]castPolicy{
+	"linear": toBF16, "conv2d": toBF16, "matmul": toBF16,
+	"cross_entropy": toFloat32, "nll_loss": toFloat32,
+	"cat": toWidest, "stack": toWidest,
+}
+
+// at::ScalarType's floating types that autocast casts (float64 it leaves alone).
+const (
+	scalarHalf    = 5
+	scalarFloat   = 6
+	scalarBF16    = 15
+	scalarUnknown = -1
+)
+
+// autocast replaces the eligible inputs of op name with casts, tracked by autograd, and
+// returns them for the caller to free after the op. It runs on the op's OS thread.
+func autocast(name string, hs []C.tensor, grad C.int) ([]C.tensor, *C.char) {
+	policy := autocastOps[name]
+	if policy == 0 {
+		return nil, nil
+	}
+	eligible := func(h C.tensor) C.int {
+		if h == nil {
+			return scalarUnknown
+		}
+		if st := C.at_scalar_type(h); st == scalarHalf || st == scalarFloat || st == scalarBF16 {
+			return st
+		}
+		return scalarUnknown
+	}
+	target := C.int(scalarBF16)
+	switch policy {
+	case toFloat32:
+		target = scalarFloat
+	case toWidest:
+		for _, h := range hs {
+			if st := eligible(h); st == scalarFloat || (st == scalarHalf && target != scalarFloat) {
+				target = st
+			}
+		}
+	}
+	var casts []C.tensor
+	for i, h := range hs {
+		st := eligible(h)
+		if st == scalarUnknown || st == target {
+			continue
+		}
+		var c [1]C.tensor
+		if msg := lastErr(grad, func() { C.atg_to_dtype(&c[0], h, target, 0, 0) }); msg != nil {
+			return casts, msg
+		}
+		casts = append(casts, c[0])
+		hs[i] = c[0]
+	}
+	return casts, nil
+}
+
+func onCUDA(hs []C.tensor) bool {
+	for _, h := range hs {
+		if h != nil && C.at_device(h) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // lastErr sets grad mode, runs f and reads libtch's error: the form of a kernel for the
