@@ -29,6 +29,13 @@ test-fast: setup
 test-torch: setup
     go test -count=1 -timeout 40m $(bash tools/packages.sh torch)
 
+# the gotch engine (-tags gotch) on PyPI's libtorch 2.1.0: its set-up (a copy of gotch's module under build/gotch, cgo flags rewritten; the first compile of gotch's C++ wrapper takes minutes and 2.5 GB), driver/torch's conformance suite, driver/optim, and a short dcwp-train mlp run on the test fixture
+test-gotch: setup
+    bash tools/setup-gotch.sh
+    GOWORK="$PWD/build/gotch/go.work" go vet -tags gotch ./driver/torch ./cmd/dcwp-train
+    GOWORK="$PWD/build/gotch/go.work" go test -tags gotch -count=1 ./driver/torch ./driver/optim
+    GOWORK="$PWD/build/gotch/go.work" go test -tags gotch -count=1 -run TestEngineRecorded -v ./cmd/dcwp-train
+
 # rewrite the exported graphs' golden files from the current exporter; review the diff
 golden:
     go test ./exporter -run TestGolden -update

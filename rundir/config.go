@@ -49,6 +49,8 @@ type Optim struct {
 // Config is the effective configuration of a run (presets resolved, flags applied).
 type Config struct {
 	ToolVersion string        `json:"tool_version"`
+	Engine      string        `json:"engine,omitempty"`   // the torch engine that wrote the stages (shim, gotch); older configs: none
+	Libtorch    string        `json:"libtorch,omitempty"` // that engine's libtorch version; older configs: none
 	Dataset     string        `json:"dataset"`
 	Data        string        `json:"data"`
 	ConflictPct dataset.Share `json:"conflict_pct"` // none when the dataset has no published shares (dataset.Info.Shares)

@@ -32,6 +32,21 @@ func TestConfigJSONUnchanged(t *testing.T) {
 	}
 }
 
+// TestConfigEngine: config.json records the engine and libtorch that trained the run, and
+// one written before it did (configJSON) reads with both empty.
+func TestConfigEngine(t *testing.T) {
+	cases := []struct{ json, engine, libtorch string }{
+		{configJSON, "", ""},
+		{strings.Replace(configJSON, `"tool_version":"dev",`, `"tool_version":"dev","engine":"gotch","libtorch":"2.1.0",`, 1), "gotch", "2.1.0"},
+	}
+	for _, c := range cases {
+		got, err := ParseConfig([]byte(c.json))
+		if err != nil || got.Engine != c.engine || got.Libtorch != c.libtorch {
+			t.Errorf("read engine %q libtorch %q (%v), want %q %q", got.Engine, got.Libtorch, err, c.engine, c.libtorch)
+		}
+	}
+}
+
 func TestCheck(t *testing.T) {
 	cases := []struct {
 		name string

@@ -21,6 +21,7 @@ import (
 	"github.com/dcwp-go/dcwp/dataset/cmnist"
 	"github.com/dcwp-go/dcwp/driver/dcwp"
 	"github.com/dcwp-go/dcwp/driver/model"
+	"github.com/dcwp-go/dcwp/driver/torch"
 	"github.com/dcwp-go/dcwp/internal/exit"
 	"github.com/dcwp-go/dcwp/internal/progress"
 	"github.com/dcwp-go/dcwp/report"
@@ -281,7 +282,7 @@ func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err er
 	if !existing {
 		// The preset is resolved for the model and variant asked for: some of its settings depend on them.
 		cfg, err = dcwp.Preset(c.String("preset"), c.String("dataset"), share, c.String("model"), rundir.Variant(c.String("variant")))
-		cfg.ToolVersion = version.Version
+		stamp(&cfg)
 		return cfg, nil, err
 	}
 	s, err := rundir.ReadConfig(c.String("out"))
@@ -310,7 +311,7 @@ func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err er
 	}
 	cfg = s
 	if !c.Bool("resume") {
-		cfg.ToolVersion = version.Version // the version that wrote the stages run now
+		stamp(&cfg) // the version and engine that wrote the stages run now
 	}
 	return cfg, &s, nil
 }
@@ -331,6 +332,16 @@ func shareFlag(c *cli.Context) (dataset.Share, error) {
 		return share, fmt.Errorf("--conflict-pct %s: dataset %s is not chosen by a conflict share (its data has its own)", c.String("conflict-pct"), in.Name)
 	}
 	return dataset.Share{}, nil
+}
+
+// stamp records the tool version, torch engine and libtorch that write the stages run now.
+func stamp(cfg *rundir.Config) {
+	cfg.ToolVersion, cfg.Engine, cfg.Libtorch = version.Version, torch.Engine, torch.Version()
+}
+
+// versionText is --version's: the tool's, and the engine and libtorch it trains with.
+func versionText() string {
+	return fmt.Sprintf("%s (engine %s, libtorch %s)", version.Version, torch.Engine, torch.Version())
 }
 
 // resumeMay lists the settings a resumed run may change (config.json keys): where the data
@@ -437,7 +448,7 @@ func run(args []string, stderr io.Writer) int {
 		Metadata: map[string]any{startedKey: time.Now()},
 		Name:     "dcwp-train",
 		Usage:    "find a debiased pruned subnetwork with DCWP and write a run directory",
-		Version:  version.Version,
+		Version:  versionText(),
 		UsageText: "dcwp-train --dataset cmnist --data DIR --conflict-pct 1 --model cnn --preset paper --seed 0 --out RUN_DIR\n" +
 			"dcwp-train --out RUN_DIR --resume\n" +
 			"dcwp-train data cmnist --out DIR",

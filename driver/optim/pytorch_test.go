@@ -1,8 +1,10 @@
 package optim
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/dcwp-go/dcwp/driver/torch"
@@ -33,7 +35,7 @@ for c in req["cases"]:
         if sched:
             sched.step()
     out[c["name"]] = torch.cat([w.detach().flatten(), b.detach()]).tolist()
-json.dump(out, sys.stdout)
+json.dump({"version": torch.__version__, "cases": out}, sys.stdout)
 `
 
 type namedSettings struct {
@@ -45,7 +47,9 @@ type namedSettings struct {
 // its rules) on a small least-squares fit: Adam with weight decay, SGD with momentum and
 // weight decay, with and without StepLR. Adam must agree to the last bit: its update is
 // torch.optim.Adam's own single-tensor arithmetic on the same libtorch. SGD is composed of
-// separate ops, so it agrees within float32 rounding.
+// separate ops, so it agrees within float32 rounding, as Adam does where the oracle's
+// PyTorch is another release than the engine's libtorch (their Adam rounds otherwise:
+// 2.x interpolates the first moment with lerp_). A setting the engine refuses is skipped.
 func TestStepsMatchTorchOptim(t *testing.T) {
 	cases := []namedSettings{
 		{"adam", Settings{Kind: "adam", LR: 0.1, Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, WeightDecay: 0.01}},
@@ -56,7 +60,8 @@ func TestStepsMatchTorchOptim(t *testing.T) {
 	const steps = 7
 	r := rand.New(rand.NewPCG(4, 0))
 	in := map[string][]float32{"x": uniform(r, 32), "y": uniform(r, 24), "w": uniform(r, 12), "b": uniform(r, 3)}
-	want := torchOptim(t, in, steps, cases)
+	want, oracle := torchOptim(t, in, steps, cases)
+	sameRelease := release(oracle) == release(torch.Version())
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := fitLinear(t, in, steps, c.s)
@@ -64,8 +69,10 @@ func TestStepsMatchTorchOptim(t *testing.T) {
 				t.Fatalf("torch.optim gave %d values, want %d", len(want[c.name]), len(got))
 			}
 			tol := 1e-5
-			if c.s.Kind == "adam" {
+			if c.s.Kind == "adam" && sameRelease {
 				tol = 0
+			} else if c.s.Kind == "adam" {
+				t.Logf("Adam within float32 rounding: the oracle's PyTorch is %s, the engine's libtorch %s", oracle, torch.Version())
 			}
 			for i, v := range want[c.name] {
 				if math.Abs(float64(got[i])-v) > tol+tol*math.Abs(v) {
@@ -85,7 +92,8 @@ func uniform(r *rand.Rand, n int) []float32 {
 }
 
 // torchOptim runs torchOptimScript in Debian's python3-torch.
-func torchOptim(t *testing.T, in map[string][]float32, steps int, cases []namedSettings) map[string][]float64 {
+// It returns each case's final parameters and the oracle's PyTorch version.
+func torchOptim(t *testing.T, in map[string][]float32, steps int, cases []namedSettings) (map[string][]float64, string) {
 	t.Helper()
 	var req struct {
 		Tensors map[string][]float32 `json:"tensors"`
@@ -98,9 +106,21 @@ func torchOptim(t *testing.T, in map[string][]float32, steps int, cases []namedS
 			"beta2": c.s.Beta2, "eps": c.s.Eps, "wd": c.s.WeightDecay, "momentum": c.s.Momentum,
 			"step_size": c.s.StepSize, "gamma": c.s.Gamma})
 	}
-	res := map[string][]float64{}
+	var res struct {
+		Version string               `json:"version"`
+		Cases   map[string][]float64 `json:"cases"`
+	}
 	pyoracle.JSON(t, req, &res, "-c", torchOptimScript)
-	return res
+	return res.Cases, res.Version
+}
+
+// release is a PyTorch version's major.minor: Debian's 1.13.1 reports its libtorch as 1.13.0.
+func release(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	return parts[0] + "." + parts[1]
 }
 
 // fitLinear is the Go side of torchOptimScript for one case.
@@ -133,6 +153,9 @@ func fitLinear(t *testing.T, in map[string][]float32, steps int, set Settings) [
 		}
 		if err == nil {
 			err = o.ZeroGrad()
+		}
+		if errors.Is(err, torch.ErrUnsupported) {
+			t.Skipf("refused: %v", err)
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -12,12 +12,25 @@ import (
 	"testing"
 )
 
-// shimTag is the build constraint of the shim's binding: a build with the tag of another
-// engine leaves it out.
-const shimTag = "!gotch"
+// bindings are the engines' bindings: their files' prefix and build constraint. A build
+// has exactly one of them.
+var bindings = []struct{ prefix, tag string }{
+	{"shim", "!gotch"},
+	{"gotch", "gotch"},
+}
 
-// TestAPIFilesHaveNoCgo holds the split doc.go describes: shim*.go are the shim's binding,
-// each behind shimTag; every other file is the API, which no binding's types reach.
+// bindingTag is the build constraint of the binding file f belongs to, or false for an API file.
+func bindingTag(f string) (string, bool) {
+	for _, b := range bindings {
+		if strings.HasPrefix(f, b.prefix) {
+			return b.tag, true
+		}
+	}
+	return "", false
+}
+
+// TestAPIFilesHaveNoCgo holds the split doc.go describes: shim*.go and gotch*.go are the
+// engines' bindings, each behind its tag; every other file is the API, which no binding's types reach.
 func TestAPIFilesHaveNoCgo(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -37,10 +50,10 @@ func TestAPIFilesHaveNoCgo(t *testing.T) {
 			imports = append(imports, p)
 		}
 		tag := buildTag(t, f)
-		binding := strings.HasPrefix(f, "shim")
+		want, binding := bindingTag(f)
 		switch {
-		case binding && (!slices.Contains(imports, "C") || tag != shimTag):
-			t.Errorf("%s: a binding file, but imports C %v with build constraint %q (want %q)", f, slices.Contains(imports, "C"), tag, shimTag)
+		case binding && (!slices.Contains(imports, "C") || tag != want):
+			t.Errorf("%s: a binding file, but imports C %v with build constraint %q (want %q)", f, slices.Contains(imports, "C"), tag, want)
 		case !binding && (slices.Contains(imports, "C") || slices.Contains(imports, "unsafe") || tag != ""):
 			t.Errorf("%s: an API file, but imports %v with build constraint %q; move what needs the shim to a shim*.go file", f, imports, tag)
 		}

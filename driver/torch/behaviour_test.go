@@ -131,6 +131,45 @@ func TestDeterminism(t *testing.T) {
 	}
 }
 
+// TestGeneratorsAreIndependent: draws from two generators and from the default one,
+// interleaved, leave each generator's numbers what it yields alone, draw for draw.
+func TestGeneratorsAreIndependent(t *testing.T) {
+	alone := func(seed uint64) []float32 {
+		g, err := NewGenerator(seed)
+		must(t, err)
+		defer g.Close()
+		s := NewScope()
+		defer s.Close()
+		v := s.Float32s(s.Cat([]*Tensor{s.Rand([]int64{7}, Float32, CPUDevice, g), s.Randn([]int64{33}, Float32, CPUDevice, g),
+			s.Rand([]int64{5}, Float32, CPUDevice, g)}, 0))
+		must(t, s.Err())
+		return v
+	}
+	want1, want2 := alone(11), alone(12)
+	g1, err := NewGenerator(11)
+	must(t, err)
+	defer g1.Close()
+	g2, err := NewGenerator(12)
+	must(t, err)
+	defer g2.Close()
+	s := NewScope()
+	defer s.Close()
+	a1 := s.Rand([]int64{7}, Float32, CPUDevice, g1)
+	a2 := s.Rand([]int64{7}, Float32, CPUDevice, g2)
+	s.Rand([]int64{9}, Float32, CPUDevice, nil)
+	b1 := s.Randn([]int64{33}, Float32, CPUDevice, g1)
+	b2 := s.Randn([]int64{33}, Float32, CPUDevice, g2)
+	c2 := s.Rand([]int64{5}, Float32, CPUDevice, g2)
+	must(t, ManualSeed(3))
+	c1 := s.Rand([]int64{5}, Float32, CPUDevice, g1)
+	got1 := s.Float32s(s.Cat([]*Tensor{a1, b1, c1}, 0))
+	got2 := s.Float32s(s.Cat([]*Tensor{a2, b2, c2}, 0))
+	must(t, s.Err())
+	if !slices.Equal(got1, want1) || !slices.Equal(got2, want2) {
+		t.Fatalf("interleaved draws differ from each generator's own:\n%v\n%v\nwant\n%v\n%v", got1, got2, want1, want2)
+	}
+}
+
 func TestNoGradAndKeep(t *testing.T) {
 	s := NewScope()
 	w, err := FromFloat32([]float32{1, 2}, []int64{2}, CPUDevice)

@@ -5,9 +5,9 @@
 //
 // # The API and the binding
 //
-// The package is an API that another engine can implement, and one binding of it:
+// The package is an API that another engine can implement, and two bindings of it:
 //
-//   - The API is every file not named shim*.go (doc.go, dtype.go, device.go,
+//   - The API is every file not named shim*.go or gotch*.go (doc.go, dtype.go, device.go,
 //     tensor.go, scope.go, ops.go): the types, the enumerations with values of
 //     the package's own, the bookkeeping of scopes and the ops composed of
 //     other ops. None of them imports "C" or unsafe.
@@ -16,12 +16,24 @@
 //     engineGen, the ops that reach a kernel, and the one table per
 //     enumeration that maps the API's values to shim.h's (shim.go).
 //
-// A second binding (issue 27 wants gotch, under //go:build gotch) provides
-// the same: the two handle types, every exported function and method of
-// shim*.go, and the unexported functions the API and the tests call
-// (fromData, readInto, backward, checkCUDA, setNumThreads). The tests use the
-// API alone, so they are every binding's conformance suite;
-// TestAPIFilesHaveNoCgo holds the split.
+// The second binding, gotch*.go (//go:build gotch), implements the same over
+// github.com/sugarme/gotch's C layer, libtch, on the libtorch that gotch release binds
+// (v0.9.1: 2.1.0), set up by tools/setup-gotch.sh. It calls libtch's C functions
+// directly (gotch/dcg.h), never gotch's Go tensor type, which allocates a 100 KB Go
+// ballast, a finalizer and a global map entry per tensor and leaks a C.malloc(0) per op.
+// Each op sets grad mode and reads libtch's (per-thread) error on one OS thread. Where
+// libtch lacks a call it composes libtorch's own ops (clone, channels-last, normalize,
+// the STE mask, Adam) and casts as CPU bf16 autocast would; what it cannot do faithfully it
+// refuses with an error wrapping ErrUnsupported that names the engine: Adam with weight
+// decay, bf16 autocast on a GPU. libtch has
+// no generator objects: a Generator there reseeds the default CPU generator and replays
+// its earlier draws before each new one (same numbers as a fresh generator of that seed,
+// draw for draw), which moves the default generator's sequence.
+//
+// Each binding provides the two handle types, every exported function and method of
+// shim*.go, Engine, and the unexported functions the API and the tests call (fromData,
+// readInto, backward, checkCUDA, setNumThreads). The tests use the API alone, so they are
+// every binding's conformance suite; TestAPIFilesHaveNoCgo holds the split.
 //
 // # Memory
 //

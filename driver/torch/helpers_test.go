@@ -1,8 +1,10 @@
 package torch
 
 import (
+	"errors"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/dcwp-go/dcwp/internal/pyoracle"
@@ -133,6 +135,19 @@ func closeEnough(got, want, atol, rtol float64) bool {
 		return math.IsNaN(got)
 	}
 	return math.Abs(got-want) <= atol+rtol*math.Abs(want)
+}
+
+// fatalUnlessRefused ends the test on err: skipped when err is the engine refusing a setting
+// (ErrUnsupported, with a message that must name the engine), failed otherwise.
+func fatalUnlessRefused(t *testing.T, err error) {
+	t.Helper()
+	if errors.Is(err, ErrUnsupported) {
+		if !strings.Contains(err.Error(), Engine) {
+			t.Fatalf("a refusal that does not name the engine %q: %v", Engine, err)
+		}
+		t.Skipf("refused: %v", err)
+	}
+	t.Fatal(err)
 }
 
 func must(t *testing.T, err error) {

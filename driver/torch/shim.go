@@ -11,6 +11,13 @@ import "C"
 
 import "unsafe"
 
+// Engine names this binding in errors, --version and config.json.
+const Engine = "shim"
+
+// bf16ConvGemmWgrad: under bf16 autocast on the CPU, a convolution's weight gradient is
+// one GEMM over im2col rows (shim.cpp's GemmWgradConv2d), not oneDNN's.
+const bf16ConvGemmWgrad = true
+
 // The shim's values for the API's enumerations. The API's values are its own; these
 // tables are the only place that knows shim.h's, so a binding over another engine
 // replaces them without touching the API.

@@ -8,6 +8,10 @@ import (
 // ErrClosed is returned when a closed or nil tensor is used.
 var ErrClosed = errors.New("torch: use of closed or nil tensor")
 
+// ErrUnsupported is wrapped by the error of a setting the engine refuses (its message names
+// the engine and the reason), e.g. bf16 autocast on the gotch engine.
+var ErrUnsupported = errors.New("not supported by this engine")
+
 // TorchError is an error raised inside libtorch; Msg is libtorch's text.
 type TorchError struct {
 	Op  string
