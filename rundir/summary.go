@@ -47,7 +47,7 @@ type Summary struct {
 	KeptPerLayer map[string]float64 `json:"kept_per_layer,omitempty"`
 	// FLOPsKept is the share of the masked layers' dense FLOPs the mask keeps (package
 	// budget); absent in summaries older than it.
-	FLOPsKept *float64 `json:"flops_kept,omitempty"`
+	FLOPsKept    *float64           `json:"flops_kept,omitempty"`
 	Mined        Mined              `json:"mined"`
 	StageSeconds map[string]float64 `json:"stage_seconds"`
 	SelectedIter int                `json:"selected_iter,omitempty"`
