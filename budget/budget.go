@@ -57,8 +57,11 @@ func Share(a *arch.Arch, masks map[string]tensor.Tensor) (float64, error) {
 	kept, total := 0.0, 0.0
 	for _, p := range a.MaskedParams() {
 		m, ok := masks[p.Name]
-		if !ok || len(m.U8) != p.Numel() {
-			return 0, fmt.Errorf("mask of %s missing or not %d bytes", p.Name, p.Numel())
+		if !ok || m.Numel() != p.Numel() {
+			return 0, fmt.Errorf("mask for %s missing or of the wrong size", p.Name)
+		}
+		if len(m.U8) != m.Numel() {
+			return 0, fmt.Errorf("mask for %s is not uint8", p.Name)
 		}
 		for _, v := range m.U8 {
 			if v != 0 {

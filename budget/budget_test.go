@@ -1,6 +1,7 @@
 package budget
 
 import (
+	"maps"
 	"math"
 	"testing"
 
@@ -96,5 +97,25 @@ func TestDenseCountsConvPositions(t *testing.T) {
 	want := 2.0 * (3*64*16*196 + 64*128*16*49 + 128*256*16*9 + 256*10)
 	if got, err := Dense(a); err != nil || got != want {
 		t.Fatalf("dense FLOPs %v (%v), want %v", got, err, want)
+	}
+}
+
+func TestShareRefuses(t *testing.T) {
+	a := tiny(arch.GranWeight)
+	ok := map[string]tensor.Tensor{"fc1.weight": tensor.U8(make([]uint8, 12), 3, 4), "fc.weight": tensor.U8(make([]uint8, 6), 2, 3)}
+	for _, c := range []struct {
+		name string
+		edit func(map[string]tensor.Tensor)
+		want string
+	}{
+		{"missing", func(m map[string]tensor.Tensor) { delete(m, "fc.weight") }, "mask for fc.weight missing or of the wrong size"},
+		{"short", func(m map[string]tensor.Tensor) { m["fc1.weight"] = tensor.U8(make([]uint8, 11), 11) }, "mask for fc1.weight missing or of the wrong size"},
+		{"float32", func(m map[string]tensor.Tensor) { m["fc1.weight"] = tensor.F32(make([]float32, 12), 3, 4) }, "mask for fc1.weight is not uint8"},
+	} {
+		m := maps.Clone(ok)
+		c.edit(m)
+		if _, err := Share(a, m); err == nil || err.Error() != c.want {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
 	}
 }
