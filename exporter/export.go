@@ -373,18 +373,10 @@ func maxPoolAttrs(n arch.Node, onnxGo bool) []onnx.Attr {
 	return as
 }
 
-// param writes a Gemm or Conv with its weight (dense or sparse) and bias, and, for a
-// compacted linear, the Gather that selects its kept inputs.
+// param writes a Gemm or Conv with its weight (dense or sparse) and bias.
 func (e *emitter) param(l *layer) LayerStats {
 	b, n := e.b, l.node
 	x := l.in[0]
-	if l.index != nil {
-		kept, sel := n.Name+".kept_inputs", n.Name+".inputs"
-		b.DenseInt64(kept, []int{len(l.index)}, l.index)
-		b.Node("Gather", n.Name+".select", []string{x, kept}, []string{sel}, onnx.Int("axis", 1))
-		b.ValueInfo(sel, onnx.Dims("N", len(l.index)))
-		x = sel
-	}
 	wshape := []int{n.Out, n.In}
 	if n.Op == arch.OpConv {
 		wshape = []int{n.Out, n.In, n.Kernel, n.Kernel}

@@ -280,11 +280,12 @@ func TestCompactShrinks(t *testing.T) {
 			t.Errorf("%s %s: %d of %d units kept, shrink=%v want %v", c.spec.Name(), c.layer, ls.Units, ls.UnitsOrig, got, c.shrink)
 		}
 	}
-	// The MLP's unused input pixels are dropped with a Gather.
+	// The MLP's unused input pixels stay (a Gather selecting the used ones is far slower
+	// in ONNX Runtime than the zero columns it saves).
 	m, _ := onnx.Parse(get(t, specs[0]).model[Compact], "mlp")
 	sum, _ := onnx.Summarize(m)
-	if sum.OpCounts["Gather"] != 1 {
-		t.Errorf("compact mlp ops %v, want one Gather", sum.OpCounts)
+	if sum.OpCounts["Gather"] != 0 {
+		t.Errorf("compact mlp ops %v, want no Gather", sum.OpCounts)
 	}
 }
 
