@@ -66,6 +66,8 @@ type Arch struct {
 	Nodes   []Node
 	// Feature names the node whose output is the penultimate feature vector used by SupCon.
 	Feature string
+	// Granularity is what one pruning score gates; "" is GranWeight (the paper's).
+	Granularity Granularity
 }
 
 // Output is the name of the node that yields the logits.
@@ -99,7 +101,10 @@ type Param struct {
 	Node   string
 	Kind   Kind
 	Shape  []int
-	Masked bool // a pruning score of the same shape exists
+	Masked bool // a pruning score exists
+	// ScoreShape is the shape of the score of a masked weight: Shape, or [Out, 1, ...]
+	// when one score gates a whole output unit (Granularity); nil when not masked.
+	ScoreShape []int
 }
 
 // Trainable reports whether an optimizer updates the parameter (running statistics are buffers).
@@ -118,9 +123,23 @@ func (p Param) Numel() int {
 func (a *Arch) Params() []Param {
 	var ps []Param
 	for _, n := range a.Nodes {
-		ps = append(ps, n.params()...)
+		for _, p := range n.params() {
+			if p.Masked {
+				p.ScoreShape = a.scoreShape(p)
+			}
+			ps = append(ps, p)
+		}
 	}
 	return ps
+}
+
+// ScoreNumel is the number of scores of a masked weight.
+func (p Param) ScoreNumel() int {
+	n := 1
+	for _, d := range p.ScoreShape {
+		n *= d
+	}
+	return n
 }
 
 func (n Node) params() []Param {

@@ -3,6 +3,7 @@ package eval
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"time"
 
 	"github.com/dcwp-go/dcwp/dataset"
@@ -27,7 +28,61 @@ type BenchResult struct {
 	Threads       int    `json:"threads"`
 	ParamsTotal   int64  `json:"params_total"`
 	ParamsNonzero int64  `json:"params_nonzero"`
+	FileBytes     int64  `json:"file_bytes"`
 	Timing
+}
+
+// fileBytes is the size of a model file; 0 when it cannot be read (it was, to be timed).
+func fileBytes(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// Against is one model's speed and size as a multiple of the first model's at the same
+// batch size (the dense export, when it is given first): throughput and latency speed-up,
+// file and parameter shares.
+type Against struct {
+	Model      string  `json:"model"`
+	Batch      int     `json:"batch"`
+	Throughput float64 `json:"throughput_x"`
+	Latency    float64 `json:"latency_speedup_x"`
+	File       float64 `json:"file_share"`
+	Params     float64 `json:"params_share"`
+}
+
+// AgainstFirst compares every result of a model after the first with the first model's
+// result at the same batch size.
+func AgainstFirst(res []BenchResult) []Against {
+	if len(res) == 0 {
+		return nil
+	}
+	base := map[int]BenchResult{}
+	for _, r := range res {
+		if r.Model == res[0].Model {
+			base[r.Batch] = r
+		}
+	}
+	var out []Against
+	for _, r := range res {
+		b, ok := base[r.Batch]
+		if r.Model == res[0].Model || !ok {
+			continue
+		}
+		out = append(out, Against{Model: r.Model, Batch: r.Batch, Throughput: share(r.ThroughputSPS, b.ThroughputSPS),
+			Latency: share(b.LatencyMsP50, r.LatencyMsP50), File: share(float64(r.FileBytes), float64(b.FileBytes)),
+			Params: share(float64(r.ParamsTotal), float64(b.ParamsTotal))})
+	}
+	return out
+}
+
+func share(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 // BenchInput builds one batch of `batch` samples with shape chw: eval-
@@ -127,7 +182,7 @@ func BenchORT(o BenchOptions) ([]BenchResult, error) {
 					return err
 				}
 				out = append(out, BenchResult{Model: model, Provider: s.Provider, Threads: o.Session.Threads,
-					ParamsTotal: s.Summary.ParamsTotal, ParamsNonzero: s.Summary.ParamsNonZero, Timing: t})
+					ParamsTotal: s.Summary.ParamsTotal, ParamsNonzero: s.Summary.ParamsNonZero, FileBytes: fileBytes(model), Timing: t})
 			}
 			return nil
 		}()

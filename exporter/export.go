@@ -63,15 +63,18 @@ func (o Options) withDefaults() (Options, error) {
 // LayerStats counts the parameters of one Gemm or Conv (BatchNorm folded in) or, for
 // "(constants)", the normalisation constants.
 type LayerStats struct {
-	Name       string `json:"name"`
-	Op         string `json:"op"` // Gemm, Conv, constants
-	Shape      []int  `json:"weight_shape,omitempty"`
-	Params     int64  `json:"params"` // weight + bias elements in the export
-	NonZero    int64  `json:"nonzero"`
-	Units      int    `json:"units,omitempty"`       // output neurons/channels in the export
-	UnitsOrig  int    `json:"units_orig,omitempty"`  // output neurons/channels of the arch
-	InputsOrig int    `json:"inputs_orig,omitempty"` // input features/channels of the arch
-	Inputs     int    `json:"inputs,omitempty"`      // input features/channels in the export
+	Name   string `json:"name"`
+	Op     string `json:"op"` // Gemm, Conv, constants
+	Shape  []int  `json:"weight_shape,omitempty"`
+	Params int64  `json:"params"` // weight + bias elements in the export
+	// FLOPs per sample of the layer as exported: 2 per multiply-add of its weight, every
+	// weight counted (zeros too: the runtimes compute them).
+	FLOPs      int64 `json:"flops"`
+	NonZero    int64 `json:"nonzero"`
+	Units      int   `json:"units,omitempty"`       // output neurons/channels in the export
+	UnitsOrig  int   `json:"units_orig,omitempty"`  // output neurons/channels of the arch
+	InputsOrig int   `json:"inputs_orig,omitempty"` // input features/channels of the arch
+	Inputs     int   `json:"inputs,omitempty"`      // input features/channels in the export
 }
 
 // Stats describe an export: what `dcwp-export` prints and writes as JSON.
@@ -84,6 +87,7 @@ type Stats struct {
 	KeptRatio     float64      `json:"kept_ratio"` // kept share of masked weights (1 for vanilla)
 	ParamsTotal   int64        `json:"params_total"`
 	ParamsNonZero int64        `json:"params_nonzero"`
+	FLOPs         int64        `json:"flops_per_sample"` // of the Gemm and Conv layers (LayerStats.FLOPs)
 	Layers        []LayerStats `json:"layers"`
 	File          string       `json:"file,omitempty"`
 	FileBytes     int64        `json:"file_bytes,omitempty"`
@@ -92,6 +96,30 @@ type Stats struct {
 	// Warnings say what could not be checked, such as the origin of a file of a run
 	// older than run ids.
 	Warnings []string `json:"warnings,omitempty"`
+	// Dense is the dense export of the same network, beside a sparse or compact one.
+	Dense *Footprint `json:"dense,omitempty"`
+}
+
+// Footprint is what an export costs where it is deployed.
+type Footprint struct {
+	Params    int64 `json:"params_total"`
+	FLOPs     int64 `json:"flops_per_sample"`
+	FileBytes int64 `json:"file_bytes"`
+}
+
+// DenseFootprint exports the network o names in the dense format, in memory, and returns
+// its footprint: the baseline a sparse or compact export is measured against.
+func DenseFootprint(run *rundir.Run, o Options) (Footprint, error) {
+	o.Format = Dense
+	m, st, err := Export(run, o)
+	if err != nil {
+		return Footprint{}, fmt.Errorf("dense export for comparison: %w", err)
+	}
+	data, err := Encode(m)
+	if err != nil {
+		return Footprint{}, fmt.Errorf("dense export for comparison: %w", err)
+	}
+	return Footprint{Params: st.ParamsTotal, FLOPs: st.FLOPs, FileBytes: int64(len(data))}, nil
 }
 
 // Export loads a network of a run and builds its ONNX model in memory.
@@ -172,6 +200,7 @@ func ExportNetwork(cfg rundir.Config, net *rundir.Network, o Options) (*onnxpb.M
 	for _, l := range st.Layers {
 		st.ParamsTotal += l.Params
 		st.ParamsNonZero += l.NonZero
+		st.FLOPs += l.FLOPs
 	}
 	for _, kv := range metadata(cfg, net, o, st) {
 		b.Meta(kv[0], kv[1])
@@ -333,18 +362,10 @@ func maxPoolAttrs(n arch.Node, onnxGo bool) []onnx.Attr {
 	return as
 }
 
-// param writes a Gemm or Conv with its weight (as the format stores it) and bias, and, for a
-// compacted linear, the Gather that selects its kept inputs.
+// param writes a Gemm or Conv with its weight (dense or sparse) and bias.
 func (e *emitter) param(l *layer) LayerStats {
 	b, n := e.b, l.node
 	x := l.in[0]
-	if l.index != nil {
-		kept, sel := n.Name+".kept_inputs", n.Name+".inputs"
-		b.DenseInt64(kept, []int{len(l.index)}, l.index)
-		b.Node("Gather", n.Name+".select", []string{x, kept}, []string{sel}, onnx.Int("axis", 1))
-		b.ValueInfo(sel, onnx.Dims("N", len(l.index)))
-		x = sel
-	}
 	wshape := []int{n.Out, n.In}
 	if n.Op == arch.OpConv {
 		wshape = []int{n.Out, n.In, n.Kernel, n.Kernel}
@@ -352,6 +373,10 @@ func (e *emitter) param(l *layer) LayerStats {
 	st := LayerStats{Name: n.Name, Shape: wshape, Units: n.Out, UnitsOrig: l.origOut, Inputs: n.In, InputsOrig: l.origIn}
 	w, bias := rounded(l.w, &st.NonZero), rounded(l.b, &st.NonZero)
 	st.Params = int64(len(w) + len(bias))
+	st.FLOPs = 2 * int64(len(w))
+	if out := e.sh[l.out]; n.Op == arch.OpConv {
+		st.FLOPs *= int64(out[1] * out[2]) // per output position
+	}
 	wn, bn := n.Name+".weight", n.Name+".bias"
 	e.weights(b, wn, wshape, w)
 	b.Dense(bn, []int{n.Out}, bias)

@@ -25,6 +25,10 @@ var specs = []exportfixture.Spec{
 	{Model: "cnn", Seed: 6, Keep: 0.1, Dataset: "cifar10c"},          // Sub/Div normalisation
 	{Model: "mlp", Seed: 8, Keep: 0.5, DeadRows: 1},                  // every hidden neuron constant: one kept per layer
 	{Model: "cnn", Seed: 9, Keep: 0.5, DeadRows: 0.9},                // mostly constant channels behind zero padding
+	// One score per output unit: a pruned unit's bias and BatchNorm affine are gated too.
+	{Model: "mlp", Seed: 10, Keep: 0.5, DeadRows: 0.5, Granularity: arch.GranChannel},
+	{Model: "cnn", Seed: 11, Keep: 0.5, DeadRows: 0.5, Granularity: arch.GranChannel},
+	{Model: "resnet18", Seed: 12, Keep: 0.5, DeadRows: 0.4, Granularity: arch.GranChannel},
 }
 
 type built struct {
@@ -256,6 +260,10 @@ func TestCompactShrinks(t *testing.T) {
 		{specs[2], "conv3", true},          // conv3 -> relu -> gap -> fc: constant folds exactly
 		{specs[3], "layer1.0.conv1", true}, // inner block channels: dead ones with bias <= 0 go
 		{specs[3], "conv1", false},         // the stem feeds the residual stream
+		{specs[8], "fc1", true},            // channel masks: pruned neurons go
+		{specs[9], "conv1", true},          // pruned channels output 0: they go behind padding too
+		{specs[9], "conv2", true},
+		{specs[10], "layer1.0.conv1", true},
 	}
 	for _, c := range cases {
 		b := get(t, c.spec)
@@ -272,11 +280,12 @@ func TestCompactShrinks(t *testing.T) {
 			t.Errorf("%s %s: %d of %d units kept, shrink=%v want %v", c.spec.Name(), c.layer, ls.Units, ls.UnitsOrig, got, c.shrink)
 		}
 	}
-	// The MLP's unused input pixels are dropped with a Gather.
+	// The MLP's unused input pixels stay (a Gather selecting the used ones is far slower
+	// in ONNX Runtime than the zero columns it saves).
 	m, _ := onnx.Parse(get(t, specs[0]).model[Compact], "mlp")
 	sum, _ := onnx.Summarize(m)
-	if sum.OpCounts["Gather"] != 1 {
-		t.Errorf("compact mlp ops %v, want one Gather", sum.OpCounts)
+	if sum.OpCounts["Gather"] != 0 {
+		t.Errorf("compact mlp ops %v, want no Gather", sum.OpCounts)
 	}
 }
 
@@ -302,6 +311,36 @@ func TestAllDeadKeepsOne(t *testing.T) {
 	for _, l := range b.stats[Compact].Layers {
 		if l.Name != "fc" && l.Units != 1 {
 			t.Errorf("%s keeps %d units, want 1", l.Name, l.Units)
+		}
+	}
+}
+
+// TestCompactRemovesEveryPrunedUnit: under channel granularity, every pruned unit of a
+// layer whose output reaches only the next layer (no residual stream) is gone from the
+// compact export, and its FLOPs with it.
+func TestCompactRemovesEveryPrunedUnit(t *testing.T) {
+	for _, s := range []exportfixture.Spec{specs[8], specs[9]} {
+		b := get(t, s)
+		pruned := map[string]int{}
+		for _, p := range b.net.Arch.MaskedParams() {
+			m := b.net.Masks[p.Name].U8
+			per := len(m) / p.Shape[0]
+			for j := 0; j < p.Shape[0]; j++ {
+				if m[j*per] == 0 {
+					pruned[p.Node]++
+				}
+			}
+		}
+		for _, l := range b.stats[Compact].Layers {
+			if l.UnitsOrig == 0 || l.Name == b.net.Arch.Output() {
+				continue
+			}
+			if want := l.UnitsOrig - pruned[l.Name]; l.Units != want {
+				t.Errorf("%s %s: %d units kept, mask keeps %d", s.Name(), l.Name, l.Units, want)
+			}
+		}
+		if c, d := b.stats[Compact].FLOPs, b.stats[Dense].FLOPs; !(c < d) || d <= 0 {
+			t.Errorf("%s: compact %d FLOPs, dense %d", s.Name(), c, d)
 		}
 	}
 }

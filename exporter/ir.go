@@ -18,8 +18,6 @@ type layer struct {
 
 	// linear, conv: w is [Out][In] (linear) or [Out][In][K][K] (conv), row-major.
 	w, b []float64
-	// linear (compact): the input columns kept, selected by a Gather in front of the Gemm.
-	index []int64
 
 	origOut int // node.Out before compaction
 	origIn  int // node.In before compaction
@@ -150,9 +148,6 @@ func shapes(ls []*layer, input [3]int) (map[string][]int, error) {
 				return nil, fmt.Errorf("layer %s reads unknown tensor %s", l.name(), t)
 			}
 			ins[i] = s
-		}
-		if l.index != nil {
-			ins[0] = []int{len(l.index)} // what the Gather in front passes on
 		}
 		out, err := l.node.OutShape(ins)
 		if err != nil {

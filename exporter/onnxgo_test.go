@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"fmt"
+	fixture "github.com/dcwp-go/dcwp/internal/exportfixture"
 	"math"
 	"strings"
 	"testing"
@@ -71,6 +72,10 @@ func TestOnnxGoMatchesORT(t *testing.T) {
 		b := get(t, s)
 		t.Run(s.Name(), func(t *testing.T) { check(t, b.model[Dense], b.x, b.n, b.net.Arch.Input) })
 	}
+	for _, s := range []fixture.Spec{specs[0], specs[2], specs[8], specs[9]} { // compact, weight and channel masks
+		b := get(t, s)
+		t.Run(s.Name()+"-compact", func(t *testing.T) { check(t, b.model[Compact], b.x, b.n, b.net.Arch.Input) })
+	}
 	t.Run("resnet18-compat", func(t *testing.T) {
 		b := get(t, specs[3])
 		m, _, err := ExportNetwork(b.spec.Config(), b.net, Options{OnnxGoCompat: true})
@@ -94,8 +99,6 @@ func TestOnnxGoLimits(t *testing.T) {
 		// sparse_initializer is ignored: the Gemm weight is an input without a value.
 		{"sparse mlp", mlp, mlp.model[Sparse], "Type inference error"},
 		{"sparse cnn", cnn, cnn.model[Sparse], "panicked"},
-		// compact MLP drops unused input pixels with Gather, which onnx-go lacks.
-		{"compact mlp (Gather)", mlp, mlp.model[Compact], "Gather not implemented"},
 		// any dilations attribute on MaxPool, even the default [1 1].
 		{"dense resnet18 (MaxPool dilations)", res, res.model[Dense], "dilation not implemented"},
 	}

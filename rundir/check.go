@@ -80,10 +80,13 @@ func (c *Config) Check() error {
 	if err := c.checkNames(); err != nil {
 		return err
 	}
-	for _, err := range []error{c.Miner.Check(), c.Variant.Check(), c.BiasLoss.Check(), c.Mode.Check(), c.Select.Check()} {
+	for _, err := range []error{c.Miner.Check(), c.Variant.Check(), c.BiasLoss.Check(), c.Mode.Check(), c.Select.Check(), c.MaskGranularity.Check()} {
 		if err != nil {
 			return err
 		}
+	}
+	if c.MaskGranularity == arch.GranWeight { // canonical: absent, as in configs older than the setting
+		c.MaskGranularity = ""
 	}
 	if _, err := ParsePrecision(c.Precision); err != nil {
 		return err
@@ -118,6 +121,7 @@ func (c *Config) Check() error {
 		{"temperature (SupCon)", c.Temperature, 0, math.MaxFloat64, true},
 		{"mask temperature", c.MaskTau, 0, math.MaxFloat64, true},
 		{"score init", c.ScoreInit, -math.MaxFloat64, math.MaxFloat64, false},
+		{"target FLOPs (0: none)", c.TargetFLOPs, 0, 1, false},
 	}
 	for _, n := range nums {
 		if err := inRange(n.name, n.v, n.min, n.max, n.open); err != nil {

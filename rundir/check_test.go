@@ -76,6 +76,11 @@ func TestConfigCheck(t *testing.T) {
 		{"unknown optimizer", func(c *Config) { c.Finetune.Optimizer = "rmsprop" }, `finetune: unknown optimizer "rmsprop"`},
 		{"mining model without iterations", func(c *Config) { c.MiningModel.Iters = 0 }, "mining_model: iterations (0) and learning rate (0.1) must be positive (at most 100000000 and 10)"},
 		{"no mining model", func(c *Config) { c.MiningModel = nil }, ""},
+		{"channel granularity", func(c *Config) { c.MaskGranularity = "channel" }, ""},
+		{"unknown granularity", func(c *Config) { c.MaskGranularity = "pixel" }, `unknown mask granularity "pixel"`},
+		{"FLOPs budget", func(c *Config) { c.TargetFLOPs = 0.5 }, ""},
+		{"FLOPs budget above 1", func(c *Config) { c.TargetFLOPs = 1.5 }, "target FLOPs (0: none) 1.5"},
+		{"negative FLOPs budget", func(c *Config) { c.TargetFLOPs = -0.1 }, "target FLOPs (0: none) -0.1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -102,6 +107,11 @@ func TestCheckWritesCanonicalNames(t *testing.T) {
 	}
 	if c.Dataset != "cmnist" || !slices.Equal(c.Stages, []string{StagePretrain, StageFinetune}) {
 		t.Errorf("dataset %q, stages %v: want cmnist, [pretrain finetune]", c.Dataset, c.Stages)
+	}
+	// The paper's granularity is written as configs older than the setting have it: absent.
+	c.MaskGranularity = "weight"
+	if err := c.Check(); err != nil || c.MaskGranularity != "" {
+		t.Errorf("granularity %q (%v) after Check, want absent", c.MaskGranularity, err)
 	}
 }
 

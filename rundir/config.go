@@ -89,6 +89,11 @@ type Config struct {
 	Temperature  float64 `json:"temperature"`      // SupCon
 	MaskTau      float64 `json:"mask_temperature"` // Gumbel/logistic mask temperature
 	ScoreInit    float64 `json:"score_init"`
+	// MaskGranularity is what one score gates; absent is the paper's one score per weight.
+	MaskGranularity arch.Granularity `json:"mask_granularity,omitempty"`
+	// TargetFLOPs, when set, is the share of the dense network's masked FLOPs the final mask
+	// may keep: pruning's end keeps the top-scored units of Θ ≥ 0 until the budget.
+	TargetFLOPs float64 `json:"target_flops,omitempty"`
 
 	EvalEvery       int       `json:"eval_every"`
 	CheckpointEvery int       `json:"checkpoint_every"`
@@ -100,7 +105,11 @@ type Config struct {
 
 // Arch is the architecture the run trains.
 func (c *Config) Arch() (*arch.Arch, error) {
-	return arch.ForRunSpec(c.Model, c.Dataset, c.DataSpec, c.AsCoded())
+	a, err := arch.ForRunSpec(c.Model, c.Dataset, c.DataSpec, c.AsCoded())
+	if err != nil {
+		return nil, err
+	}
+	return a.WithGranularity(c.MaskGranularity)
 }
 
 // Spec is what the run's model takes and gives: DataSpec, or the dataset's own.

@@ -131,6 +131,9 @@ func (r *Run) Network(which string) (*Network, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkUnits(r.Arch, masks); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.Path(MaskFile), err)
+		}
 		n.Masks = masks
 		warn, err := r.checkIdentity(MaskFile, RoleMask, mid, id, file)
 		if err != nil {
@@ -185,8 +188,25 @@ func (r *Run) checkTensors(path string, got map[string]tensor.Tensor, want []arc
 	return got, nil
 }
 
-// Folded returns the parameters with each masked weight multiplied by its binary mask:
-// the network as it computes. For the vanilla network it returns the parameters as they are.
+// checkUnits refuses a mask that varies within an output unit where one score gates the
+// whole unit (arch.GranChannel): no run of that granularity writes one.
+func checkUnits(a *arch.Arch, masks map[string]tensor.Tensor) error {
+	for _, p := range a.MaskedParams() {
+		per := p.Numel() / p.ScoreNumel()
+		u := masks[p.Name].U8
+		for i := range u {
+			if (u[i] != 0) != (u[i-i%per] != 0) {
+				return fmt.Errorf("mask %s varies within output unit %d, but the run's %s granularity gates whole units", p.Name, i/per, a.Granularity)
+			}
+		}
+	}
+	return nil
+}
+
+// Folded returns the parameters with each masked weight multiplied by its binary mask, and
+// each bias or BatchNorm affine a unit's score gates (arch.GatedWith) zeroed where the unit
+// is pruned: the network as it computes. For the vanilla network it returns the parameters
+// as they are.
 func (n *Network) Folded() map[string]tensor.Tensor {
 	out := make(map[string]tensor.Tensor, len(n.Params))
 	for name, t := range n.Params {
@@ -202,6 +222,20 @@ func (n *Network) Folded() map[string]tensor.Tensor {
 			}
 		}
 		out[name] = tensor.F32(w, t.Shape...)
+	}
+	if n.Masks == nil {
+		return out
+	}
+	for name, by := range n.Arch.GatedWith() {
+		t, m := out[name], n.Masks[by]
+		per := len(m.U8) / len(t.F32)
+		v := slices.Clone(t.F32)
+		for j := range v {
+			if m.U8[j*per] == 0 {
+				v[j] = 0
+			}
+		}
+		out[name] = tensor.F32(v, t.Shape...)
 	}
 	return out
 }

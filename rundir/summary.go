@@ -45,6 +45,9 @@ type Summary struct {
 	DCWP         *Eval              `json:"dcwp,omitempty"`
 	KeptRatio    float64            `json:"kept_ratio"`
 	KeptPerLayer map[string]float64 `json:"kept_per_layer,omitempty"`
+	// FLOPsKept is the share of the masked layers' dense FLOPs the mask keeps (package
+	// budget); absent in summaries older than it.
+	FLOPsKept    *float64           `json:"flops_kept,omitempty"`
 	Mined        Mined              `json:"mined"`
 	StageSeconds map[string]float64 `json:"stage_seconds"`
 	// WallSeconds is the run's wall time, each process that ran it from its start to its
@@ -104,6 +107,9 @@ func (s *Summary) Check() error {
 				return fmt.Errorf("%s %s: %w", ev.name, split, err)
 			}
 		}
+	}
+	if s.FLOPsKept != nil && !isShare(*s.FLOPsKept) {
+		return fmt.Errorf("kept FLOPs %v: want a share in [0, 1]", *s.FLOPsKept)
 	}
 	if !isShare(s.KeptRatio) {
 		return fmt.Errorf("kept ratio %v: want a share in [0, 1]", s.KeptRatio)

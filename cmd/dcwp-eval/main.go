@@ -403,6 +403,13 @@ func benchAction(c *cli.Context) error {
 	for _, r := range res {
 		fmt.Fprintf(w, "%-40s %12d %7d %6d %10.3f %10.3f %14.1f\n", r.Model, r.ParamsNonzero, r.Batch, r.Runs, r.LatencyMsP50, r.LatencyMsP95, r.ThroughputSPS)
 	}
+	vs := eval.AgainstFirst(res)
+	if len(vs) > 0 {
+		fmt.Fprintf(w, "against %s:\n%-40s %7s %12s %12s %8s %8s\n", res[0].Model, "model", "batch", "throughput", "p50 speed", "file", "params")
+	}
+	for _, a := range vs {
+		fmt.Fprintf(w, "%-40s %7d %11.2fx %11.2fx %7.3fx %7.3fx\n", a.Model, a.Batch, a.Throughput, a.Latency, a.File, a.Params)
+	}
 	if p := c.String("json"); p != "" {
 		return atomicfile.WriteJSON(p, res)
 	}

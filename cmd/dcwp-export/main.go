@@ -135,9 +135,16 @@ func action(c *cli.Context) error {
 	for _, w := range st.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "dcwp-export: warning: %s\n", w)
 	}
-	if format == exporter.Sparse {
-		if err := warnSparseLarger(c.App.ErrWriter, r, o, m); err != nil {
+	if format != exporter.Dense {
+		d, err := exporter.DenseFootprint(r, o)
+		if err != nil {
 			return err
+		}
+		st.Dense = &d
+		if format == exporter.Sparse {
+			if err := warnSparseLarger(c.App.ErrWriter, d, m); err != nil {
+				return err
+			}
 		}
 	}
 	if _, err := exporter.WriteOutputs(out, m, pj, st); err != nil {
@@ -167,26 +174,24 @@ func checkOutputs(run, out, pj string) error {
 // warnSparseLarger says so when a sparse export is larger than the dense one would be:
 // COO stores 12 bytes per non-zero weight (float32 value, int64 index) against 4 per
 // weight dense, so below about 67 % sparsity sparse costs more, up to 3x at none.
-func warnSparseLarger(w io.Writer, r *rundir.Run, o exporter.Options, sparse *onnxpb.ModelProto) error {
+func warnSparseLarger(w io.Writer, d exporter.Footprint, sparse *onnxpb.ModelProto) error {
 	sdata, err := exporter.Encode(sparse)
 	if err != nil {
 		return err
 	}
-	o.Format = exporter.Dense
-	m, _, err := exporter.Export(r, o)
-	if err != nil {
-		return fmt.Errorf("dense size for comparison: %w", err)
-	}
-	data, err := exporter.Encode(m)
-	if err != nil {
-		return fmt.Errorf("dense size for comparison: %w", err)
-	}
-	if sparseBytes, dense := int64(len(sdata)), int64(len(data)); sparseBytes > dense {
+	if sparseBytes, dense := int64(len(sdata)), d.FileBytes; sparseBytes > dense {
 		fmt.Fprintf(w, "dcwp-export: warning: the sparse file is %d bytes, %.1fx the %d bytes of --format dense: "+
 			"COO costs 12 bytes per non-zero weight against 4 per weight dense, so sparse is smaller only above about 67 %% sparsity\n",
 			sparseBytes, float64(sparseBytes)/float64(dense), dense)
 	}
 	return nil
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }
 
 func printStats(w io.Writer, st *exporter.Stats, pj string) {
@@ -195,7 +200,12 @@ func printStats(w io.Writer, st *exporter.Stats, pj string) {
 	if st.ParamsTotal > 0 {
 		pct = 100 * float64(st.ParamsNonZero) / float64(st.ParamsTotal)
 	}
-	fmt.Fprintf(w, "parameters: %d total, %d non-zero (%.2f %%); mask kept ratio %.4f\n", st.ParamsTotal, st.ParamsNonZero, pct, st.KeptRatio)
+	fmt.Fprintf(w, "parameters: %d total, %d non-zero (%.2f %%); mask kept ratio %.4f; %d FLOPs per sample\n", st.ParamsTotal, st.ParamsNonZero, pct, st.KeptRatio, st.FLOPs)
+	if d := st.Dense; d != nil {
+		fmt.Fprintf(w, "against dense: parameters %d/%d (%.3fx), FLOPs %d/%d (%.3fx), file %d/%d bytes (%.3fx)\n",
+			st.ParamsTotal, d.Params, ratio(st.ParamsTotal, d.Params), st.FLOPs, d.FLOPs, ratio(st.FLOPs, d.FLOPs),
+			st.FileBytes, d.FileBytes, ratio(st.FileBytes, d.FileBytes))
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "layer\top\tweight shape\tunits\tparams\tnon-zero\t")
 	for _, l := range st.Layers {

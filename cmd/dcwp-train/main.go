@@ -96,6 +96,8 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "temperature", Usage: "SupCon temperature"},
 		&cli.Float64Flag{Name: "mask-tau", Usage: "mask sampling temperature"},
 		&cli.Float64Flag{Name: "score-init", Usage: "initial pruning score"},
+		&cli.StringFlag{Name: "mask-granularity", Usage: "what one pruning score gates: weight (the paper's) or channel (a conv's output channel, a linear's output neuron: a smaller, faster compact export)", Value: "weight"},
+		&cli.Float64Flag{Name: "target-flops", Usage: "share (0,1] of the dense FLOPs of the masked layers the final mask may keep: the top-scored units are kept until the budget (0: the losses alone decide)"},
 		&cli.IntFlag{Name: "eval-every", Usage: "validation interval (iterations)"},
 		&cli.IntFlag{Name: "checkpoint-every", Usage: "checkpoint interval (iterations)"},
 		&cli.StringFlag{Name: "select", Usage: "reported fine-tuned model: last or best-valid (best-valid needs a validation split with bias-conflicting samples)"},
@@ -140,14 +142,14 @@ func config(c *cli.Context) (rundir.Config, error) {
 		}
 	}
 	for _, err := range []error{setEnum(c, "mode", &cfg.Mode), setEnum(c, "miner", &cfg.Miner),
-		setEnum(c, "bias-loss", &cfg.BiasLoss), setEnum(c, "select", &cfg.Select)} {
+		setEnum(c, "bias-loss", &cfg.BiasLoss), setEnum(c, "select", &cfg.Select), setEnum(c, "mask-granularity", &cfg.MaskGranularity)} {
 		if err != nil {
 			return cfg, err
 		}
 	}
 	f64 := map[string]*float64{"q": &cfg.Q, "ensemble-threshold": &cfg.EnsembleThreshold, "lambda-up": &cfg.LambdaUp,
 		"lambda-sparse": &cfg.LambdaSparse, "lambda-con": &cfg.LambdaCon, "temperature": &cfg.Temperature,
-		"mask-tau": &cfg.MaskTau, "score-init": &cfg.ScoreInit}
+		"mask-tau": &cfg.MaskTau, "score-init": &cfg.ScoreInit, "target-flops": &cfg.TargetFLOPs}
 	for n, p := range f64 {
 		if c.IsSet(n) {
 			*p = c.Float64(n)

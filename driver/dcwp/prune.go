@@ -1,6 +1,7 @@
 package dcwp
 
 import (
+	"github.com/dcwp-go/dcwp/budget"
 	"github.com/dcwp-go/dcwp/driver/loss"
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/driver/sampler"
@@ -39,7 +40,11 @@ func (r *runner) prune() error {
 	if err := tensor.WriteFile(r.path(rundir.ScoresFile), sc, r.fileMeta(rundir.RoleScores, nil)); err != nil {
 		return err
 	}
-	masks, err := n.FixMasks()
+	t, err := r.maskThreshold(sc)
+	if err != nil {
+		return err
+	}
+	masks, err := n.FixMasksAt(t)
 	if err != nil {
 		return err
 	}
@@ -49,6 +54,20 @@ func (r *runner) prune() error {
 	kept, _ := rundir.KeptRatios(masks)
 	r.logf("pruning done: kept %.2f%% of %d masked weights", 100*kept, r.arch.MaskedCount())
 	return nil
+}
+
+// maskThreshold is the t of the final mask 1[Θ ≥ t]: 0 as in the paper, or, with a FLOPs
+// budget, the threshold that keeps the top-scored units until the budget (budget.Threshold).
+func (r *runner) maskThreshold(scores map[string]tensor.Tensor) (float64, error) {
+	if r.c.TargetFLOPs == 0 {
+		return 0, nil
+	}
+	t, err := budget.Threshold(r.arch, scores, r.c.TargetFLOPs)
+	if err != nil {
+		return 0, err
+	}
+	r.logf("FLOPs budget %.1f%%: the final mask keeps the scores ≥ %.4g", 100*r.c.TargetFLOPs, t)
+	return t, nil
 }
 
 func (r *runner) pruneLoop(m member) loop {

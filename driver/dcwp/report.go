@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dcwp-go/dcwp/budget"
 	"github.com/dcwp-go/dcwp/driver/model"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/plot"
@@ -67,6 +68,11 @@ func (r *runner) summarizeKept() error {
 		return err
 	}
 	r.summary.KeptRatio, r.summary.KeptPerLayer = rundir.KeptRatios(ms)
+	share, err := budget.Share(r.arch, ms)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.path(rundir.MaskFile), err)
+	}
+	r.summary.FLOPsKept = &share
 	return nil
 }
 

@@ -60,9 +60,11 @@ type Net struct {
 	Dev    torch.Device
 	Opts   Options
 	Params map[string]*torch.Tensor // every arch.Param, running stats included
-	Scores map[string]*torch.Tensor // Θ per masked weight; nil until InitScores
-	Masks  map[string]*torch.Tensor // float 0/1 per masked weight; nil until FixMasks
+	Scores map[string]*torch.Tensor // Θ per masked weight, of its ScoreShape; nil until InitScores
+	Masks  map[string]*torch.Tensor // float 0/1 per masked weight, of its ScoreShape; nil until FixMasks
 	consts map[string]*torch.Tensor // normalisation mean/std
+	// gatedWith is Arch.GatedWith: the biases and BatchNorm affines a unit's score also gates.
+	gatedWith map[string]string
 }
 
 // New builds a network with PyTorch's default initialisation (kaiming-uniform a=√5 for conv
@@ -77,7 +79,7 @@ func NewWith(a *arch.Arch, dev torch.Device, seed uint64, o Options) (*Net, erro
 	if _, err := rundir.ParsePrecision(string(o.Precision)); err != nil {
 		return nil, err
 	}
-	n := &Net{Arch: a, Dev: dev, Opts: o, Params: map[string]*torch.Tensor{}, consts: map[string]*torch.Tensor{}}
+	n := &Net{Arch: a, Dev: dev, Opts: o, Params: map[string]*torch.Tensor{}, consts: map[string]*torch.Tensor{}, gatedWith: a.GatedWith()}
 	rng := rand.New(rand.NewPCG(seed, 0x6d6f64656c))
 	fanIn := map[string]int{} // per node: a weight's elements per output unit, as torch's fan_in
 	for _, p := range a.Params() {
@@ -203,11 +205,11 @@ func (n *Net) SetRequiresGrad(on bool) error {
 func (n *Net) InitScores(init float64) error {
 	n.Scores = map[string]*torch.Tensor{}
 	for _, p := range n.Arch.MaskedParams() {
-		v := make([]float32, p.Numel())
+		v := make([]float32, p.ScoreNumel())
 		for i := range v {
 			v[i] = float32(init)
 		}
-		t, err := n.tensor(v, shape64(p.Shape))
+		t, err := n.tensor(v, shape64(p.ScoreShape))
 		if err != nil {
 			return err
 		}
@@ -220,7 +222,11 @@ func (n *Net) InitScores(init float64) error {
 }
 
 // FixMasks sets Masks = 1[Θ ≥ 0] from the current scores, and returns them as bytes.
-func (n *Net) FixMasks() (map[string]tensor.Tensor, error) {
+func (n *Net) FixMasks() (map[string]tensor.Tensor, error) { return n.FixMasksAt(0) }
+
+// FixMasksAt sets Masks = 1[Θ ≥ t] from the current scores, and returns them as bytes of
+// each weight's shape (a unit's score repeated over its row).
+func (n *Net) FixMasksAt(t float64) (map[string]tensor.Tensor, error) {
 	// Pruning fixes masks at every validation; free the ones it replaces.
 	for _, t := range n.Masks {
 		t.Close()
@@ -233,17 +239,21 @@ func (n *Net) FixMasks() (map[string]tensor.Tensor, error) {
 			return nil, err
 		}
 		f := make([]float32, len(sc))
-		u := make([]uint8, len(sc))
 		for i, v := range sc {
-			if v >= 0 {
-				f[i], u[i] = 1, 1
+			if float64(v) >= t {
+				f[i] = 1
 			}
 		}
-		t, err := n.tensor(f, shape64(p.Shape))
+		m, err := n.tensor(f, shape64(p.ScoreShape))
 		if err != nil {
 			return nil, err
 		}
-		n.Masks[p.Name] = t
+		n.Masks[p.Name] = m
+		u := make([]uint8, p.Numel())
+		per := p.Numel() / p.ScoreNumel()
+		for i := range u {
+			u[i] = uint8(f[i/per])
+		}
 		out[p.Name] = tensor.U8(u, p.Shape...)
 	}
 	return out, nil
@@ -260,13 +270,11 @@ func (n *Net) SetMasks(ms map[string]tensor.Tensor) error {
 		if len(m.U8) != m.Numel() {
 			return fmt.Errorf("mask for %s is not uint8", p.Name)
 		}
-		f := make([]float32, len(m.U8))
-		for i, v := range m.U8 {
-			if v != 0 {
-				f[i] = 1
-			}
+		f, err := unitMask(p, m.U8)
+		if err != nil {
+			return err
 		}
-		t, err := n.tensor(f, shape64(p.Shape))
+		t, err := n.tensor(f, shape64(p.ScoreShape))
 		if err != nil {
 			return err
 		}
@@ -275,7 +283,27 @@ func (n *Net) SetMasks(ms map[string]tensor.Tensor) error {
 	return nil
 }
 
-// Kept is the kept ratio #(Θ ≥ 0)/#Θ overall and per masked weight.
+// unitMask is a weight-shaped byte mask as the float mask of p's scores; a mask that
+// differs within one unit cannot come from unit scores and is an error.
+func unitMask(p arch.Param, u []uint8) ([]float32, error) {
+	f := make([]float32, p.ScoreNumel())
+	per := p.Numel() / p.ScoreNumel()
+	for j := range f {
+		row := u[j*per : (j+1)*per]
+		for _, v := range row {
+			if (v != 0) != (row[0] != 0) {
+				return nil, fmt.Errorf("mask for %s varies within output unit %d: the arch gates whole units (one score each)", p.Name, j)
+			}
+		}
+		if row[0] != 0 {
+			f[j] = 1
+		}
+	}
+	return f, nil
+}
+
+// Kept is the kept ratio of masked weights, #(Θ ≥ 0) weighted by the weights each score
+// gates, overall and per masked weight.
 func (n *Net) Kept() (float64, map[string]float64, error) {
 	per := map[string]float64{}
 	kept, total := 0, 0
@@ -291,8 +319,9 @@ func (n *Net) Kept() (float64, map[string]float64, error) {
 			}
 		}
 		per[p.Name] = float64(k) / float64(len(sc))
-		kept += k
-		total += len(sc)
+		w := p.Numel() / p.ScoreNumel()
+		kept += k * w
+		total += len(sc) * w
 	}
 	return float64(kept) / float64(total), per, nil
 }
@@ -321,6 +350,7 @@ func (n *Net) Run(s *torch.Scope, x *torch.Tensor, f Forward) (logits, feature *
 
 func (n *Net) run(s *torch.Scope, x *torch.Tensor, f Forward) (logits, feature *torch.Tensor) {
 	out := map[string]*torch.Tensor{arch.Input: x}
+	masks := map[string]*torch.Tensor{} // per masked weight, this pass's mask (one draw per layer)
 	for _, nd := range n.Arch.Nodes {
 		in := out[nd.Inputs[0]]
 		var y *torch.Tensor
@@ -332,13 +362,15 @@ func (n *Net) run(s *torch.Scope, x *torch.Tensor, f Forward) (logits, feature *
 		case arch.OpFlatten:
 			y = s.Flatten(in, 1, -1)
 		case arch.OpLinear:
-			y = s.Linear(in, n.weight(s, nd.Name+".weight", f), n.Params[nd.Name+".bias"])
+			w := n.weight(s, nd.Name+".weight", f, masks)
+			y = s.Linear(in, w, n.param(s, nd.Name+".bias", masks))
 		case arch.OpConv:
 			o := torch.Conv2dOpts{Stride: [2]int64{int64(nd.Stride), int64(nd.Stride)}, Padding: [2]int64{int64(nd.Pad), int64(nd.Pad)}}
-			y = s.Conv2d(in, n.weight(s, nd.Name+".weight", f), n.Params[nd.Name+".bias"], o)
+			w := n.weight(s, nd.Name+".weight", f, masks)
+			y = s.Conv2d(in, w, n.param(s, nd.Name+".bias", masks), o)
 		case arch.OpBatchNorm:
 			p := nd.Name + "."
-			y = s.BatchNorm(in, n.Params[p+"weight"], n.Params[p+"bias"], n.Params[p+"running_mean"], n.Params[p+"running_var"],
+			y = s.BatchNorm(in, n.param(s, p+"weight", masks), n.param(s, p+"bias", masks), n.Params[p+"running_mean"], n.Params[p+"running_var"],
 				f.Train, arch.BNMomentum, arch.BNEps)
 		case arch.OpReLU:
 			y = s.Relu(in)
@@ -357,15 +389,35 @@ func (n *Net) run(s *torch.Scope, x *torch.Tensor, f Forward) (logits, feature *
 	return out[n.Arch.Output()], out[n.Arch.Feature]
 }
 
-func (n *Net) weight(s *torch.Scope, name string, f Forward) *torch.Tensor {
+// weight is the masked weight name as this pass uses it; the mask it applies (broadcast
+// over a unit's row where one score gates a unit) is recorded in masks for param.
+func (n *Net) weight(s *torch.Scope, name string, f Forward, masks map[string]*torch.Tensor) *torch.Tensor {
 	w := n.Params[name]
+	var m *torch.Tensor
 	switch f.Mask {
 	case SampleMask:
-		return s.Mul(w, s.StraightThroughMask(n.Scores[name], f.Tau, f.AsCoded, f.Gen))
+		m = s.StraightThroughMask(n.Scores[name], f.Tau, f.AsCoded, f.Gen)
 	case FixedMask:
-		return s.Mul(w, n.Masks[name])
+		m = n.Masks[name]
+	default:
+		return w
 	}
-	return w
+	masks[name] = m
+	return s.Mul(w, m)
+}
+
+// param is a bias or BatchNorm affine as this pass uses it: multiplied by the unit mask of
+// the weight that gates it (Arch.GatedWith), or as it is.
+func (n *Net) param(s *torch.Scope, name string, masks map[string]*torch.Tensor) *torch.Tensor {
+	t := n.Params[name]
+	if t == nil {
+		return nil
+	}
+	m, ok := masks[n.gatedWith[name]]
+	if !ok {
+		return t
+	}
+	return s.Mul(t, s.Flatten(m, 0, -1))
 }
 
 // Export copies every parameter to the host as rundir tensors.
@@ -375,7 +427,11 @@ func (n *Net) Export() (map[string]tensor.Tensor, error) {
 
 // ExportScores copies Θ to the host.
 func (n *Net) ExportScores() (map[string]tensor.Tensor, error) {
-	return export(n.Arch.MaskedParams(), n.Scores)
+	ps := n.Arch.MaskedParams()
+	for i := range ps {
+		ps[i].Shape = ps[i].ScoreShape
+	}
+	return export(ps, n.Scores)
 }
 
 // export copies ts[p.Name] for each of params to the host, shaped as p.
@@ -431,10 +487,10 @@ func fills(t tensor.Tensor, ok bool, p arch.Param) bool {
 func (n *Net) LoadScores(ts map[string]tensor.Tensor) error {
 	for _, p := range n.Arch.MaskedParams() {
 		t, ok := ts[p.Name]
-		if !ok || t.Numel() != p.Numel() || t.F32 == nil {
-			return fmt.Errorf("score %s missing or of the wrong size", p.Name)
+		if !ok || t.Numel() != p.ScoreNumel() || t.F32 == nil {
+			return fmt.Errorf("score %s missing or of the wrong size (%v, want %v)", p.Name, t.Shape, p.ScoreShape)
 		}
-		if err := copyInto(n.Scores[p.Name], t.F32, p.Shape); err != nil {
+		if err := copyInto(n.Scores[p.Name], t.F32, p.ScoreShape); err != nil {
 			return err
 		}
 	}
