@@ -61,7 +61,9 @@ if [ -z "$abi" ]; then
   esac
 fi
 
-libs=(-L"$libdir" -Wl,-rpath,"$libdir" -ltorch_cpu -lc10)
+# By path, not -l: a -L directory that is missing (or vanishes mid-build) would let the linker
+# take the system's libtorch instead, a shim built on one libtorch's headers and another's code.
+libs=(-Wl,-rpath,"$libdir" "$libdir/libtorch_cpu.so" "$libdir/libc10.so")
 defs=(-D_GLIBCXX_USE_CXX11_ABI="$abi")
 cuda="${TORCH_CUDA:-}"
 if [ -z "$cuda" ]; then
@@ -78,7 +80,7 @@ if [ "$cuda" = 1 ]; then
   # --no-as-needed: nothing references libtorch_cuda directly, yet loading it
   # is what registers the CUDA backend.
   defs+=(-DDT_WITH_CUDA=1)
-  libs+=(-Wl,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--as-needed)
+  libs+=(-Wl,--no-as-needed "$libdir/libtorch_cuda.so" "$libdir/libc10_cuda.so" -Wl,--as-needed)
 fi
 
 stamp="$out/.build-flags"
@@ -97,6 +99,12 @@ start=$(date +%s)
 # -Wno-*: libtorch 1.13 headers are noisy under GCC 12.
 "$cxx" -std="$std" -O2 -fPIC -shared -Wall -Wno-unused-parameter -Wno-deprecated-declarations \
   "${defs[@]}" "${incs[@]}" -o "$lib.tmp" "$src/shim.cpp" "${libs[@]}"
+# The loader must find this libtorch's libraries through the RUNPATH, not another's.
+for l in libtorch_cpu libc10; do
+  got="$(ldd "$lib.tmp" | awk -v l="$l" '$1 ~ "^" l "\\.so" {print $3}')"
+  [ "$(dirname "$(realpath "$got" 2>/dev/null || echo "$got")")" = "$(realpath "$libdir")" ] \
+    || die "$lib.tmp loads $l from '$got', not from $libdir"
+done
 mv "$lib.tmp" "$lib"
 echo "$flags" > "$stamp"
 echo "build-shim: built in $(($(date +%s) - start)) s"

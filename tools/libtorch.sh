@@ -39,10 +39,11 @@ WHEELS=(
 	"2.11.0 nvidia-cuda-runtime==13.0.96 manylinux_2_17_x86_64 7f82250d7782aa23b6cfe765ecc7db554bd3c2870c43f3d1821f1d18aebf0548"
 	"2.11.0 nvidia-cuda-cupti==13.0.85 manylinux_2_25_x86_64 4eb01c08e859bf924d222250d2e8f8b8ff6d3db4721288cf35d14252a4d933c8"
 )
-# What the oracle's venv installs beside its torch wheel (the model tests import torchvision).
+# What the oracle's venv installs beside its torch wheel: torchvision (the model tests) and
+# numpy, pinned because PyTorch 2.1 was built against numpy 1 ("Numpy is not available" on 2).
 ORACLE_EXTRA=(
-	"2.1.0 torchvision==0.16.0"
-	"2.11.0 torchvision==0.26.0"
+	"2.1.0 torchvision==0.16.0 numpy==1.26.4"
+	"2.11.0 torchvision==0.26.0 numpy==2.4.6"
 )
 PY_VERSION=3.11 # the wheels above are cp311, Debian 12's python3
 
@@ -154,18 +155,22 @@ fetch_one() {
 }
 
 oracle_one() {
-	local v=$1 venv=$ROOT/build/venv/$1 extra="" w name req
+	local v=$1 venv=$ROOT/build/venv/$1 extra="" w name reqs
 	[ "$v" != debian ] || { say "debian: the oracle is Debian's python3-torch (the apt step)"; return; }
 	pinned "$v" || die "unknown libtorch '$v'"
-	if "$venv/bin/python" -c "import torch, torchvision, sys; sys.exit(torch.__version__.split('+')[0] != '$v')" 2>/dev/null; then
+	for w in "${ORACLE_EXTRA[@]}"; do
+		read -r name reqs <<<"$w"
+		[ "$name" = "$v" ] && extra="$extra $reqs"
+	done
+	# present when every pin is what the venv has (torch's version carries its build: +cu121)
+	if "$venv/bin/python" - "torch==$v" $extra 2>/dev/null <<-'PY'; then
+		import importlib.metadata as m, sys
+		sys.exit(any(m.version(n).split("+")[0] != want for n, want in (r.split("==") for r in sys.argv[1:])))
+	PY
 		say "$v: oracle PyTorch present in build/venv/$v ($(mib "$venv"))"
 		return
 	fi
 	fetch_one "$v"
-	for w in "${ORACLE_EXTRA[@]}"; do
-		read -r name req <<<"$w"
-		[ "$name" = "$v" ] && extra="$extra $req"
-	done
 	say "$v: oracle PyTorch into build/venv/$v: its torch wheel,$extra and their PyPI dependencies (the CUDA libraries PyTorch's import needs)"
 	rm -rf "$venv"
 	/usr/bin/python3 -m venv "$venv"
