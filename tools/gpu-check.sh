@@ -57,7 +57,7 @@ export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # The oracle is this machine's PyTorch, the same version as the libtorch under test (Adam is
 # compared to the last bit); TestLibtorchIsTheOneAsked checks both versions.
 DCWP_TORCH_PYTHON="$(command -v "$py")"
-DCWP_LIBTORCH_VERSION="$(sed -n 's/^#define TORCH_VERSION "\(.*\)"$/\1/p' "$torch_dir/include/torch/csrc/api/include/torch/version.h")"
+DCWP_LIBTORCH_VERSION="$(bash tools/libtorch.sh version "$torch_dir")"
 export DCWP_TORCH_PYTHON DCWP_LIBTORCH_VERSION
 
 # Tests run from their package dirs so testdata/ resolves; the Python oracle tests fail

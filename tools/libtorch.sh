@@ -16,6 +16,7 @@
 #        tools/libtorch.sh oracle [NAME...]  build/venv/<name>: that wheel's PyTorch for the
 #                                            tests' Python oracle and the benchmarks' reference
 #        tools/libtorch.sh root NAME         the libtorch root (include/, lib/)
+#        tools/libtorch.sh version NAME      the version its headers declare (torch.Version())
 #        tools/libtorch.sh shim-dir NAME     where tools/build-shim.sh puts its shim
 #        tools/libtorch.sh python NAME       the PyTorch of the same version (the oracle)
 #        tools/libtorch.sh run NAME CMD...   builds that shim if needed, runs CMD on it with
@@ -200,8 +201,9 @@ list) names ;;
 fetch) [ $# -gt 0 ] || set -- $(names); for v in "$@"; do fetch_one "$v"; done ;;
 oracle) [ $# -gt 0 ] || set -- $(names); for v in "$@"; do oracle_one "$v"; done ;;
 root) root_of "${1:?usage: tools/libtorch.sh root NAME}" ;;
+version) header_version "$(root_of "${1:?usage: tools/libtorch.sh version NAME}")" ;;
 shim-dir) shim_dir "${1:?usage: tools/libtorch.sh shim-dir NAME}" ;;
 python) python_of "${1:?usage: tools/libtorch.sh python NAME}" ;;
 run) run_on "${1:?usage: tools/libtorch.sh run NAME CMD...}" "${@:2}" ;;
-*) sed -n '2,22p' "$0" >&2; exit 2 ;;
+*) sed -n '2,23p' "$0" >&2; exit 2 ;;
 esac
