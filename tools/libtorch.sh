@@ -90,7 +90,7 @@ shim_dir() {
 python_of() {
 	case $1 in
 	debian) echo /usr/bin/python3 ;;
-	/*) echo "${PYTHON:-python3}" ;;
+	/*) command -v "${PYTHON:-python3}" || die "no Python '${PYTHON:-python3}' for the oracle of $1 (set PYTHON)" ;;
 	*) root_of "$1" >/dev/null; echo "$ROOT/build/venv/$1/bin/python" ;;
 	esac
 }
