@@ -36,6 +36,11 @@ test-gotch: setup
     GOWORK="$PWD/build/gotch/go.work" go test -tags gotch -count=1 ./driver/torch ./driver/optim
     GOWORK="$PWD/build/gotch/go.work" go test -tags gotch -count=1 -run TestEngineRecorded -v ./cmd/dcwp-train
 
+# the engine conformance suite on every libtorch (tools/libtorch.sh list: debian 1.13.1, PyPI's 2.1.0 and 2.11.0) or on those named: shim, oracle tests, a short run
+test-engines *libtorch: setup
+    bash tools/setup.sh oracle
+    bash tools/test-engines.sh {{libtorch}}
+
 # rewrite the exported graphs' golden files from the current exporter; review the diff
 golden:
     go test ./exporter -run TestGolden -update

@@ -46,13 +46,22 @@ done
 
 stamp "shim against $torch_dir"
 lib="$root/build/gpu-lib"
-# PyTorch's headers have asked for C++17 since 2.1; a later one that wants more gets C++20.
-TORCH_PREFIX="$torch_dir" OUT="$lib" PYTHON="$py" tools/build-shim.sh \
-  || TORCH_PREFIX="$torch_dir" OUT="$lib" PYTHON="$py" CXX_STD=c++20 FORCE=1 tools/build-shim.sh
-export LD_LIBRARY_PATH="$lib:$torch_dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# As on CPU (tools/libtorch.sh, proven there on PyPI's 2.1.0 and 2.11.0 wheels): LIBTORCH names
+# the pip package's libtorch root, the ABI comes from its libc10.so, and TORCH_CUDA=1 refuses a
+# CPU build when libtorch_cuda.so's CUDA libraries (pip's nvidia packages) do not load.
+# PyTorch's headers up to 2.11 compile as C++17; a later one that wants more gets C++20.
+LIBTORCH="$torch_dir" OUT="$lib" TORCH_CUDA=1 tools/build-shim.sh \
+  || LIBTORCH="$torch_dir" OUT="$lib" TORCH_CUDA=1 CXX_STD=c++20 FORCE=1 tools/build-shim.sh
+# The binaries' RUNPATH names build/lib of the machine that built them; this comes first.
+export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The oracle is this machine's PyTorch, the same version as the libtorch under test (Adam is
+# compared to the last bit); TestLibtorchIsTheOneAsked checks both versions.
+DCWP_TORCH_PYTHON="$(command -v "$py")"
+DCWP_LIBTORCH_VERSION="$(bash tools/libtorch.sh version "$torch_dir")"
+export DCWP_TORCH_PYTHON DCWP_LIBTORCH_VERSION
 
-# Tests run from their package dirs so testdata/ resolves; the Python oracle tests need
-# /usr/bin/python3 with torch and fail without it (counted, not hidden).
+# Tests run from their package dirs so testdata/ resolves; the Python oracle tests fail
+# without the oracle (counted, not hidden).
 status=0
 for pkg in torch optim; do
   stamp "engine tests: driver/$pkg"

@@ -68,6 +68,20 @@ mnist_step() {
 
 shim_step() { bash tools/build-shim.sh; }
 
+# PyPI's PyTorch wheels, for the shim on another libtorch (tools/build-shim.sh LIBTORCH=...):
+# only their libtorch (include, lib, share) into third_party/libtorch/<version>, and the
+# oracle tests' PyTorch of each version into build/venv/<version>. Neither is in the default
+# steps: `just test-engines` runs them (see docs/developing.md, the engine matrix).
+libtorch_step() {
+	local APT_PACKAGES=(python3-pip python3-venv unzip binutils) # pip download, venv, unzip, nm/ldd
+	apt_step
+	bash tools/libtorch.sh fetch
+}
+oracle_step() {
+	libtorch_step
+	bash tools/libtorch.sh oracle
+}
+
 # Only `just generate` needs these: the ONNX protobuf code is committed.
 PROTOC_GEN_GO=google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 protoc_step() {

@@ -172,7 +172,7 @@ func TestForwardShapes(t *testing.T) {
 func TestTorchvisionResNet18(t *testing.T) {
 	dir := t.TempDir()
 	weights, io := filepath.Join(dir, "resnet18.safetensors"), filepath.Join(dir, "io.safetensors")
-	out, err := exec.Command(pyoracle.Python, "testdata/torchvision_resnet18.py", weights, io).CombinedOutput()
+	out, err := exec.Command(pyoracle.Torch(), "testdata/torchvision_resnet18.py", weights, io).CombinedOutput()
 	if err != nil {
 		t.Fatalf("torchvision (python3-torchvision, installed by tools/setup.sh): %v\n%s", err, out)
 	}

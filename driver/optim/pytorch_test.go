@@ -91,7 +91,7 @@ func uniform(r *rand.Rand, n int) []float32 {
 	return v
 }
 
-// torchOptim runs torchOptimScript in Debian's python3-torch.
+// torchOptim runs torchOptimScript in the oracle's PyTorch (pyoracle.Torch: the libtorch's own version).
 // It returns each case's final parameters and the oracle's PyTorch version.
 func torchOptim(t *testing.T, in map[string][]float32, steps int, cases []namedSettings) (map[string][]float64, string) {
 	t.Helper()

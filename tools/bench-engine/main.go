@@ -57,7 +57,7 @@ func main() {
 	flag.IntVar(&c.threads, "threads", 1, "intra-op threads on both sides")
 	flag.IntVar(&c.rounds, "rounds", 5, "timed rounds per model and side; the fastest counts")
 	flag.Int64Var(&c.batch, "batch", 256, "batch size")
-	flag.StringVar(&c.python, "python", "/usr/bin/python3", "Python with torch")
+	flag.StringVar(&c.python, "python", refPython(), "Python with torch: the same version as the libtorch ($DCWP_TORCH_PYTHON, set by tools/libtorch.sh run; else Debian's)")
 	flag.StringVar(&c.out, "out", "bench/engine.json", "result file")
 	mlpSteps := flag.Int("mlp-steps", 50, "steps per round, MLP models")
 	cnnSteps := flag.Int("cnn-steps", 4, "steps per round, CNN")
@@ -79,6 +79,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench-engine:", err)
 		os.Exit(1)
 	}
+}
+
+// refPython is the default reference: PyTorch of the libtorch the engine runs on.
+func refPython() string {
+	if p := os.Getenv("DCWP_TORCH_PYTHON"); p != "" {
+		return p
+	}
+	return "/usr/bin/python3"
 }
 
 func run(c config) error {

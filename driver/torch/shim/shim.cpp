@@ -666,16 +666,27 @@ char *dt_is_format(dt_tensor t, int format, int *out) {
 
 char *dt_adam_update(dt_tensor p, dt_tensor g, dt_tensor m, dt_tensor v, double lr, double beta1,
                      double beta2, double eps, double weight_decay, int64_t step) {
-  // torch.optim.Adam's single-tensor step (amsgrad off), in place: no temporaries but the
-  // weight-decayed gradient and the denominator.
+  // torch.optim.Adam's single-tensor step (amsgrad off) of the same PyTorch version, in place:
+  // no temporaries but the weight-decayed gradient and the denominator. Its arithmetic changed
+  // twice, each change a different rounding: PyTorch 2.0 moved the first moment to lerp_,
+  // 2.5 took the bias correction's square root as ** 0.5 (pow) instead of math.sqrt.
   return guard([&] {
     torch::NoGradGuard ng;
     torch::Tensor grad = weight_decay != 0 ? g->t.add(p->t, weight_decay) : g->t;
+#if TORCH_VERSION_MAJOR >= 2
+    m->t.lerp_(grad, 1 - beta1);
+#else
     m->t.mul_(beta1).add_(grad, 1 - beta1);
+#endif
     v->t.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
     double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
     double bc2 = 1 - std::pow(beta2, static_cast<double>(step));
-    torch::Tensor denom = (v->t.sqrt() / std::sqrt(bc2)).add_(eps);
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 5)
+    double bc2_sqrt = std::pow(bc2, 0.5);
+#else
+    double bc2_sqrt = std::sqrt(bc2);
+#endif
+    torch::Tensor denom = (v->t.sqrt() / bc2_sqrt).add_(eps);
     p->t.addcdiv_(m->t, denom, -lr / bc1);
   });
 }

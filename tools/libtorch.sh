@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# The libtorches the shim is built and tested against, and the one setting that picks one:
+#
+#   LIBTORCH=debian   Debian 12's libtorch-dev 1.13.1 (apt, tools/setup.sh): the default
+#   LIBTORCH=2.1.0    PyTorch's wheel from PyPI (WHEELS below), its libtorch unpacked into
+#   LIBTORCH=2.11.0     third_party/libtorch/<version>/{include,lib,share,version.py}
+#   LIBTORCH=/path    any libtorch root with include/ and lib/ (a pip torch's package dir)
+#
+# The shim for one libtorch is build/lib/libdcwptorch.so for debian (where driver/torch's cgo
+# flags point) and build/lib/<name>/libdcwptorch.so for the others. Every Go binary links
+# libdcwptorch.so with a RUNPATH to build/lib, so LD_LIBRARY_PATH=build/lib/<name> makes the
+# same binary load another libtorch: `run` does that (tests, dcwp-train, benchmarks alike).
+#
+# usage: tools/libtorch.sh list              the pinned names, debian first
+#        tools/libtorch.sh fetch [NAME...]   download and unpack the pinned wheels (idempotent)
+#        tools/libtorch.sh oracle [NAME...]  build/venv/<name>: that wheel's PyTorch for the
+#                                            tests' Python oracle and the benchmarks' reference
+#        tools/libtorch.sh root NAME         the libtorch root (include/, lib/)
+#        tools/libtorch.sh version NAME      the version its headers declare (torch.Version())
+#        tools/libtorch.sh shim-dir NAME     where tools/build-shim.sh puts its shim
+#        tools/libtorch.sh python NAME       the PyTorch of the same version (the oracle)
+#        tools/libtorch.sh run NAME CMD...   builds that shim if needed, runs CMD on it with
+#                                            DCWP_TORCH_PYTHON and DCWP_LIBTORCH_VERSION set
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TP=$ROOT/third_party/libtorch
+WHEELS_DIR=$ROOT/third_party/wheels
+
+# name  requirement  platform tag  sha256 (PyPI's file; pip checks it)
+# A wheel's libtorch_cpu.so needs the CUDA runtime and CUPTI even on a CPU (the profiler links
+# them); their wheels unpack to third_party/libtorch/nvidia/<dir>/lib, where the RPATH PyTorch
+# gave libtorch_cpu.so ($ORIGIN/../../nvidia/...) finds them. Only those two libraries are
+# unpacked; libtorch_cuda.so's other CUDA libraries are not downloaded, so builds here are CPU.
+WHEELS=(
+	"2.1.0 torch==2.1.0 manylinux1_x86_64 2224622407ca52611cbc5b628106fde22ed8e679031f5a99ce286629fc696128"
+	"2.1.0 nvidia-cuda-runtime-cu12==12.1.105 manylinux1_x86_64 6e258468ddf5796e25f1dc591a31029fa317d97a0a94ed93468fc86301d61e40"
+	"2.1.0 nvidia-cuda-cupti-cu12==12.1.105 manylinux1_x86_64 e54fde3983165c624cb79254ae9818a456eb6e87a7fd4d56a2352c24ee542d7e"
+	"2.11.0 torch==2.11.0 manylinux_2_28_x86_64 7aa2f9bbc6d4595ba72138026b2074be1233186150e9292865e04b7a63b8c67a"
+	"2.11.0 nvidia-cuda-runtime==13.0.96 manylinux_2_17_x86_64 7f82250d7782aa23b6cfe765ecc7db554bd3c2870c43f3d1821f1d18aebf0548"
+	"2.11.0 nvidia-cuda-cupti==13.0.85 manylinux_2_25_x86_64 4eb01c08e859bf924d222250d2e8f8b8ff6d3db4721288cf35d14252a4d933c8"
+)
+# What the oracle's venv installs beside its torch wheel: torchvision (the model tests) and
+# numpy, pinned because PyTorch 2.1 was built against numpy 1 ("Numpy is not available" on 2).
+ORACLE_EXTRA=(
+	"2.1.0 torchvision==0.16.0 numpy==1.26.4"
+	"2.11.0 torchvision==0.26.0 numpy==2.4.6"
+)
+PY_VERSION=3.11 # the wheels above are cp311, Debian 12's python3
+
+say() { printf 'libtorch: %s\n' "$*"; }
+die() { printf 'libtorch: %s\n' "$*" >&2; exit 1; }
+
+names() {
+	echo debian
+	local w
+	for w in "${WHEELS[@]}"; do echo "${w%% *}"; done | awk '!seen[$0]++'
+}
+
+pinned() { names | grep -qx -- "$1"; }
+
+root_of() {
+	case $1 in
+	debian) echo /usr ;;
+	/*) [ -d "$1/include" ] && [ -d "$1/lib" ] || die "$1 is no libtorch root (it needs include/ and lib/)"; echo "$1" ;;
+	*) pinned "$1" || die "unknown libtorch '$1': want one of $(names | tr '\n' ' ')or a libtorch root path"; echo "$TP/$1" ;;
+	esac
+}
+
+# the version a libtorch root's headers declare (what torch.Version() reports once built):
+# torch/headeronly/version.h in recent releases (2.11), torch/csrc/api/include/torch/version.h in older
+header_version() {
+	local h v
+	for h in "$1/include/torch/headeronly/version.h" "$1/include/torch/csrc/api/include/torch/version.h"; do
+		[ -f "$h" ] || continue
+		v=$(awk '$1 == "#define" && $2 ~ /^TORCH_VERSION_(MAJOR|MINOR|PATCH)$/ {v = v (v == "" ? "" : ".") $3} END {print v}' "$h")
+		[ -n "$v" ] && { echo "$v"; return; }
+	done
+	die "no TORCH_VERSION_MAJOR/MINOR/PATCH in $1/include/torch"
+}
+
+shim_dir() {
+	case $1 in
+	debian) echo "$ROOT/build/lib" ;;
+	/*) echo "$ROOT/build/lib/local-$(header_version "$1")" ;;
+	*) root_of "$1" >/dev/null; echo "$ROOT/build/lib/$1" ;;
+	esac
+}
+
+python_of() {
+	case $1 in
+	debian) echo /usr/bin/python3 ;;
+	/*) command -v "${PYTHON:-python3}" || die "no Python '${PYTHON:-python3}' for the oracle of $1 (set PYTHON)" ;;
+	*) root_of "$1" >/dev/null; echo "$ROOT/build/venv/$1/bin/python" ;;
+	esac
+}
+
+mib() { du -sm "$@" | awk '{s += $1} END {print s " MiB"}'; }
+
+# download NAME REQ PLATFORM SHA256: pip fetches the one pinned file (hash-checked) into
+# third_party/wheels; a file already there is checked against the hash and kept.
+download() {
+	local req=$2 platform=$3 sha=$4 tmp
+	tmp=$(mktemp)
+	echo "$req --hash=sha256:$sha" >"$tmp"
+	mkdir -p "$WHEELS_DIR"
+	/usr/bin/python3 -m pip download -q --no-deps --only-binary=:all: --platform "$platform" --python-version "$PY_VERSION" \
+		--require-hashes -r "$tmp" -d "$WHEELS_DIR" >&2 || { rm -f "$tmp"; die "pip could not download $req ($platform)"; }
+	rm -f "$tmp"
+	wheel_file "$req"
+}
+
+wheel_file() {
+	local name=${1%%==*} ver=${1##*==} f
+	f=$(ls "$WHEELS_DIR/${name//-/_}-$ver-"*.whl 2>/dev/null | head -1)
+	[ -n "$f" ] || die "no wheel for $1 in $WHEELS_DIR"
+	echo "$f"
+}
+
+missing_libs() { ldd "$1/lib/libtorch_cpu.so" 2>/dev/null | awk '/not found/ {print $1}' | tr '\n' ' '; }
+
+fetch_one() {
+	local v=$1 dir=$TP/$1 w name req platform sha f tmp
+	[ "$v" != debian ] || { say "debian: Debian's libtorch-dev (the apt step)"; return; }
+	pinned "$v" || die "unknown libtorch '$v': want one of $(names | tr '\n' ' ')"
+	for w in "${WHEELS[@]}"; do
+		read -r name req platform sha <<<"$w"
+		[ "$name" = "$v" ] || continue
+		case $req in
+		torch==*)
+			if [ -f "$dir/version.py" ]; then
+				say "$v: present in third_party/libtorch/$v ($(mib "$dir"))"
+				continue
+			fi
+			f=$(download "$v" "$req" "$platform" "$sha")
+			say "$v: unpacking include, lib, share, version.py of $(basename "$f") ($(mib "$f"))"
+			tmp=$(mktemp -d "$TP.tmp.XXXXXX")
+			unzip -q "$f" 'torch/include/*' 'torch/lib/*' 'torch/share/*' torch/version.py -d "$tmp"
+			mkdir -p "$TP"
+			mv "$tmp/torch" "$dir"
+			rm -rf "$tmp"
+			say "$v: third_party/libtorch/$v ($(mib "$dir"))"
+			;;
+		*)
+			[ -n "$(missing_libs "$dir")" ] || continue
+			f=$(download "$v" "$req" "$platform" "$sha")
+			say "$v: unpacking libcudart/libcupti of $(basename "$f") ($(mib "$f")) into third_party/libtorch/nvidia"
+			# shellcheck disable=SC2046 # one name a line, no spaces in wheel paths
+			unzip -q -o "$f" $(unzip -Z1 "$f" | grep -E '^nvidia/[^/]+/lib/lib(cudart|cupti)\.so\.[0-9]+$') -d "$TP"
+			;;
+		esac
+	done
+	local miss
+	miss=$(missing_libs "$dir")
+	[ -z "$miss" ] || die "$v: libtorch_cpu.so still misses $miss(see ldd $dir/lib/libtorch_cpu.so)"
+}
+
+oracle_one() {
+	local v=$1 venv=$ROOT/build/venv/$1 extra="" w name reqs
+	[ "$v" != debian ] || { say "debian: the oracle is Debian's python3-torch (the apt step)"; return; }
+	pinned "$v" || die "unknown libtorch '$v'"
+	for w in "${ORACLE_EXTRA[@]}"; do
+		read -r name reqs <<<"$w"
+		[ "$name" = "$v" ] && extra="$extra $reqs"
+	done
+	# present when every pin is what the venv has (torch's version carries its build: +cu121)
+	if "$venv/bin/python" - "torch==$v" $extra 2>/dev/null <<-'PY'; then
+		import importlib.metadata as m, sys
+		sys.exit(any(m.version(n).split("+")[0] != want for n, want in (r.split("==") for r in sys.argv[1:])))
+	PY
+		say "$v: oracle PyTorch present in build/venv/$v ($(mib "$venv"))"
+		return
+	fi
+	fetch_one "$v"
+	say "$v: oracle PyTorch into build/venv/$v: its torch wheel,$extra and their PyPI dependencies (the CUDA libraries PyTorch's import needs)"
+	rm -rf "$venv"
+	/usr/bin/python3 -m venv "$venv"
+	# shellcheck disable=SC2086 # extra is a list of requirements
+	"$venv/bin/python" -m pip install -q --only-binary=:all: "$(wheel_file "torch==$v")" $extra
+	"$venv/bin/python" -c "import torch; print('libtorch: $v: oracle', torch.__version__)"
+	say "$v: build/venv/$v ($(mib "$venv"))"
+}
+
+run_on() {
+	local v=$1
+	shift
+	[ $# -gt 0 ] || die "run $v: no command"
+	LIBTORCH=$v bash tools/build-shim.sh >&2
+	local dir py ver
+	dir=$(shim_dir "$v")
+	py=$(python_of "$v")
+	[ -x "$py" ] || die "$v: no oracle Python at $py (run: tools/libtorch.sh oracle $v)"
+	ver=$(header_version "$(root_of "$v")")
+	LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" DCWP_TORCH_PYTHON="$py" DCWP_LIBTORCH_VERSION="$ver" "$@"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case $cmd in
+list) names ;;
+fetch) [ $# -gt 0 ] || set -- $(names); for v in "$@"; do fetch_one "$v"; done ;;
+oracle) [ $# -gt 0 ] || set -- $(names); for v in "$@"; do oracle_one "$v"; done ;;
+root) root_of "${1:?usage: tools/libtorch.sh root NAME}" ;;
+version) header_version "$(root_of "${1:?usage: tools/libtorch.sh version NAME}")" ;;
+shim-dir) shim_dir "${1:?usage: tools/libtorch.sh shim-dir NAME}" ;;
+python) python_of "${1:?usage: tools/libtorch.sh python NAME}" ;;
+run) run_on "${1:?usage: tools/libtorch.sh run NAME CMD...}" "${@:2}" ;;
+*) sed -n '2,23p' "$0" >&2; exit 2 ;;
+esac
