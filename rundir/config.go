@@ -72,8 +72,11 @@ type Config struct {
 
 	Pretrain    Optim  `json:"pretrain"`
 	MiningModel *Optim `json:"mining_model,omitempty"` // the separate mining model (cmnist); nil: pre-training's biased network mines
-	Prune       Optim  `json:"prune"`
-	Finetune    Optim  `json:"finetune"`
+	// PretrainAuto, when set, picks the length of pre-training (--pretrain-iters auto),
+	// Pretrain.Iters at most; nil: Pretrain.Iters exactly.
+	PretrainAuto *PretrainAuto `json:"pretrain_auto,omitempty"`
+	Prune        Optim         `json:"prune"`
+	Finetune     Optim         `json:"finetune"`
 
 	BiasLoss          Loss    `json:"bias_loss"`
 	Q                 float64 `json:"q"`

@@ -49,6 +49,7 @@ func (r *runner) summarizeVanilla() error {
 		return err
 	}
 	r.summary.Vanilla.Test, err = r.evaluate(n, r.test, model.NoMask)
+	r.summarizeAuto()
 	return err
 }
 
