@@ -96,6 +96,17 @@ type Config struct {
 	Select          Selection `json:"select"`
 }
 
+// Clone is a copy of c that shares nothing with it (its optional loops, rule and data
+// spec are pointers): what the flags change in one, the other keeps.
+func (c Config) Clone() (Config, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return Config{}, err
+	}
+	var out Config
+	return out, json.Unmarshal(b, &out)
+}
+
 // Arch is the architecture the run trains.
 func (c *Config) Arch() (*arch.Arch, error) {
 	return arch.ForRunSpec(c.Model, c.Dataset, c.DataSpec, c.AsCoded())

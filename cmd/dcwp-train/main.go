@@ -261,7 +261,9 @@ func setAutoIters(c *cli.Context, p string, o *rundir.Optim, auto **rundir.Pretr
 		if *auto == nil {
 			return fmt.Errorf("--pretrain-fit is the share at which --%s %s stops; this run pre-trains a fixed number of iterations", flag, rundir.AutoIters)
 		}
-		(*auto).Fit = c.Float64("pretrain-fit")
+		a := **auto // a copy: the saved config of a resumed run shares the pointer
+		a.Fit = c.Float64("pretrain-fit")
+		*auto = &a
 	}
 	return nil
 }
@@ -337,7 +339,10 @@ func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err er
 				f, c.String(f), c.String("out"), f, have[f], why)
 		}
 	}
-	cfg = s
+	// The flags change cfg; s stays what the run has, to be compared with it on --resume.
+	if cfg, err = s.Clone(); err != nil {
+		return cfg, nil, err
+	}
 	if !c.Bool("resume") {
 		cfg.ToolVersion = version.Version // the version that wrote the stages run now
 	}
