@@ -30,7 +30,7 @@ func figures(r Row) []struct {
 		{"dcwp_conflicting", r.DCWP.Conflicting, true}, {"dcwp_worst", r.DCWP.WorstGroup, true},
 		{"gain", r.Gain, true}, {"kept_ratio", r.Kept, true},
 		{"mined_precision", r.Precision, false}, {"mined_recall", r.Recall, false},
-		{"wall_seconds", r.WallSeconds, false},
+		{"wall_seconds", r.WallSeconds, false}, {"pretrain_iters", r.PretrainIters, false},
 	}
 }
 

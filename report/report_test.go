@@ -49,6 +49,9 @@ func writeRuns(t *testing.T, root string) {
 			sum := rundir.Summary{Vanilla: rundir.Eval{Test: acc(), Valid: acc()}, DCWP: &rundir.Eval{Test: acc(), Valid: acc()},
 				KeptRatio: rng.Float64(), Mined: rundir.Mined{Precision: rng.Float64(), Recall: rng.Float64()},
 				StageSeconds: map[string]float64{"pretrain": 100 * rng.Float64(), "prune": 50 * rng.Float64()}}
+			if pct == "0.5" { // --pretrain-iters auto: the length it chose, not the config's most
+				sum.PretrainAuto = &rundir.AutoChoice{Rule: rundir.StopMinedFit, Iters: 1 + rng.IntN(1000), Max: 1000}
+			}
 			if err := atomicfile.WriteJSON(filepath.Join(dir, rundir.SummaryFile), sum); err != nil {
 				t.Fatal(err)
 			}
@@ -99,6 +102,11 @@ func TestNumbers(t *testing.T) {
 				wall += v.(float64)
 			}
 			want["wall_seconds"] = append(want["wall_seconds"], wall)
+			pre := 1000.0 // the fixture config's pretrain.iters
+			if a, ok := s["pretrain_auto"]; ok {
+				pre = a.(map[string]any)["iters"].(float64)
+			}
+			want["pretrain_iters"] = append(want["pretrain_iters"], pre)
 		}
 		for k, vs := range want {
 			st := digAny(row, strings.Split(k, ".")...).(map[string]any)

@@ -74,7 +74,10 @@ type Row struct {
 	Precision   *Stat     `json:"mined_precision"`
 	Recall      *Stat     `json:"mined_recall"`
 	WallSeconds *Stat     `json:"wall_seconds"`
-	key         string
+	// PretrainIters is the iterations pre-training ran: what --pretrain-iters auto chose,
+	// or the number the run was given.
+	PretrainIters *Stat `json:"pretrain_iters"`
+	key           string
 }
 
 // Table is the report: its rows, and the settings that make its columns.
@@ -159,7 +162,7 @@ func columns(flat map[string]map[string]string) []string {
 
 // fill gives r the statistics of its group's finished runs.
 func fill(r *Row, runs []Entry) {
-	var va, vl, vc, vw, da, dl, dc, dw, gain, kept, prec, rec, wall []float64
+	var va, vl, vc, vw, da, dl, dc, dw, gain, kept, prec, rec, wall, pre []float64
 	for _, e := range runs {
 		s := e.Summary
 		r.N++
@@ -179,10 +182,15 @@ func fill(r *Row, runs []Entry) {
 			w += sec
 		}
 		wall = append(wall, w)
+		pre = append(pre, float64(e.Config.Pretrain.Iters))
+		if s.PretrainAuto != nil {
+			pre[len(pre)-1] = float64(s.PretrainAuto.Iters)
+		}
 	}
 	r.Vanilla = Acc{stat(va), stat(vl), stat(vc), stat(vw)}
 	r.DCWP = Acc{stat(da), stat(dl), stat(dc), stat(dw)}
 	r.Gain, r.Kept, r.Precision, r.Recall, r.WallSeconds = stat(gain), stat(kept), stat(prec), stat(rec), stat(wall)
+	r.PretrainIters = stat(pre)
 }
 
 // flatten is a configuration as dotted keys to JSON values ("pretrain.iters": "3000").
