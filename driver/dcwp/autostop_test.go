@@ -98,6 +98,7 @@ func TestPretrainAutoReadsNoBiasLabel(t *testing.T) {
 	}
 	var choices []*rundir.AutoChoice
 	var flags, conflict []tensor.Tensor
+	var fits [][]float64 // the share of every check: what the rule decided on
 	for _, data := range []string{testData, scrambled} {
 		cfg := mustAuto(t, data, 0.5)
 		cfg.Stages = []string{rundir.StagePretrain, rundir.StageMine}
@@ -111,6 +112,17 @@ func TestPretrainAutoReadsNoBiasLabel(t *testing.T) {
 			t.Fatal(err)
 		}
 		choices = append(choices, sum.PretrainAuto)
+		ms, err := rundir.ReadMetrics(filepath.Join(out, rundir.MetricsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fit []float64
+		for _, m := range ms {
+			if m.MinedFit != nil {
+				fit = append(fit, *m.MinedFit)
+			}
+		}
+		fits = append(fits, fit)
 		flags, conflict = append(flags, ts["flags"]), append(conflict, ts["conflict"])
 	}
 	if reflect.DeepEqual(conflict[0], conflict[1]) {
@@ -118,6 +130,9 @@ func TestPretrainAutoReadsNoBiasLabel(t *testing.T) {
 	}
 	if choices[0] == nil || !reflect.DeepEqual(choices[0], choices[1]) {
 		t.Fatalf("the rule chose %+v with the bias labels, %+v with them scrambled", choices[0], choices[1])
+	}
+	if len(fits[0]) == 0 || !reflect.DeepEqual(fits[0], fits[1]) {
+		t.Fatalf("the rule's checks saw shares %v with the bias labels, %v with them scrambled", fits[0], fits[1])
 	}
 	if !reflect.DeepEqual(flags[0], flags[1]) {
 		t.Fatal("the mined set differs when the bias labels are scrambled")
