@@ -62,7 +62,7 @@ func figures(r Row) []struct {
 		{"dcwp_conflicting", r.DCWP.Conflicting, true}, {"dcwp_worst", r.DCWP.WorstGroup, true},
 		{"gain", r.Gain, true}, {"conflicting_gain", r.ConflictingGain, true}, {"kept_ratio", r.Kept, true},
 		{"mined", r.Mined, false}, {"mined_precision", r.Precision, false}, {"mined_recall", r.Recall, false},
-		{"wall_seconds", r.WallSeconds, false},
+		{"wall_seconds", r.WallSeconds, false}, {"pretrain_iters", r.PretrainIters, false},
 	}
 }
 

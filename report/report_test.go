@@ -53,6 +53,9 @@ func writeRuns(t *testing.T, root string) {
 			if pct == "1" { // a summary that records the process's wall time; 0.5's are from before
 				sum.WallSeconds = 200 + 100*rng.Float64()
 			}
+			if pct == "0.5" { // --pretrain-iters auto: the length it chose, not the config's most
+				sum.PretrainAuto = &rundir.AutoChoice{Rule: rundir.StopMinedFit, Iters: 1 + rng.IntN(1000), Max: 1000}
+			}
 			if err := atomicfile.WriteJSON(filepath.Join(dir, rundir.SummaryFile), sum); err != nil {
 				t.Fatal(err)
 			}
@@ -108,6 +111,11 @@ func TestNumbers(t *testing.T) {
 				}
 			}
 			want["wall_seconds"] = append(want["wall_seconds"], wall)
+			pre := 1000.0 // the fixture config's pretrain.iters
+			if a, ok := s["pretrain_auto"]; ok {
+				pre = a.(map[string]any)["iters"].(float64)
+			}
+			want["pretrain_iters"] = append(want["pretrain_iters"], pre)
 		}
 		for k, vs := range want {
 			st := digAny(row, strings.Split(k, ".")...).(map[string]any)

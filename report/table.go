@@ -79,7 +79,10 @@ type Row struct {
 	Precision       *Stat `json:"mined_precision"`
 	Recall          *Stat `json:"mined_recall"`
 	WallSeconds     *Stat `json:"wall_seconds"`
-	key             string
+	// PretrainIters is the iterations pre-training ran: what --pretrain-iters auto chose,
+	// or the number the run was given.
+	PretrainIters *Stat `json:"pretrain_iters"`
+	key           string
 }
 
 // Table is the report: its rows, and the settings that make its columns.
@@ -164,7 +167,7 @@ func columns(flat map[string]map[string]string) []string {
 
 // fill gives r the statistics of its group's finished runs.
 func fill(r *Row, runs []Entry) {
-	var va, vl, vc, vw, da, dl, dc, dw, gain, cgain, kept, mined, prec, rec, wall []float64
+	var va, vl, vc, vw, da, dl, dc, dw, gain, cgain, kept, mined, prec, rec, wall, pre []float64
 	for _, e := range runs {
 		s := e.Summary
 		r.N++
@@ -182,11 +185,15 @@ func fill(r *Row, runs []Entry) {
 			mined = append(mined, float64(s.Mined.Flagged))
 		}
 		wall = append(wall, wallSeconds(s))
+		pre = append(pre, float64(e.Config.Pretrain.Iters))
+		if s.PretrainAuto != nil {
+			pre[len(pre)-1] = float64(s.PretrainAuto.Iters)
+		}
 	}
 	r.Vanilla = Acc{stat(va), stat(vl), stat(vc), stat(vw)}
 	r.DCWP = Acc{stat(da), stat(dl), stat(dc), stat(dw)}
 	r.Gain, r.Kept, r.Precision, r.Recall, r.WallSeconds = stat(gain), stat(kept), stat(prec), stat(rec), stat(wall)
-	r.ConflictingGain, r.Mined = stat(cgain), stat(mined)
+	r.ConflictingGain, r.Mined, r.PretrainIters = stat(cgain), stat(mined), stat(pre)
 }
 
 // wallSeconds is a run's wall time as its summary records it (process start to end), or,

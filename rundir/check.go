@@ -131,7 +131,7 @@ func (c *Config) Check() error {
 	if c.EvalEvery < 1 || c.CheckpointEvery < 1 || c.EvalEvery > MaxIters || c.CheckpointEvery > MaxIters {
 		return fmt.Errorf("eval and checkpoint intervals (%d, %d) must be positive (at most %d)", c.EvalEvery, c.CheckpointEvery, MaxIters)
 	}
-	return nil
+	return c.checkPretrainAuto()
 }
 
 // checkNames checks the dataset, the model (and the architecture they make, where the data

@@ -81,6 +81,14 @@ func TestConfigCheck(t *testing.T) {
 		{"FLOPs budget", func(c *Config) { c.TargetFLOPs = 0.5 }, ""},
 		{"FLOPs budget above 1", func(c *Config) { c.TargetFLOPs = 1.5 }, "target FLOPs (0: none) 1.5"},
 		{"negative FLOPs budget", func(c *Config) { c.TargetFLOPs = -0.1 }, "target FLOPs (0: none) -0.1"},
+		{"pretrain auto", func(c *Config) { c.Miner, c.PretrainAuto = MinerWrong, DefaultPretrainAuto() }, ""},
+		{"pretrain auto without the mining model", func(c *Config) { c.Miner, c.MiningModel, c.PretrainAuto = MinerWrong, nil, DefaultPretrainAuto() },
+			`pre-training iterations "auto" needs the separate mining model and miner "wrong"`},
+		{"pretrain auto with the oracle miner", func(c *Config) { c.Miner, c.PretrainAuto = MinerOracle, DefaultPretrainAuto() }, `this run has a separate mining model and miner "oracle"`},
+		{"pretrain auto with the ensemble miner", func(c *Config) { c.Miner, c.PretrainAuto = MinerEnsemble, DefaultPretrainAuto() }, `miner "ensemble"`},
+		{"pretrain auto, unknown rule", func(c *Config) { c.Miner, c.PretrainAuto = MinerWrong, &PretrainAuto{Rule: "plateau", Fit: 0.5} }, `unknown pre-training stop rule "plateau"`},
+		{"pretrain auto, fit 0", func(c *Config) { c.Miner, c.PretrainAuto = MinerWrong, &PretrainAuto{Rule: StopMinedFit} }, "pre-training fit share 0: want a number in (0, 1]"},
+		{"pretrain auto, fit NaN", func(c *Config) { c.Miner, c.PretrainAuto = MinerWrong, &PretrainAuto{Rule: StopMinedFit, Fit: nan} }, "pre-training fit share NaN"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -172,13 +180,18 @@ func TestParseSummaryRefuses(t *testing.T) {
 		{`{"vanilla":{"valid":{"accuracy":1,"samples":4,"correct":4}}}`, "vanilla test: no samples scored"},
 		{`{"vanilla":{"valid":{"accuracy":1,"samples":4,"correct":4},"test":{"accuracy":0.5,"samples":4,"correct":4}}}`, "vanilla test: accuracy 0.5, but 4 correct of 4 samples is 1"},
 		{good[:len(good)-1] + `,"dcwp":{}}`, "dcwp valid: no samples scored"},
+		{good[:len(good)-1] + `,"pretrain_auto":{"rule":"mined-fit","iters":0,"max":10}}`, "chose 0 of at most 10 iterations"},
+		{good[:len(good)-1] + `,"pretrain_auto":{"rule":"mined-fit","iters":20,"max":10}}`, "chose 20 of at most 10 iterations"},
+		{good[:len(good)-1] + `,"pretrain_auto":{"rule":"guess","iters":5,"max":10}}`, `unknown pre-training stop rule "guess"`},
 	}
 	for _, c := range cases {
 		if _, err := ParseSummary([]byte(c.in)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.in, err, c.want)
 		}
 	}
-	if _, err := ParseSummary([]byte(good)); err != nil {
-		t.Errorf("a good summary: %v", err)
+	for _, g := range []string{good, good[:len(good)-1] + `,"pretrain_auto":{"rule":"mined-fit","iters":10,"max":10}}`} {
+		if _, err := ParseSummary([]byte(g)); err != nil {
+			t.Errorf("a good summary %s: %v", g, err)
+		}
 	}
 }

@@ -74,8 +74,11 @@ type Config struct {
 
 	Pretrain    Optim  `json:"pretrain"`
 	MiningModel *Optim `json:"mining_model,omitempty"` // the separate mining model (cmnist); nil: pre-training's biased network mines
-	Prune       Optim  `json:"prune"`
-	Finetune    Optim  `json:"finetune"`
+	// PretrainAuto, when set, picks the length of pre-training (--pretrain-iters auto),
+	// Pretrain.Iters at most; nil: Pretrain.Iters exactly.
+	PretrainAuto *PretrainAuto `json:"pretrain_auto,omitempty"`
+	Prune        Optim         `json:"prune"`
+	Finetune     Optim         `json:"finetune"`
 
 	BiasLoss          Loss    `json:"bias_loss"`
 	Q                 float64 `json:"q"`
@@ -101,6 +104,17 @@ type Config struct {
 	// AllowBiasedValid: --select best-valid on a validation split that cannot see the bias
 	// (no attribute values, no bias-conflicting sample) was asked for explicitly.
 	AllowBiasedValid bool `json:"allow_biased_valid,omitempty"`
+}
+
+// Clone is a copy of c that shares nothing with it (its optional loops, rule and data
+// spec are pointers): what the flags change in one, the other keeps.
+func (c Config) Clone() (Config, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return Config{}, err
+	}
+	var out Config
+	return out, json.Unmarshal(b, &out)
 }
 
 // Arch is the architecture the run trains.

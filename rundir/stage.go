@@ -42,6 +42,9 @@ type Loop struct {
 	// Optim is the loop's settings in c; nil when the run has no such loop (an optional
 	// loop: its settings are a pointer).
 	Optim func(c *Config) *Optim
+	// Auto, when set, is where c keeps the rule that picks the loop's length: its
+	// --KEY-iters flag then also takes AutoIters.
+	Auto func(c *Config) **PretrainAuto
 }
 
 // FlagPrefix is the prefix of the loop's dcwp-train flags.
@@ -52,7 +55,8 @@ func Stages() []StageInfo {
 	return []StageInfo{
 		{Name: StagePretrain, Files: []string{VanillaFile, BiasedFile}, Loops: []Loop{
 			{Name: StagePretrain, Key: "pretrain", Usage: "pre-training (stage 1)",
-				Optim: func(c *Config) *Optim { return &c.Pretrain }},
+				Optim: func(c *Config) *Optim { return &c.Pretrain },
+				Auto:  func(c *Config) **PretrainAuto { return &c.PretrainAuto }},
 			{Name: LoopMiningModel, Key: "mining_model", Alias: "mining", Usage: "the separate mining model (cmnist; trained before stage 1)",
 				Optim: func(c *Config) *Optim { return c.MiningModel }},
 		}},

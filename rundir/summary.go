@@ -55,7 +55,10 @@ type Summary struct {
 	// before it was recorded.
 	WallSeconds  float64 `json:"wall_seconds,omitempty"`
 	SelectedIter int     `json:"selected_iter,omitempty"`
-	PeakMemoryMB float64 `json:"peak_memory_mb,omitempty"` // peak resident memory of the training process
+	// PretrainAuto is the pre-training length the rule of --pretrain-iters auto chose; nil
+	// when the run pre-trained a given number of iterations.
+	PretrainAuto *AutoChoice `json:"pretrain_auto,omitempty"`
+	PeakMemoryMB float64     `json:"peak_memory_mb,omitempty"` // peak resident memory of the training process
 	// Profile splits each training loop's wall time, for the iterations the last process
 	// ran (a resumed run's earlier part is in StageSeconds only).
 	Profile map[string]LoopProfile `json:"profile,omitempty"`
@@ -82,7 +85,10 @@ type Metric struct {
 	Kept    *float64           `json:"kept,omitempty"`     // overall kept ratio
 	KeptPer map[string]float64 `json:"kept_per,omitempty"` // per masked layer
 	Valid   *metrics.Accuracy  `json:"valid,omitempty"`
-	LR      float64            `json:"lr,omitempty"`
+	// MinedFit is the share of the mined samples the ERM network predicts right, at the
+	// checks of --pretrain-iters auto.
+	MinedFit *float64 `json:"mined_fit,omitempty"`
+	LR       float64  `json:"lr,omitempty"`
 }
 
 // ParseSummary decodes a summary.json file's content and checks that its figures are
@@ -110,6 +116,11 @@ func (s *Summary) Check() error {
 	}
 	if s.FLOPsKept != nil && !isShare(*s.FLOPsKept) {
 		return fmt.Errorf("kept FLOPs %v: want a share in [0, 1]", *s.FLOPsKept)
+	}
+	if s.PretrainAuto != nil {
+		if err := s.PretrainAuto.Check(); err != nil {
+			return err
+		}
 	}
 	if !isShare(s.KeptRatio) {
 		return fmt.Errorf("kept ratio %v: want a share in [0, 1]", s.KeptRatio)

@@ -63,6 +63,9 @@ func TestNumericFlagsRefused(t *testing.T) {
 		{"mining-lr", "100", "mining_model: iterations (15) and learning rate (100)"},
 		{"prune-weight-decay", "Inf", "weight decay +Inf"},
 		{"seed", "1e3", "invalid value"},
+		{"pretrain-iters", "ten", `--pretrain-iters "ten": want a number of iterations or auto`},
+		{"pretrain-iters", "auto", `needs the separate mining model and miner "wrong"`}, // tinyFlags mine with the oracle
+		{"pretrain-fit", "0.5", "--pretrain-fit is the share at which --pretrain-iters auto stops"},
 	}
 	for _, c := range cases {
 		t.Run(c.flag+"="+c.value, func(t *testing.T) {
@@ -91,6 +94,50 @@ func TestFlagsOfALoopTheRunLacks(t *testing.T) {
 	}
 }
 
+// TestPretrainItersAuto: --pretrain-iters auto selects the rule, the preset's iterations
+// its most, and config.json and summary.json record it; --pretrain-fit sets its share; a
+// number keeps the number and no rule; --resume may not change either.
+func TestPretrainItersAuto(t *testing.T) {
+	data := t.TempDir()
+	if err := fixture.CMNIST(data); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	args := append(append([]string{"--data", data, "--out", out}, tinyFlags...), "--miner", "wrong", "--mode", "vanilla",
+		"--pretrain-iters", "auto", "--pretrain-fit", "0.25")
+	if code, stderr := runCmd(t, args...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	cfg, err := rundir.ReadConfig(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := cfg.PretrainAuto; a == nil || a.Rule != rundir.StopMinedFit || a.Fit != 0.25 || cfg.Pretrain.Iters != 1000 {
+		t.Fatalf("config.json: pretrain_auto %+v, pretrain iters %d; want mined-fit at 0.25, at most the quick preset's 1000", a, cfg.Pretrain.Iters)
+	}
+	sum, err := rundir.ReadSummary(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch := sum.PretrainAuto; ch == nil || ch.Rule != rundir.StopMinedFit || ch.Max != 1000 || ch.Iters < 1 {
+		t.Fatalf("summary.json: pretrain_auto %+v", ch)
+	}
+	for _, change := range [][]string{{"--pretrain-iters", "20"}, {"--pretrain-fit", "0.5"}} {
+		code, stderr := runCmd(t, append([]string{"--out", out, "--resume", "--no-progress"}, change...)...)
+		if code == 0 || !strings.Contains(stderr, "the flags given change") {
+			t.Errorf("--resume %v: exit %d, stderr:\n%s\nwant it refused", change, code, stderr)
+		}
+	}
+	fixed := filepath.Join(t.TempDir(), "run")
+	args = append(append([]string{"--data", data, "--out", fixed}, tinyFlags...), "--mode", "vanilla", "--pretrain-iters", "20")
+	if code, stderr := runCmd(t, args...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if cfg, err := rundir.ReadConfig(fixed); err != nil || cfg.PretrainAuto != nil || cfg.Pretrain.Iters != 20 {
+		t.Fatalf("--pretrain-iters 20: config %+v (%v), want 20 iterations and no rule", cfg, err)
+	}
+}
+
 // TestContinuingKeepsSettings: --stages without pre-training, and --resume, start from the
 // run's config.json and change only what the flags given change; flags that cannot apply
 // are refused before a file is touched.
@@ -116,6 +163,7 @@ func TestContinuingKeepsSettings(t *testing.T) {
 		{[]string{"--stages", "finetune", "--dataset", "cifar10c"}, "has dataset cmnist"},
 		{[]string{"--resume", "--seed", "4"}, "the flags given change seed"},
 		{[]string{"--resume", "--finetune-lr", "0.1", "--lambda-up", "3"}, "change finetune, lambda_up"},
+		{[]string{"--resume", "--mining-model-lr", "0.2"}, "the flags given change mining_model"}, // a setting behind a pointer
 		{[]string{"--stages", "finetune", "--lambda-up", "-5"}, "lambda_up -5"},
 		{[]string{"--stages", "finetune", "--data", filepath.Join(data, "nothing")}, "nothing"},
 		{[]string{"--stages", "finetune", "--conflict-pct", "2"}, "--conflict-pct 2: the run in " + out + " has conflict-pct 1"},

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func loopFlags() []cli.Flag {
 		fs = append(fs,
 			&cli.StringFlag{Name: p + "-optimizer", Aliases: alias("-optimizer"), Usage: "optimizer (adam|sgd) of " + u, Category: cat},
 			&cli.Float64Flag{Name: p + "-lr", Aliases: alias("-lr"), Usage: "learning rate of " + u, Category: cat},
-			&cli.IntFlag{Name: p + "-iters", Aliases: alias("-iters"), Usage: "iterations of " + u, Category: cat},
+			itersFlag(l, alias("-iters"), cat),
 			&cli.IntFlag{Name: p + "-step", Aliases: alias("-step"), Usage: "StepLR period of " + u + " (0 = constant)", Category: cat},
 			&cli.Float64Flag{Name: p + "-gamma", Aliases: alias("-gamma"), Usage: "StepLR factor of " + u, Category: cat},
 			&cli.Float64Flag{Name: p + "-weight-decay", Aliases: alias("-weight-decay"), Usage: "weight decay of " + u, Category: cat},
@@ -56,6 +57,17 @@ func loopFlags() []cli.Flag {
 		)
 	}
 	return fs
+}
+
+// itersFlag is the flag of loop l's length: a number, or for a loop with a rule that picks
+// its length (rundir.Loop.Auto) also "auto".
+func itersFlag(l rundir.Loop, aliases []string, cat string) cli.Flag {
+	name, u := l.FlagPrefix()+"-iters", "iterations of "+l.Usage
+	if l.Auto == nil {
+		return &cli.IntFlag{Name: name, Aliases: aliases, Usage: u, Category: cat}
+	}
+	return &cli.StringFlag{Name: name, Aliases: aliases, Category: cat, DefaultText: "preset",
+		Usage: u + ", or " + rundir.AutoIters + ": stop once the ERM network fits --pretrain-fit of the mined samples, the preset's number at most (needs the mining model)"}
 }
 
 func flags() []cli.Flag {
@@ -98,6 +110,7 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "score-init", Usage: "initial pruning score"},
 		&cli.StringFlag{Name: "mask-granularity", Usage: "what one pruning score gates: weight (the paper's) or channel (a conv's output channel, a linear's output neuron: a smaller, faster compact export)", Value: "weight"},
 		&cli.Float64Flag{Name: "target-flops", Usage: "share (0,1] of the dense FLOPs of the masked layers the final mask may keep: the top-scored units are kept until the budget (0: the losses alone decide)"},
+		&cli.Float64Flag{Name: "pretrain-fit", Usage: "--pretrain-iters auto: the share of the mined samples the ERM network predicts right at which pre-training stops", DefaultText: fmt.Sprint(rundir.DefaultFit)},
 		&cli.IntFlag{Name: "eval-every", Usage: "validation interval (iterations)"},
 		&cli.IntFlag{Name: "checkpoint-every", Usage: "checkpoint interval (iterations)"},
 		&cli.StringFlag{Name: "select", Usage: "reported fine-tuned model: last or best-valid (best-valid needs a validation split with bias-conflicting samples)"},
@@ -189,7 +202,7 @@ func config(c *cli.Context) (rundir.Config, error) {
 		cfg.Threads = runtime.NumCPU()
 	}
 	for _, l := range rundir.Loops() {
-		if err := setOptim(c, l, l.Optim(&cfg)); err != nil {
+		if err := setOptim(c, l, &cfg); err != nil {
 			return cfg, err
 		}
 	}
@@ -201,10 +214,14 @@ func config(c *cli.Context) (rundir.Config, error) {
 	return cfg, cfg.Check()
 }
 
-// setOptim applies the optimiser flags of loop l to its settings o; a flag given for a loop
-// the run does not have (o nil) is refused.
-func setOptim(c *cli.Context, l rundir.Loop, o *rundir.Optim) error {
-	p := l.FlagPrefix()
+// setOptim applies the optimiser flags of loop l to its settings in cfg; a flag given for a
+// loop the run does not have is refused.
+func setOptim(c *cli.Context, l rundir.Loop, cfg *rundir.Config) error {
+	p, o := l.FlagPrefix(), l.Optim(cfg)
+	var auto **rundir.PretrainAuto
+	if l.Auto != nil {
+		auto = l.Auto(cfg)
+	}
 	if o == nil {
 		for _, suf := range optimFlags {
 			if c.IsSet(p + suf) {
@@ -222,9 +239,41 @@ func setOptim(c *cli.Context, l rundir.Loop, o *rundir.Optim) error {
 		}
 	}
 	for suf, v := range map[string]*int{"-iters": &o.Iters, "-step": &o.StepSize} {
-		if c.IsSet(p + suf) {
+		if c.IsSet(p+suf) && (suf != "-iters" || auto == nil) {
 			*v = c.Int(p + suf)
 		}
+	}
+	if auto != nil {
+		return setAutoIters(c, p, o, auto)
+	}
+	return nil
+}
+
+// setAutoIters applies --KEY-iters of a loop with a rule that picks its length: auto
+// selects the rule (the loop's iterations its most), a number the number and no rule.
+func setAutoIters(c *cli.Context, p string, o *rundir.Optim, auto **rundir.PretrainAuto) error {
+	flag := p + "-iters"
+	if c.IsSet(flag) {
+		switch v := strings.TrimSpace(c.String(flag)); v {
+		case rundir.AutoIters:
+			if *auto == nil {
+				*auto = rundir.DefaultPretrainAuto()
+			}
+		default:
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("--%s %q: want a number of iterations or %s", flag, v, rundir.AutoIters)
+			}
+			o.Iters, *auto = n, nil
+		}
+	}
+	if c.IsSet("pretrain-fit") {
+		if *auto == nil {
+			return fmt.Errorf("--pretrain-fit is the share at which --%s %s stops; this run pre-trains a fixed number of iterations", flag, rundir.AutoIters)
+		}
+		a := **auto // a copy: the saved config of a resumed run shares the pointer
+		a.Fit = c.Float64("pretrain-fit")
+		*auto = &a
 	}
 	return nil
 }
@@ -311,7 +360,10 @@ func baseConfig(c *cli.Context) (cfg rundir.Config, saved *rundir.Config, err er
 				f, c.String(f), c.String("out"), f, have[f], why)
 		}
 	}
-	cfg = s
+	// The flags change cfg; s stays what the run has, to be compared with it on --resume.
+	if cfg, err = s.Clone(); err != nil {
+		return cfg, nil, err
+	}
 	if !c.Bool("resume") {
 		stamp(&cfg) // the version and engine that wrote the stages run now
 	}

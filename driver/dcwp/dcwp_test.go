@@ -68,6 +68,11 @@ var uninterrupted = sync.OnceValues(func() (string, error) {
 // as a disk that fills up between two checkpoints would.
 func childRun(dir string) {
 	cfg, err := tinyConfigErr(os.Getenv("DCWP_TEST_CHILD_DATA"), "clean")
+	auto := os.Getenv("DCWP_TEST_CHILD_AUTO") != ""
+	if auto { // TestResumeAfterKillUnderAuto: killed inside pre-training
+		cfg, err = autoConfig(os.Getenv("DCWP_TEST_CHILD_DATA"), 0.5)
+		cfg.Stages = []string{rundir.StagePretrain, rundir.StageMine}
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child config:", err)
 		os.Exit(1)
@@ -80,7 +85,7 @@ func childRun(dir string) {
 				fmt.Fprintln(os.Stderr, "setrlimit:", err)
 				os.Exit(4)
 			}
-		case loop == rundir.StagePrune && limit == 0:
+		case loop == rundir.StagePrune && limit == 0, loop == rundir.StagePretrain && auto:
 			time.Sleep(40 * time.Millisecond)
 		}
 	}})

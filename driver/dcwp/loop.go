@@ -27,6 +27,10 @@ type loop struct {
 	state   func() (map[string]tensor.Tensor, error)
 	restore func(ts map[string]tensor.Tensor) error
 	step    func(it int) (float64, error) // the loss; NaN or infinite stops the run
+	// stop, when set, says after iteration it whether the loop ends there, before iters
+	// (a rule that picks the loop's length); it is asked before the checkpoint, so a
+	// resumed run meets the same decision at the same iteration.
+	stop func(it int) bool
 }
 
 // member is one network a loop trains with its own optimizer; its checkpoint tensors sit
@@ -157,6 +161,10 @@ func (r *runner) runLoop(l loop) error {
 		p.Set(it+1, fmt.Sprintf("loss %.4f", v))
 		if r.o.AfterIter != nil {
 			r.o.AfterIter(l.name, it+1)
+		}
+		if l.stop != nil && l.stop(it) {
+			it++ // the iterations done, as the loop's end leaves it
+			break
 		}
 		if (it+1)%r.c.CheckpointEvery != 0 || it+1 >= l.iters {
 			continue

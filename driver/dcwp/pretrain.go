@@ -49,9 +49,14 @@ func (r *runner) pretrain() error {
 	if c.Miner == rundir.MinerEnsemble && len(nets) > 1 {
 		ens = &ensembleScore{score: make([]float32, r.train.Len()), counts: r.st.Counts}
 	}
-	if err := r.runLoop(r.pretrainLoop(nets, ens)); err != nil {
+	watch, err := r.newFitWatch()
+	if err != nil {
 		return err
 	}
+	if err := r.runLoop(r.pretrainLoop(nets, ens, watch)); err != nil {
+		return err
+	}
+	watch.chose(r)
 	if err := r.writeNet(rundir.VanillaFile, erm.net, r.fileMeta(rundir.RoleVanilla, nil)); err != nil {
 		return err
 	}
@@ -117,12 +122,16 @@ func (e *ensembleScore) write(path string) error {
 }
 
 // pretrainLoop trains nets[0] (ERM) and nets[1] (biased, when there is one) on the same
-// batches; ens, when set, scores the training set with nets[1] every epoch.
-func (r *runner) pretrainLoop(nets []pretrainNet, ens *ensembleScore) loop {
+// batches; ens, when set, scores the training set with nets[1] every epoch; watch, when
+// set, ends the loop where the rule of --pretrain-iters auto says.
+func (r *runner) pretrainLoop(nets []pretrainNet, ens *ensembleScore, watch *fitWatch) loop {
 	c := r.c
 	sh := &sampler.Shuffle{N: r.train.Len(), Batch: c.BatchSize, Seed: c.Seed, Stream: rundir.StagePretrain}
 	epochIters := (r.train.Len() + c.BatchSize - 1) / c.BatchSize
 	l := loop{name: rundir.StagePretrain, iters: c.Pretrain.Iters}
+	if watch != nil {
+		l.stop = func(int) bool { return watch.stopped }
+	}
 	l.state = func() (map[string]tensor.Tensor, error) {
 		ts := map[string]tensor.Tensor{}
 		for _, n := range nets {
@@ -174,7 +183,11 @@ func (r *runner) pretrainLoop(nets []pretrainNet, ens *ensembleScore) loop {
 			}
 			ens.add(py)
 		}
-		if err := r.pretrainMetric(it, vals, lr, nets[0].net); err != nil {
+		fit, err := watch.check(r, nets[0].net, it)
+		if err != nil {
+			return 0, err
+		}
+		if err := r.pretrainMetric(it, vals, lr, nets[0].net, fit, watch != nil && watch.stopped); err != nil {
 			return 0, err
 		}
 		worst := vals["erm"]
@@ -186,15 +199,16 @@ func (r *runner) pretrainLoop(nets []pretrainNet, ens *ensembleScore) loop {
 	return l
 }
 
-// pretrainMetric logs the losses every EvalEvery iterations, and the ERM network's
-// validation accuracy every tenth time, and both at the end.
-func (r *runner) pretrainMetric(it int, vals map[string]float64, lr float64, erm *model.Net) error {
+// pretrainMetric logs the losses every EvalEvery iterations (with fit, the mined samples'
+// share --pretrain-iters auto checks, where measured), and the ERM network's validation
+// accuracy every tenth time, and both at the end (stop: the rule ends pre-training here).
+func (r *runner) pretrainMetric(it int, vals map[string]float64, lr float64, erm *model.Net, fit *float64, stop bool) error {
 	c := r.c
-	end := it+1 == c.Pretrain.Iters
+	end := it+1 == c.Pretrain.Iters || stop
 	if (it+1)%c.EvalEvery != 0 && !end {
 		return nil
 	}
-	m := rundir.Metric{Stage: rundir.StagePretrain, Iter: it + 1, Loss: vals, LR: lr}
+	m := rundir.Metric{Stage: rundir.StagePretrain, Iter: it + 1, Loss: vals, LR: lr, MinedFit: fit}
 	if (it+1)%(10*c.EvalEvery) == 0 || end {
 		a, err := r.evaluate(erm, r.valid, model.NoMask)
 		if err != nil {

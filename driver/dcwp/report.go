@@ -52,6 +52,7 @@ func (r *runner) summarizeVanilla() error {
 		return err
 	}
 	r.summary.Vanilla.Test, err = r.evaluate(n, r.test, model.NoMask)
+	r.summarizeAuto()
 	return err
 }
 

@@ -223,6 +223,11 @@ func (r *runner) forgetFrom(old ckState, first int) error {
 		}
 	}
 	r.st.Done, r.st.StageSeconds = keep, old.StageSeconds
+	if slices.Contains(keep, rundir.StagePretrain) { // the length it chose, for summary.json
+		if n, ok := old.Counts[countPretrainChosen]; ok {
+			r.st.Counts[countPretrainChosen] = n
+		}
+	}
 	for s := range r.st.StageSeconds {
 		if rundir.StageIndex(s) >= first {
 			delete(r.st.StageSeconds, s)
