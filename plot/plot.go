@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/rundir"
@@ -194,18 +197,36 @@ func Range(vs []float64) (lo, hi float64) {
 // SavePNG renders p at the size every dcwp-go plot has (8×5 in) and writes it atomically.
 // A plot is a side output: if gonum/plot panics on some data, the panic becomes an error
 // naming the plot, for the caller to report as a warning.
-func SavePNG(p *plot.Plot, path string) (err error) {
+func SavePNG(p *plot.Plot, path string) error {
+	return save(path, 8*vg.Inch, 5*vg.Inch, func(c draw.Canvas) { p.Draw(c) })
+}
+
+// SavePNGRow renders plots side by side as panels of one figure (each 6×5 in), with
+// SavePNG's guarantees.
+func SavePNGRow(ps []*plot.Plot, path string) error {
+	w := vg.Length(len(ps)) * 6 * vg.Inch
+	return save(path, w, 5*vg.Inch, func(c draw.Canvas) {
+		tiles := draw.Tiles{Rows: 1, Cols: len(ps), PadX: vg.Millimeter, PadTop: vg.Millimeter, PadBottom: vg.Millimeter}
+		for i, p := range ps {
+			p.Draw(tiles.At(c, i, 0))
+		}
+	})
+}
+
+func save(path string, w, h vg.Length, drawTo func(draw.Canvas)) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("plot %s: gonum/plot could not draw it: %v", path, r)
 		}
 	}()
-	w, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
+	img := vgimg.New(w, h)
+	dc := draw.New(img)
+	// A white background, as plot.WriterTo gives.
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	drawTo(dc)
 	return atomicfile.Write(path, func(bw *bufio.Writer) error {
-		_, err := w.WriteTo(bw)
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(bw)
 		return err
 	})
 }

@@ -1,7 +1,7 @@
 // Package report collects run directories (a sweep's, or any) into the paper's tables: one
 // row per group of runs that differ only in seed, with mean ± std of the test accuracies of
 // the vanilla and the DCWP networks, the gain, the kept ratio, the mined precision and
-// recall and the wall time; as markdown, CSV or JSON, and a PNG plot against conflict pct.
+// recall and the wall time; as markdown, CSV or JSON, and a PNG plot against the setting that varies.
 // It reads run directories only (config.json, summary.json, the sweep's markers), so it
 // needs no libtorch: dcwp-report runs wherever the folders are copied.
 package report

@@ -17,7 +17,7 @@ func Flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "format", Value: Formats()[0], Usage: FormatUsage()},
 		&cli.StringFlag{Name: "out", Usage: "write the table here (atomically) instead of to stdout"},
-		&cli.StringFlag{Name: "plot", Usage: "PNG of accuracy against conflict pct (default with --out: beside it, .png)"},
+		&cli.StringFlag{Name: "plot", Usage: "PNG of overall, conflicting and worst-group accuracy against the setting that varies (default with --out: beside it, .png)"},
 	}
 }
 

@@ -206,26 +206,57 @@ func TestFormats(t *testing.T) {
 	}
 }
 
-// TestFamilies: a setting the preset sets per share (λ_up) stays on the x axis with the
-// share; one varied on its own names a family of lines.
-func TestFamilies(t *testing.T) {
-	row := func(pct, lu, lc string) Row {
-		return Row{ConflictPct: dataset.MustShare(pct), Settings: []Setting{{Key: "conflict_pct", Value: pct}, {Key: "lambda_up", Value: lu}, {Key: "lambda_con", Value: lc}}}
+// TestAxis: the plot's x axis is the setting that varies (conflict pct first, then the
+// columns' order), its values in numeric order where they are numbers; the other settings
+// that vary name families of lines, but one that follows the axis (a preset's per-share
+// λ_up) stays with it; when nothing varies there is no axis and one family.
+func TestAxis(t *testing.T) {
+	cols := []string{"dataset", "model", "conflict_pct", "lambda_con", "lambda_up"}
+	row := func(ds, model, pct, lc, lu string) Row {
+		vs := []string{ds, model, pct, lc, lu}
+		r := Row{N: 1}
+		for i, c := range cols {
+			r.Settings = append(r.Settings, Setting{Key: c, Value: vs[i]})
+		}
+		return r
 	}
 	for _, c := range []struct {
-		name string
-		rows []Row
-		want []string
+		name  string
+		rows  []Row
+		axis  string
+		xs    []string
+		fams  []string
+		title string
 	}{
-		{"per-share lambda_up", []Row{row("0.5", "80", "1"), row("1", "50", "1"), row("5", "10", "1")}, []string{""}},
-		{"lambda_con varied", []Row{row("0.5", "80", "1"), row("1", "50", "1"), row("0.5", "80", "0.05"), row("1", "50", "0.05")},
-			[]string{"lambda_con=1", "lambda_con=0.05"}},
-		{"lambda_up varied within a share", []Row{row("1", "50", "1"), row("1", "80", "1")}, []string{"lambda_up=50", "lambda_up=80"}},
+		{"nothing varies", []Row{row("cmnist", "mlp", "1", "1", "50")}, "", []string{"all runs"}, []string{""}, "no setting varies"},
+		{"per-share lambda_up", []Row{row("cmnist", "mlp", "5", "1", "10"), row("cmnist", "mlp", "0.5", "1", "80"), row("cmnist", "mlp", "1", "1", "50")},
+			"conflict_pct", []string{"0.5", "1", "5"}, []string{""}, "by conflict_pct"},
+		{"lambda_con beside the share", []Row{row("cmnist", "mlp", "0.5", "1", "80"), row("cmnist", "mlp", "1", "1", "50"),
+			row("cmnist", "mlp", "0.5", "0.05", "80"), row("cmnist", "mlp", "1", "0.05", "50")},
+			"conflict_pct", []string{"0.5", "1"}, []string{"lambda_con=1", "lambda_con=0.05"}, "by conflict_pct"},
+		{"lambda_con alone, numeric order", []Row{row("folder", "cnn", "", "1", "1"), row("folder", "cnn", "", "0.05", "1"), row("folder", "cnn", "", "10", "1")},
+			"lambda_con", []string{"0.05", "1", "10"}, []string{""}, "by lambda_con"},
+		{"model and lambda_up vary", []Row{row("folder", "mlp", "", "1", "1"), row("folder", "cnn", "", "1", "1"),
+			row("folder", "mlp", "", "1", "20"), row("folder", "cnn", "", "1", "20")},
+			"model", []string{"cnn", "mlp"}, []string{"lambda_up=1", "lambda_up=20"}, "by model"},
+		{"lambda_up varied within a share", []Row{row("cmnist", "mlp", "1", "1", "50"), row("cmnist", "mlp", "1", "1", "80")},
+			"lambda_up", []string{"50", "80"}, []string{""}, "by lambda_up"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			tb := Table{Rows: c.rows, Columns: []string{"conflict_pct", "lambda_up", "lambda_con"}}
-			if _, order := tb.families(); !slices.Equal(order, c.want) {
-				t.Fatalf("families %q, want %q", order, c.want)
+			tb := Table{Rows: c.rows, Columns: cols}
+			x, xs := tb.axis()
+			if x != c.axis || !slices.Equal(xs, c.xs) {
+				t.Fatalf("axis %q %q, want %q %q", x, xs, c.axis, c.xs)
+			}
+			if _, order := tb.families(x); !slices.Equal(order, c.fams) {
+				t.Fatalf("families %q, want %q", order, c.fams)
+			}
+			if got := axisTitle(x, len(c.rows)); !strings.Contains(got, c.title) {
+				t.Fatalf("title %q, want %q in it", got, c.title)
+			}
+			png := filepath.Join(t.TempDir(), "p.png")
+			if err := tb.Plot(png); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
@@ -343,5 +374,25 @@ func TestPlotNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(png); err == nil {
 		t.Fatal("an empty plot was written")
+	}
+}
+
+// TestPlotNotFinite: a summary's accuracy that no axis can hold (NaN, ±Inf, 1e308 %) is
+// left out and counted in the title, and the others are drawn.
+func TestPlotNotFinite(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	st := func(m, sd float64) *Stat { return &Stat{Mean: m, Std: sd, N: 2} }
+	rows := []Row{}
+	for i, m := range []float64{nan, inf, 1e308, 0.5} {
+		rows = append(rows, Row{N: 2, Settings: []Setting{{Key: "lambda_con", Value: fmt.Sprint(i)}},
+			Vanilla: Acc{Unbiased: st(m, 0.1), Conflicting: st(0.3, nan), WorstGroup: st(0.2, 0.01)},
+			DCWP:    Acc{Unbiased: st(0.6, inf), Conflicting: st(0.4, 0.02), WorstGroup: st(-inf, 0.01)}})
+	}
+	png := filepath.Join(t.TempDir(), "p.png")
+	if err := (Table{Columns: []string{"lambda_con"}, Rows: rows}).Plot(png); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(png); len(b) < 8 || string(b[1:4]) != "PNG" {
+		t.Fatal("plot is not a PNG")
 	}
 }

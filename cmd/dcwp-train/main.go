@@ -118,19 +118,30 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-progress", Usage: "periodic lines instead of progress bars"},
 	}
 	fs = append(fs, loopFlags()...)
-	for _, f := range fs { // settings without a flag default come from the preset
+	// Settings without a flag default come from the preset: --help shows each preset's.
+	presets, note := presetHelp(flagDefault(fs, "dataset"), flagDefault(fs, "conflict-pct"))
+	for _, f := range fs {
+		if f, ok := f.(*cli.StringFlag); ok && f.Name == "preset" {
+			f.Usage += note
+		}
+		preset, ok := presets[f.Names()[0]]
+		if !ok {
+			preset = "preset"
+		}
 		switch f := f.(type) {
 		case *cli.Float64Flag:
-			f.DefaultText = "preset"
+			if f.Name != "valid-share" { // a data setting, not the preset's
+				f.DefaultText = preset
+			}
 		case *cli.IntFlag:
 			if f.Name != "threads" {
-				f.DefaultText = "preset"
+				f.DefaultText = preset
 			} else {
 				f.DefaultText = "number of CPUs"
 			}
 		case *cli.StringFlag:
 			if f.Value == "" && (f.Name == "miner" || f.Name == "bias-loss" || f.Name == "select" || f.Name == "model" || strings.HasSuffix(f.Name, "-optimizer")) {
-				f.DefaultText = "preset"
+				f.DefaultText = preset
 			}
 		}
 	}
@@ -154,26 +165,8 @@ func config(c *cli.Context) (rundir.Config, error) {
 			*p = c.String(n)
 		}
 	}
-	for _, err := range []error{setEnum(c, "mode", &cfg.Mode), setEnum(c, "miner", &cfg.Miner),
-		setEnum(c, "bias-loss", &cfg.BiasLoss), setEnum(c, "select", &cfg.Select), setEnum(c, "mask-granularity", &cfg.MaskGranularity)} {
-		if err != nil {
-			return cfg, err
-		}
-	}
-	f64 := map[string]*float64{"q": &cfg.Q, "ensemble-threshold": &cfg.EnsembleThreshold, "lambda-up": &cfg.LambdaUp,
-		"lambda-sparse": &cfg.LambdaSparse, "lambda-con": &cfg.LambdaCon, "temperature": &cfg.Temperature,
-		"mask-tau": &cfg.MaskTau, "score-init": &cfg.ScoreInit, "target-flops": &cfg.TargetFLOPs}
-	for n, p := range f64 {
-		if c.IsSet(n) {
-			*p = c.Float64(n)
-		}
-	}
-	ints := map[string]*int{"batch-size": &cfg.BatchSize, "eval-every": &cfg.EvalEvery, "checkpoint-every": &cfg.CheckpointEvery,
-		"threads": &cfg.Threads}
-	for n, p := range ints {
-		if c.IsSet(n) {
-			*p = c.Int(n)
-		}
+	if err := settingsOf(&cfg).apply(c, ""); err != nil {
+		return cfg, err
 	}
 	if c.IsSet("seed") {
 		cfg.Seed = c.Int64("seed")
@@ -230,18 +223,12 @@ func setOptim(c *cli.Context, l rundir.Loop, cfg *rundir.Config) error {
 		}
 		return nil
 	}
-	if err := setEnum(c, p+"-optimizer", &o.Optimizer); err != nil {
+	st := optimSettings(o)
+	if auto != nil {
+		delete(st.ints, "-iters") // a number or auto: setAutoIters reads it
+	}
+	if err := st.apply(c, p); err != nil {
 		return err
-	}
-	for suf, v := range map[string]*float64{"-lr": &o.LR, "-gamma": &o.Gamma, "-weight-decay": &o.WeightDecay, "-momentum": &o.Momentum} {
-		if c.IsSet(p + suf) {
-			*v = c.Float64(p + suf)
-		}
-	}
-	for suf, v := range map[string]*int{"-iters": &o.Iters, "-step": &o.StepSize} {
-		if c.IsSet(p+suf) && (suf != "-iters" || auto == nil) {
-			*v = c.Int(p + suf)
-		}
 	}
 	if auto != nil {
 		return setAutoIters(c, p, o, auto)
