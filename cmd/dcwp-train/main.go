@@ -66,7 +66,7 @@ func itersFlag(l rundir.Loop, aliases []string, cat string) cli.Flag {
 	if l.Auto == nil {
 		return &cli.IntFlag{Name: name, Aliases: aliases, Usage: u, Category: cat}
 	}
-	return &cli.StringFlag{Name: name, Aliases: aliases, Category: cat, DefaultText: "preset",
+	return &cli.StringFlag{Name: name, Aliases: aliases, Category: cat,
 		Usage: u + ", or " + rundir.AutoIters + ": stop once the ERM network fits --pretrain-fit of the mined samples, the preset's number at most (needs the mining model)"}
 }
 
@@ -130,7 +130,7 @@ func flags() []cli.Flag {
 		}
 		switch f := f.(type) {
 		case *cli.Float64Flag:
-			if f.Name != "valid-share" { // a data setting, not the preset's
+			if f.Value == 0 && f.DefaultText == "" { // not a setting with a default of its own (--valid-share, --pretrain-fit)
 				f.DefaultText = preset
 			}
 		case *cli.IntFlag:
@@ -140,7 +140,7 @@ func flags() []cli.Flag {
 				f.DefaultText = "number of CPUs"
 			}
 		case *cli.StringFlag:
-			if f.Value == "" && (f.Name == "miner" || f.Name == "bias-loss" || f.Name == "select" || f.Name == "model" || strings.HasSuffix(f.Name, "-optimizer")) {
+			if f.Value == "" && (f.Name == "miner" || f.Name == "bias-loss" || f.Name == "select" || f.Name == "model" || strings.HasSuffix(f.Name, "-optimizer") || strings.HasSuffix(f.Name, "-iters")) {
 				f.DefaultText = preset
 			}
 		}
