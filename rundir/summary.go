@@ -98,13 +98,18 @@ func ParseSummary(data []byte) (Summary, error) { return parseChecked[Summary](d
 // ReadSummary reads the summary.json of the run directory dir; errors name the file.
 func ReadSummary(dir string) (Summary, error) { return readChecked[Summary](dir, SummaryFile) }
 
+// namedEval is one network's figures in a summary, with its name for messages.
+type namedEval struct {
+	name string
+	e    *Eval
+}
+
+// evals are the summary's networks: vanilla, and dcwp (nil when the run stopped before it).
+func (s *Summary) evals() []namedEval { return []namedEval{{"vanilla", &s.Vanilla}, {"dcwp", s.DCWP}} }
+
 // Check returns an error naming the first figure of s that no run could report.
 func (s *Summary) Check() error {
-	evals := []struct {
-		name string
-		e    *Eval
-	}{{"vanilla", &s.Vanilla}, {"dcwp", s.DCWP}}
-	for _, ev := range evals {
+	for _, ev := range s.evals() {
 		if ev.e == nil {
 			continue
 		}
@@ -166,11 +171,7 @@ func isSeconds(v float64) bool { return v >= 0 && v <= MaxSeconds }
 // least one sample, with the accuracy its counts give. Without it a summary of "{}" would
 // read as a run at 0 %.
 func (s *Summary) checkWhole() error {
-	evals := []struct {
-		name string
-		e    *Eval
-	}{{"vanilla", &s.Vanilla}, {"dcwp", s.DCWP}}
-	for _, ev := range evals {
+	for _, ev := range s.evals() {
 		if ev.e == nil {
 			continue
 		}
