@@ -2,6 +2,7 @@ package torch
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -72,4 +73,12 @@ func Pin(threads int) (release func()) {
 	}
 	setNumThreads(threads)
 	return runtime.UnlockOSThread
+}
+
+// The engine's malloc tuning applies at start unless DCWP_TORCH_NO_MALLOC_TUNING is set
+// (see TuneMalloc).
+func init() {
+	if os.Getenv("DCWP_TORCH_NO_MALLOC_TUNING") == "" {
+		TuneMalloc()
+	}
 }

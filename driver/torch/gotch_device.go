@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"fmt"
-	"os"
 	"sync"
 )
 
@@ -44,12 +43,6 @@ func Version() string { return C.GoString(C.dcg_torch_version()) }
 
 // TuneMalloc raises glibc's mmap and trim thresholds as the shim's does (see its doc there).
 func TuneMalloc() bool { return C.dcg_tune_malloc() != 0 }
-
-func init() {
-	if os.Getenv("DCWP_TORCH_NO_MALLOC_TUNING") == "" {
-		TuneMalloc()
-	}
-}
 
 // setNumThreads calls libtch's at_set_num_threads, which gotch wraps in no Go function.
 func setNumThreads(n int) { C.dcg_set_num_threads(C.int(n)) }

@@ -5,13 +5,7 @@ package torch
 // #include "gotch/dcg.h"
 import "C"
 
-import (
-	"fmt"
-	"runtime"
-)
-
-// maxInputs bounds the handle array kept on the stack for most ops.
-const maxInputs = 8
+import "runtime"
 
 // kernel runs one libtch call with the op's input handles, grad mode and output array,
 // returning libtch's error.
@@ -25,21 +19,11 @@ func (s *Scope) call(name string, in []*Tensor, optional uint, k kernel) *Tensor
 	if s.err != nil {
 		return nil
 	}
-	var buf [maxInputs]C.tensor
-	hs := buf[:0]
-	if len(in) > maxInputs {
-		hs = make([]C.tensor, 0, len(in))
-	}
-	for i, t := range in {
-		if t == nil && i < 32 && optional&(1<<uint(i)) != 0 {
-			hs = append(hs, nil)
-			continue
-		}
-		if !t.Valid() {
-			s.err = fmt.Errorf("torch: %s: input %d: %w", name, i, ErrClosed)
-			return nil
-		}
-		hs = append(hs, t.h)
+	var buf [maxInputs]engineTensor
+	hs, err := inputHandles(name, in, optional, buf[:0])
+	if err != nil {
+		s.err = err
+		return nil
 	}
 	// libtch writes every output of a multi-output op; the ops here use the first.
 	if s.autocast && onCUDA(hs) {

@@ -27,13 +27,6 @@ func (t *Tensor) Close() {
 	}
 }
 
-func (t *Tensor) handle() (C.tensor, error) {
-	if !t.Valid() {
-		return nil, ErrClosed
-	}
-	return t.h, nil
-}
-
 // pinned runs f on one OS thread: libtch's error is per thread.
 func pinned(op string, f func() *C.char) error {
 	runtime.LockOSThread()

@@ -1,5 +1,7 @@
 package torch
 
+import "fmt"
+
 // Scope owns the tensors its ops produce and records the first error.
 // A Scope is not safe for concurrent use.
 type Scope struct {
@@ -165,3 +167,23 @@ func (s *Scope) Int64s(t *Tensor) []int64 { return readHost(s, t.Int64s) }
 
 // Item reads a one-element t, recording any error in the scope.
 func (s *Scope) Item(t *Tensor) float64 { return readHost(s, t.Item) }
+
+// maxInputs bounds the handle array an op keeps on the stack for most ops.
+const maxInputs = 8
+
+// inputHandles appends to hs the engine handles of an op's inputs: a nil input is passed as
+// absent (a nil handle) only where optional allows (bit i for input i); any other nil or
+// closed input is an error naming the op and the input.
+func inputHandles(name string, in []*Tensor, optional uint, hs []engineTensor) ([]engineTensor, error) {
+	for i, t := range in {
+		if t == nil && i < 32 && optional&(1<<uint(i)) != 0 {
+			hs = append(hs, nil)
+			continue
+		}
+		if !t.Valid() {
+			return nil, fmt.Errorf("torch: %s: input %d: %w", name, i, ErrClosed)
+		}
+		hs = append(hs, t.h)
+	}
+	return hs, nil
+}

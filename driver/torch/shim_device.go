@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"fmt"
-	"os"
 )
 
 func checkCUDA(d Device) error {
@@ -42,12 +41,6 @@ func Version() string { return C.GoString(C.dt_torch_version()) }
 // small batches. It is process-wide; the package applies it at init unless
 // DCWP_TORCH_NO_MALLOC_TUNING is set. It reports whether glibc accepted it.
 func TuneMalloc() bool { return C.dt_tune_malloc() != 0 }
-
-func init() {
-	if os.Getenv("DCWP_TORCH_NO_MALLOC_TUNING") == "" {
-		TuneMalloc()
-	}
-}
 
 func setNumThreads(n int) { C.dt_set_num_threads(C.int(n)) }
 

@@ -22,13 +22,6 @@ func (t *Tensor) Close() {
 	}
 }
 
-func (t *Tensor) handle() (C.dt_tensor, error) {
-	if !t.Valid() {
-		return nil, ErrClosed
-	}
-	return t.h, nil
-}
-
 // Info reads shape, dtype, device and requires-grad in one call.
 func (t *Tensor) Info() (Info, error) {
 	h, err := t.handle()

@@ -30,6 +30,14 @@ type Tensor struct {
 // Valid reports whether t holds a live handle.
 func (t *Tensor) Valid() bool { return t != nil && t.h != nil }
 
+// handle is t's engine handle, or ErrClosed.
+func (t *Tensor) handle() (engineTensor, error) {
+	if !t.Valid() {
+		return nil, ErrClosed
+	}
+	return t.h, nil
+}
+
 // Info describes a tensor.
 type Info struct {
 	Shape        []int64
