@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/dcwp-go/dcwp/rundir"
 	"github.com/dcwp-go/dcwp/tensor"
@@ -181,24 +179,7 @@ func TestResumeAfterKillUnderAuto(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, out, cmd := startChild(t, "DCWP_TEST_CHILD_AUTO=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	killedAt := -1
-	for time.Now().Before(deadline) {
-		st, _, ok, err := readCheckpoint(out)
-		if err == nil && ok && st.Loop == rundir.StagePretrain && st.Iter >= 5 {
-			cmd.Process.Signal(syscall.SIGKILL)
-			killedAt = st.Iter
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cmd.Wait()
-	if killedAt < 0 {
-		t.Fatal("the child never reached a pre-training checkpoint")
-	}
+	killedAt := killAtCheckpoint(t, cmd, out, rundir.StagePretrain, 5)
 	if _, err := os.Stat(filepath.Join(out, rundir.VanillaFile)); err == nil {
 		t.Fatal("the child finished pre-training before it was killed")
 	}

@@ -275,24 +275,7 @@ func TestBadInput(t *testing.T) {
 // and requires exactly the weights of an uninterrupted run.
 func TestResumeAfterKill(t *testing.T) {
 	ref, out, cmd := startChild(t)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	killedAt := -1
-	for time.Now().Before(deadline) {
-		st, _, ok, err := readCheckpoint(out)
-		if err == nil && ok && st.Loop == rundir.StagePrune && st.Iter >= 10 {
-			cmd.Process.Signal(syscall.SIGKILL)
-			killedAt = st.Iter
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cmd.Wait()
-	if killedAt < 0 {
-		t.Fatal("the child never reached a pruning checkpoint")
-	}
+	killedAt := killAtCheckpoint(t, cmd, out, rundir.StagePrune, 10)
 	if _, err := os.Stat(filepath.Join(out, rundir.DCWPFile)); err == nil {
 		t.Fatal("the child finished before it was killed")
 	}
@@ -607,4 +590,29 @@ func TestEnsembleScoresMustFitTheData(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "2 ensemble scores") {
 		t.Fatalf("mining with a foreign score file: %v, want an error naming %s", err, path)
 	}
+}
+
+// killAtCheckpoint starts cmd, a child run writing out, and kills it with SIGKILL once its
+// checkpoint is at iteration min or later of loop; it returns that iteration.
+func killAtCheckpoint(t *testing.T, cmd *exec.Cmd, out, loop string, min int) int {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	killedAt := -1
+	for time.Now().Before(deadline) {
+		st, _, ok, err := readCheckpoint(out)
+		if err == nil && ok && st.Loop == loop && st.Iter >= min {
+			cmd.Process.Signal(syscall.SIGKILL)
+			killedAt = st.Iter
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Wait()
+	if killedAt < 0 {
+		t.Fatalf("the child never reached a %s checkpoint", loop)
+	}
+	return killedAt
 }
