@@ -1,12 +1,10 @@
 package rundir
 
 import (
-	"os"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/dcwp-go/dcwp/internal/fixture"
 )
 
 // TestReadersRefuseNonRegular: a run file that is a FIFO (which blocks a plain open until a
@@ -22,33 +20,15 @@ func TestReadersRefuseNonRegular(t *testing.T) {
 		{RunFile, func(dir string) error { _, _, err := ReadID(dir); return err }},
 		{MetricsFile, func(dir string) error { _, err := ReadMetrics(filepath.Join(dir, MetricsFile)); return err }},
 	}
-	places := []struct {
-		name string
-		make func(p string) error
-		want string
-	}{
-		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }, "is a FIFO"},
-		{"/dev/zero", func(p string) error { return os.Symlink("/dev/zero", p) }, "is a character device"},
-		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, "is a directory"},
-	}
 	for _, r := range readers {
-		for _, pl := range places {
-			t.Run(r.file+" "+pl.name, func(t *testing.T) {
+		for _, pl := range fixture.NonRegulars() {
+			t.Run(r.file+" "+pl.Name, func(t *testing.T) {
 				dir := t.TempDir()
 				p := filepath.Join(dir, r.file)
-				if err := pl.make(p); err != nil {
+				if err := pl.Make(p); err != nil {
 					t.Fatal(err)
 				}
-				done := make(chan error, 1)
-				go func() { done <- r.read(dir) }()
-				select {
-				case err := <-done:
-					if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), pl.want) {
-						t.Fatalf("error %v: want one naming %s and saying %q", err, p, pl.want)
-					}
-				case <-time.After(10 * time.Second):
-					t.Fatal("the reader blocked")
-				}
+				fixture.RefusedAtOnce(t, p, pl.Want, func() error { return r.read(dir) })
 			})
 		}
 	}
