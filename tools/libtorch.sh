@@ -189,7 +189,9 @@ run_on() {
 	local dir py ver
 	dir=$(shim_dir "$v")
 	py=$(python_of "$v")
-	[ -x "$py" ] || die "$v: no oracle Python at $py (run: tools/libtorch.sh oracle $v)"
+	# dcwp-train and the benchmarks' Go side need no Python; the oracle tests do, and fail
+	# naming this path when it is missing.
+	[ -x "$py" ] || say "$v: no oracle Python at $py yet (tests and references need it: tools/libtorch.sh oracle $v)" >&2
 	ver=$(header_version "$(root_of "$v")")
 	LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" DCWP_TORCH_PYTHON="$py" DCWP_LIBTORCH_VERSION="$ver" "$@"
 }
