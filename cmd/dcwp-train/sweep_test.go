@@ -25,18 +25,27 @@ import (
 // Slurm tasks): sweeps start os.Executable(), which in a test is this binary.
 const asTrain = "DCWP_TEST_AS_DCWP_TRAIN"
 
+// fixtureRoot holds the tiny dataset, made on first use; TestMain removes it (each run of
+// the package used to leave one behind in the temporary folder).
+var fixtureRoot string
+
 func TestMain(m *testing.M) {
 	if os.Getenv(asTrain) == "1" {
 		os.Exit(run(os.Args, os.Stderr))
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "dcwp-sweep-fixture-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fixtureRoot = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 var fixtureData = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "dcwp-sweep-fixture-")
-	if err != nil {
-		return "", err
-	}
+	dir := filepath.Join(fixtureRoot, "data")
 	return dir, fixture.CMNIST(dir)
 })
 
