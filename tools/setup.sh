@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 ORT_VERSION=1.30.0
 ORT_DIR=$ROOT/third_party/onnxruntime
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread python3-torch python3-torchvision python3-onnx python3-pil python3-numpy libonnx-testdata)
+APT_PACKAGES=(libtorch-dev libopenblas0-pthread python3-torch python3-torchvision python3-onnx python3-pil python3-numpy libonnx-testdata
+	python3-opencv) # OpenCV's DNN: a second runtime the export tests check (eval/xruntime)
 
 say() { printf 'setup: %s\n' "$*"; }
 
@@ -47,6 +48,20 @@ ort_step() {
 	mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$ORT_DIR/libonnxruntime.so.1.tmp"
 	mv "$ORT_DIR/libonnxruntime.so.1.tmp" "$ORT_DIR/libonnxruntime.so.1"
 	rm -rf "$tmp"
+}
+
+# onnxruntime-web (its wasm backend, run by Node): a second runtime the export tests check
+# (eval/xruntime). In a project folder of its own, never the system's node_modules.
+ORTWEB_VERSION=1.30.0
+ORTWEB_DIR=$ROOT/build/ortweb
+ortweb_step() {
+	if [ -f "$ORTWEB_DIR/node_modules/onnxruntime-web/package.json" ] &&
+		grep -q "\"version\": \"$ORTWEB_VERSION\"" "$ORTWEB_DIR/node_modules/onnxruntime-web/package.json"; then
+		say "onnxruntime-web $ORTWEB_VERSION: present in build/ortweb"
+		return
+	fi
+	say "onnxruntime-web $ORTWEB_VERSION: installing from npm into build/ortweb"
+	npm install --silent --no-save --prefix "$ORTWEB_DIR" "onnxruntime-web@$ORTWEB_VERSION" >/dev/null
 }
 
 just_step() {
@@ -109,5 +124,5 @@ build_step() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(apt ort just mnist shim slurm build)
+[ ${#steps[@]} -gt 0 ] || steps=(apt ort ortweb just mnist shim slurm build)
 for s in "${steps[@]}"; do "${s}_step"; done
