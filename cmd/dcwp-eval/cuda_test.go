@@ -76,8 +76,10 @@ func TestCUDAProviderBuilds(t *testing.T) {
 	// the CUDA build in a folder of its own with a stand-in for the provider's cuRAND beside
 	// it: any loadable library under that name (the build's own providers_shared)
 	beside := t.TempDir()
-	for _, f := range []string{"libonnxruntime.so.1", "libonnxruntime_providers_cuda.so", "libonnxruntime_providers_shared.so"} {
-		if err := os.Symlink(filepath.Join(gpuDir, f), filepath.Join(beside, f)); err != nil {
+	for f, to := range map[string]string{gpuLib: "libonnxruntime.so.1", // pip's is libonnxruntime.so.1.<version>
+		filepath.Join(gpuDir, "libonnxruntime_providers_cuda.so"):   "libonnxruntime_providers_cuda.so",
+		filepath.Join(gpuDir, "libonnxruntime_providers_shared.so"): "libonnxruntime_providers_shared.so"} {
+		if err := os.Symlink(f, filepath.Join(beside, to)); err != nil {
 			t.Fatal(err)
 		}
 	}
