@@ -97,6 +97,44 @@ oracle_step() {
 	bash tools/libtorch.sh oracle
 }
 
+# ONNX Runtime's CUDA build for `dcwp-eval --provider cuda` (npm's and Debian's are CPU-only),
+# from PyPI's onnxruntime-gpu wheel: not a default step. Of the 246 MiB wheel (hash-checked,
+# downloaded into a temporary folder and deleted) it unpacks only the C API library
+# (libonnxruntime.so.1.30.0, 28 MiB, as libonnxruntime.so.1: onnxruntime_go v1.27.0 asks for
+# API 24, which 1.24 and later serve), libonnxruntime_providers_shared.so and
+# libonnxruntime_providers_cuda.so (259 MiB) into third_party/onnxruntime-gpu/<version>/.
+# The C API library loads without CUDA; the CUDA provider needs CUDA 13's libcublasLt.so.13,
+# libcublas.so.13, libcurand.so.10, libcudart.so.13 (PyPI: nvidia-cublas 424 MiB, nvidia-curand
+# 74 MiB, nvidia-cuda-runtime 2 MiB) and the driver's libcuda.so.1 (no wheel has it). Those are
+# not downloaded: without a GPU they serve nothing, and a GPU machine has them with its CUDA or
+# its PyTorch; dcwp-eval looks for them next to libonnxruntime.so.1 and on the loader's path.
+ORT_GPU_VERSION=1.30.0
+ORT_GPU_WHEEL="onnxruntime-gpu==$ORT_GPU_VERSION manylinux_2_28_x86_64 4fbf0c5d7b5fb99266c2e8a802e3e64af68bdc383e0f3c7349b985f1087eedaa"
+ORT_GPU_FILES=(libonnxruntime.so.1.30.0 libonnxruntime_providers_shared.so libonnxruntime_providers_cuda.so)
+ort_gpu_step() {
+	local dir=$ROOT/third_party/onnxruntime-gpu/$ORT_GPU_VERSION req platform sha tmp f
+	if [ -f "$dir/libonnxruntime.so.1" ] && [ -f "$dir/libonnxruntime_providers_cuda.so" ]; then
+		say "ONNX Runtime $ORT_GPU_VERSION (CUDA): present in third_party/onnxruntime-gpu/$ORT_GPU_VERSION"
+		return
+	fi
+	local APT_PACKAGES=(python3-pip unzip) # pip download, unzip
+	apt_step
+	read -r req platform sha <<<"$ORT_GPU_WHEEL"
+	tmp=$(mktemp -d)
+	echo "$req --hash=sha256:$sha" >"$tmp/req.txt"
+	say "ONNX Runtime $ORT_GPU_VERSION (CUDA): downloading PyPI's $req (246 MiB, hash-checked)"
+	/usr/bin/python3 -m pip download -q --no-deps --only-binary=:all: --platform "$platform" --python-version 3.11 \
+		--require-hashes -r "$tmp/req.txt" -d "$tmp" || { rm -rf "$tmp"; say "pip could not download $req"; exit 1; }
+	unzip -q -j "$tmp"/onnxruntime_gpu-*.whl "${ORT_GPU_FILES[@]/#/onnxruntime/capi/}" -d "$tmp/lib"
+	mv "$tmp/lib/libonnxruntime.so.$ORT_GPU_VERSION" "$tmp/lib/libonnxruntime.so.1" # its SONAME
+	mkdir -p "$(dirname "$dir")"
+	rm -rf "$dir"
+	mv "$tmp/lib" "$dir"
+	rm -rf "$tmp"
+	f=$(du -sm "$dir" | cut -f1)
+	say "ONNX Runtime $ORT_GPU_VERSION (CUDA): third_party/onnxruntime-gpu/$ORT_GPU_VERSION ($f MiB); use it with dcwp-eval --provider cuda --ort-lib $dir/libonnxruntime.so.1"
+}
+
 # Only `just generate` needs these: the ONNX protobuf code is committed.
 PROTOC_GEN_GO=google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 protoc_step() {
@@ -124,5 +162,6 @@ build_step() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(apt ort ortweb just mnist shim slurm build)
-for s in "${steps[@]}"; do "${s}_step"; done
+# ort-gpu is a default too: its no-GPU error is tested on every machine (246 MiB, seconds)
+[ ${#steps[@]} -gt 0 ] || steps=(apt ort ort-gpu ortweb just mnist shim slurm build)
+for s in "${steps[@]}"; do "${s//-/_}_step"; done # ort-gpu: ort_gpu_step

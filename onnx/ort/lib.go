@@ -34,8 +34,39 @@ func FindLib(explicit string) (string, error) {
 	if p := os.Getenv(LibEnv); p != "" {
 		return checkLib(p, "$"+LibEnv)
 	}
-	var tried []string
-	var starts []string
+	p, tried := searchUp(LibRel, "libonnxruntime.so.1")
+	if p != "" {
+		return p, nil
+	}
+	return "", fmt.Errorf("%w: libonnxruntime.so.1 not found (give --ort-lib or $%s, or run tools/setup.sh; looked in %d places, e.g. %s)",
+		ErrLib, LibEnv, len(tried), strings.Join(tried[:min(len(tried), 2)], ", "))
+}
+
+// GPULibGlob matches where `tools/setup.sh ort-gpu` puts ONNX Runtime's CUDA build (PyPI's
+// onnxruntime-gpu wheel), relative to the repository root; the version is the set-up's.
+const GPULibGlob = "third_party/onnxruntime-gpu/*/libonnxruntime.so.1"
+
+// GPULibEnv names the environment variable that points at a CUDA build of ONNX Runtime for
+// FindGPULib (the tests and tools/gpu-check.sh use it; dcwp-eval takes --ort-lib).
+const GPULibEnv = "DCWP_ORT_GPU_LIB"
+
+// FindGPULib finds a CUDA build of ONNX Runtime: $DCWP_ORT_GPU_LIB, else GPULibGlob looked up
+// as FindLib looks up its library (the newest version when several match). It returns "" when
+// there is none; it never loads it.
+func FindGPULib() string {
+	if p := os.Getenv(GPULibEnv); p != "" {
+		return p
+	}
+	p, _ := searchUp(GPULibGlob)
+	return p
+}
+
+// searchUp looks for the patterns (relative paths, globs allowed) in the executable's
+// directory, the working directory and each of their parents, and returns the first regular
+// file found (the last match of a glob, which sorts newest for one-digit versions) and
+// everywhere it looked.
+func searchUp(patterns ...string) (string, []string) {
+	var tried, starts []string
 	if exe, err := os.Executable(); err == nil {
 		if r, err := filepath.EvalSymlinks(exe); err == nil {
 			exe = r
@@ -46,23 +77,26 @@ func FindLib(explicit string) (string, error) {
 		starts = append(starts, wd)
 	}
 	for _, s := range starts {
-		dir := s
-		for {
-			for _, c := range []string{filepath.Join(dir, LibRel), filepath.Join(dir, "libonnxruntime.so.1")} {
-				if fi, err := os.Stat(c); err == nil && !fi.IsDir() {
-					return c, nil
+		for dir := s; ; dir = filepath.Dir(dir) {
+			for _, pat := range patterns {
+				c := filepath.Join(dir, pat)
+				m := []string{c}
+				if strings.ContainsAny(pat, "*?[") {
+					m, _ = filepath.Glob(c) // a directory name with glob characters matches nothing
+				}
+				for i := len(m) - 1; i >= 0; i-- {
+					if fi, err := os.Stat(m[i]); err == nil && !fi.IsDir() {
+						return m[i], nil
+					}
 				}
 				tried = append(tried, c)
 			}
-			up := filepath.Dir(dir)
-			if up == dir {
+			if filepath.Dir(dir) == dir {
 				break
 			}
-			dir = up
 		}
 	}
-	return "", fmt.Errorf("%w: libonnxruntime.so.1 not found (give --ort-lib or $%s, or run tools/setup.sh; looked in %d places, e.g. %s)",
-		ErrLib, LibEnv, len(tried), strings.Join(tried[:min(len(tried), 2)], ", "))
+	return "", tried
 }
 
 func checkLib(p, from string) (string, error) {

@@ -47,7 +47,7 @@ func Open(model []byte, input string, outputs []string, o Options) (*Session, er
 	s, err := ortgo.NewDynamicAdvancedSessionWithONNXData(model, []string{input}, outputs, opts)
 	if err != nil {
 		if provider == ProviderCUDA {
-			return nil, cudaError(lib, err)
+			return nil, cudaError(lib, nil, err)
 		}
 		return nil, fmt.Errorf("%w: ONNX Runtime cannot load it: %v", ErrModel, err)
 	}
