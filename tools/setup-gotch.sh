@@ -10,7 +10,11 @@
 #   TORCH_CXX11_ABI  _GLIBCXX_USE_CXX11_ABI of that libtorch (default 0: the wheel's)
 #   GOTCH_CUDA=1   link libtorch's CUDA libraries too (needs a CUDA libtorch and its CUDA
 #                  runtime; default: CPU only, which links libtorch_cpu and c10 alone)
-#   GOTCH_OPT      the optimisation flag of gotch's C++ wrapper (default -O2, gotch's own)
+#   GOTCH_OPT      optimisation and debug-info flags of gotch's C++ wrapper (default -O0 -g0;
+#                  gotch's own are cgo's -O2 -g, which these follow, so the last of each kind
+#                  wins). The wrapper only forwards calls to libtorch: -O0 -g0 compiles it in
+#                  half the CPU time and 60 % of the memory of -O2 -g, and trains as fast
+#                  (docs/developing.md, "The gotch engine")
 #   OUT            where the copy and go.work go (default build/gotch)
 #
 # Use: GOWORK=$OUT/go.work go build -tags gotch ./cmd/dcwp-train
@@ -21,8 +25,10 @@ ver="${GOTCH_VERSION:-v0.9.1}"
 lt="$(cd "${LIBTORCH:-$root/third_party/libtorch/2.1.0}" && pwd)"
 abi="${TORCH_CXX11_ABI:-0}"
 out="${OUT:-$root/build/gotch}"
-opt="${GOTCH_OPT:--O2}"
-case $opt in -O0 | -O1 | -O2 | -O3 | -Os | -Og) ;; *) echo "setup-gotch: GOTCH_OPT=$opt: want -O0, -O1, -O2, -O3, -Os or -Og" >&2; exit 1 ;; esac
+opt="${GOTCH_OPT:--O0 -g0}"
+for f in $opt; do
+  case $f in -O0 | -O1 | -O2 | -O3 | -Os | -Og | -g | -g0) ;; *) echo "setup-gotch: GOTCH_OPT=$opt: '$f' is none of -O0, -O1, -O2, -O3, -Os, -Og, -g, -g0" >&2; exit 1 ;; esac
+done
 
 [ -e "$lt/lib/libtorch_cpu.so" ] || { echo "setup-gotch: no libtorch_cpu.so in $lt/lib (set LIBTORCH)" >&2; exit 1; }
 [ -e "$lt/include/torch/csrc/api/include/torch/torch.h" ] || { echo "setup-gotch: no torch headers in $lt/include" >&2; exit 1; }
