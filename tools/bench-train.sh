@@ -72,7 +72,7 @@ trained=$("$bin" --version | sed -n 's/.*(engine \([^,]*\), libtorch \([^)]*\)).
 ref_torch=$("$python" -c 'import torch; print(torch.__version__)') || die "$python cannot import torch (set PYTHON, or run under tools/libtorch.sh run NAME)"
 release() { grep -oE '^[0-9]+\.[0-9]+\.[0-9]+' <<<"$1"; }
 [ "$(release "${trained#* }")" = "$(release "$ref_torch")" ] ||
-  die "$bin runs libtorch ${trained#* } but the reference $python runs PyTorch $ref_torch: run under tools/libtorch.sh run NAME, or set PYTHON to that version's PyTorch"
+  die "$bin runs libtorch ${trained#* } but the reference $python runs PyTorch $ref_torch: run it under tools/combo.sh run COMBO (tools/just bench-train COMBO), or set PYTHON to that version's PyTorch"
 echo "bench-train: dcwp-train on engine ${trained% *}, libtorch ${trained#* }; reference PyTorch $ref_torch ($python)"
 report="${OUT:-bench}"
 [ -d "$data/cmnist/1pct" ] || "$bin" data cmnist --out "$data" --pct 1
