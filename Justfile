@@ -72,6 +72,7 @@ compare-exports dense compact: setup
 
 # engine vs Python PyTorch, same libtorch, same steps, on one engine × libtorch (tools/combo.sh list; default the shim on Debian's 1.13.1) -> bench/engine.json, bench/<engine>-<libtorch>/engine.json for the others; args go to bench-engine (-models mlp,cnn -rounds 2)
 bench-engine combo="shim:debian" *args: setup
+    bash tools/setup.sh pypi
     bash tools/bench-combo.sh {{combo}} engine {{args}}
 
 # sparse vs dense file size, compact vs dense ONNX Runtime latency -> bench/export.json
@@ -85,6 +86,7 @@ bench-eval *args: setup
 
 # whole --preset paper runs for mlp and cnn, each beside a plain-PyTorch reference of the same stages and version, on one engine × libtorch (tools/combo.sh list; default the shim on Debian's 1.13.1): time per stage, peak memory, speedups -> bench/train-<model>.json, bench/<engine>-<libtorch>/ for the others (MODELS, THREADS, PRECISION, ARGS: tools/bench-train.sh)
 bench-train combo="shim:debian": setup
+    bash tools/setup.sh pypi
     bash tools/bench-combo.sh {{combo}} train {{data}} {{runs}}
 
 # a one-node Slurm on this machine (munged, slurmctld, slurmd; slurm.conf for its cores and memory), for `dcwp-train sweep --launcher slurm`; idempotent

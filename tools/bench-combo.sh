@@ -17,10 +17,8 @@ lib=${combo#*:}
 suffix=""
 [ "$combo" = shim:debian ] || suffix=-${combo/:/-}
 out=bench${suffix:+/${suffix#-}}
-if [ "$lib" != debian ]; then
-	bash tools/setup.sh pypi
-	bash tools/libtorch.sh oracle "$lib"
-fi
+# its wheel and PyTorch, at once when there (after tools/setup.sh pypi, which the recipes run)
+[ "$lib" = debian ] || bash tools/libtorch.sh oracle "$lib"
 bash tools/combo.sh build "$combo"
 mkdir -p "$out"
 case $what in
