@@ -81,7 +81,7 @@ table() {
 	printf '%-44s %5s s  %s\n' "total" "$(since "$t0")" "$([ $status -eq 0 ] && echo ok || echo FAILED)"
 }
 
-part "set-up (tools/setup.sh)" bash tools/setup.sh || { pkill -P "$downloads"; kill "$downloads"; table; exit 1; }
+part "set-up (tools/setup.sh)" bash tools/setup.sh || { pkill -P "$downloads" 2>/dev/null; kill "$downloads"; table; exit 1; }
 part "go vet ./..." go vet ./...
 part "go test ./... (shim:debian)" go test -count=1 -timeout 40m ./...
 
