@@ -9,14 +9,15 @@
 #   tools/bench-train.sh [DATA_ROOT] [RUNS_DIR]     (MODELS="mlp cnn", SEED=0, THREADS=1 per side)
 #
 # Engine × libtorch: the reference is the PyTorch of the libtorch dcwp-train runs on, and the
-# bench refuses to start when their versions differ. Under `tools/libtorch.sh run NAME` (which
-# sets DCWP_TORCH_PYTHON) the reference is that version's PyTorch; else Debian's python3-torch.
-# PYTHON overrides both. ENGINE=gotch builds dcwp-train with -tags gotch (GOWORK=build/gotch/go.work,
-# after tools/setup-gotch.sh) into build/bin/gotch/dcwp-train; ENGINE=shim (the default) runs
+# bench refuses to start when their versions differ. Under `tools/combo.sh run COMBO` or
+# `tools/libtorch.sh run NAME` (which set DCWP_TORCH_PYTHON) the reference is that version's
+# PyTorch; else Debian's python3-torch. PYTHON overrides both. ENGINE=gotch (combo.sh run sets
+# ENGINE) builds dcwp-train with -tags gotch (GOWORK=build/gotch/go.work, after
+# tools/setup-gotch.sh) into build/bin/gotch/dcwp-train; ENGINE=shim (the default) runs
 # build/bin/dcwp-train. BIN=PATH takes another dcwp-train binary. Give each combination its own
-# OUT and RUNS_DIR (`tools/just bench-train gotch:2.1.0` does):
+# OUT and RUNS_DIR, as `tools/just bench-train gotch:2.1.0` (tools/bench-combo.sh) does:
 #
-#   ENGINE=gotch OUT=bench/gotch-2.1.0 tools/libtorch.sh run 2.1.0 tools/bench-train.sh data runs/bench-gotch-2.1.0
+#   OUT=bench/gotch-2.1.0 tools/combo.sh run gotch:2.1.0 tools/bench-train.sh data runs/bench-gotch-2.1.0
 #
 # DEVICE=cuda trains both sides on the GPU (PYTHON: a python whose torch has CUDA).
 # PRECISION=bf16 and MEMORY_FORMAT=channels-last set both sides alike (dcwp-train's --precision
