@@ -28,7 +28,7 @@ test-fast: setup
 test-torch: setup
     go test -count=1 -timeout 40m $(bash tools/packages.sh torch)
 
-# the gotch engine (-tags gotch) on PyPI's libtorch 2.1.0: its set-up (a copy of gotch's module under build/gotch, cgo flags rewritten; the first compile of gotch's C++ wrapper takes minutes and 2.5 GB), the conformance suite and a short dcwp-train run, as test-engines gotch:2.1.0
+# the gotch engine (-tags gotch) on PyPI's libtorch 2.1.0: its set-up (a copy of gotch's module under build/gotch, cgo flags rewritten; the first compile of gotch's C++ wrapper takes about 80 s of CPU and 1.5 GB), the conformance suite and a short dcwp-train run, as test-engines gotch:2.1.0
 test-gotch: setup
     bash tools/setup.sh pypi
     bash tools/test-engines.sh gotch:2.1.0
