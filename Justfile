@@ -16,10 +16,9 @@ demo: setup
     build/bin/dcwp-train data cmnist --out {{data}} --pct 1
     bash tools/demo.sh {{data}} {{runs}}/demo
 
-# README command 2: every test
-test: setup
-    go vet ./...
-    go test -count=1 -timeout 40m ./...
+# README command 2: every test on every engine × libtorch (tools/test-all.sh: the set-up, vet, every package on the shim × Debian's 1.13.1, then the conformance suite of shim × 2.1.0, shim × 2.11.0 and gotch × 2.1.0, PyPI's downloads in the background from the start), and a table of each part's wall time
+test:
+    bash tools/test-all.sh
 
 # the daily loop: tests of the packages that do not need libtorch
 test-fast: setup
@@ -29,17 +28,15 @@ test-fast: setup
 test-torch: setup
     go test -count=1 -timeout 40m $(bash tools/packages.sh torch)
 
-# the gotch engine (-tags gotch) on PyPI's libtorch 2.1.0: its set-up (a copy of gotch's module under build/gotch, cgo flags rewritten; the first compile of gotch's C++ wrapper takes minutes and 2.5 GB), driver/torch's conformance suite, driver/optim, and a short dcwp-train mlp run on the test fixture
+# the gotch engine (-tags gotch) on PyPI's libtorch 2.1.0: its set-up (a copy of gotch's module under build/gotch, cgo flags rewritten; the first compile of gotch's C++ wrapper takes about 80 s of CPU and 1.5 GB), the conformance suite and a short dcwp-train run, as test-engines gotch:2.1.0
 test-gotch: setup
-    bash tools/setup-gotch.sh
-    GOWORK="$PWD/build/gotch/go.work" go vet -tags gotch ./driver/torch ./cmd/dcwp-train
-    GOWORK="$PWD/build/gotch/go.work" go test -tags gotch -count=1 ./driver/torch ./driver/optim
-    GOWORK="$PWD/build/gotch/go.work" go test -tags gotch -count=1 -run TestEngineRecorded -v ./cmd/dcwp-train
+    bash tools/setup.sh pypi
+    bash tools/test-engines.sh gotch:2.1.0
 
-# the engine conformance suite on every libtorch (tools/libtorch.sh list: debian 1.13.1, PyPI's 2.1.0 and 2.11.0) or on those named: shim, oracle tests, a short run
-test-engines *libtorch: setup
-    bash tools/setup.sh oracle
-    bash tools/test-engines.sh {{libtorch}}
+# the engine conformance suite on every engine × libtorch (tools/combo.sh list: shim on debian 1.13.1, PyPI's 2.1.0 and 2.11.0; gotch on 2.1.0) or on those named (gotch:2.1.0, or a libtorch alone for the shim): the build, the oracle tests, a short run; downloads the wheels and oracle venvs it needs
+test-engines *combos: setup
+    bash tools/setup.sh pypi
+    bash tools/test-engines.sh {{combos}}
 
 # rewrite the exported graphs' golden files from the current exporter; review the diff
 golden:
@@ -73,9 +70,10 @@ eval model pct="1": setup
 compare-exports dense compact: setup
     build/bin/dcwp-eval compare --baseline {{dense}} --candidate {{compact}} --dataset cmnist --data {{data}} --allow-structure-change
 
-# engine vs Python PyTorch, same libtorch, same steps -> bench/engine.json
-bench-engine: setup
-    go run ./tools/bench-engine
+# engine vs Python PyTorch, same libtorch, same steps, on one engine × libtorch (tools/combo.sh list; default the shim on Debian's 1.13.1) -> bench/engine.json, bench/<engine>-<libtorch>/engine.json for the others; args go to bench-engine (-models mlp,cnn -rounds 2)
+bench-engine combo="shim:debian" *args: setup
+    bash tools/setup.sh pypi
+    bash tools/bench-combo.sh {{combo}} engine {{args}}
 
 # sparse vs dense file size, compact vs dense ONNX Runtime latency -> bench/export.json
 bench-export: setup
@@ -86,9 +84,10 @@ bench-export: setup
 bench-eval *args: setup
     go run ./tools/bench-eval {{args}}
 
-# whole --preset paper runs for mlp and cnn, each beside a plain-PyTorch reference of the same stages: time per stage, peak memory, speedups -> bench/train-<model>.json
-bench-train: setup
-    bash tools/bench-train.sh {{data}} {{runs}}/bench
+# whole --preset paper runs for mlp and cnn, each beside a plain-PyTorch reference of the same stages and version, on one engine × libtorch (tools/combo.sh list; default the shim on Debian's 1.13.1): time per stage, peak memory, speedups -> bench/train-<model>.json, bench/<engine>-<libtorch>/ for the others (MODELS, THREADS, PRECISION, ARGS: tools/bench-train.sh)
+bench-train combo="shim:debian": setup
+    bash tools/setup.sh pypi
+    bash tools/bench-combo.sh {{combo}} train {{data}} {{runs}}
 
 # a one-node Slurm on this machine (munged, slurmctld, slurmd; slurm.conf for its cores and memory), for `dcwp-train sweep --launcher slurm`; idempotent
 slurm-local:

@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Whole `--preset paper` runs on Colored MNIST 1 % (default: mlp and cnn), each side by side with
-# its reference: dcwp-train and the same four stages in plain PyTorch (tools/bench-train/ref_train.py,
-# Debian's python3-torch), started together with the same thread count so both see the same
-# machine load. Wall time per stage, peak memory and accuracies of both, and their ratios
-# (reference ÷ dcwp-train for time, dcwp-train ÷ reference for memory), go to
-# bench/train-<model>.json (OUT=DIR for another folder) and a table. BIN=PATH takes another
-# dcwp-train binary.
+# its reference: dcwp-train and the same four stages in plain PyTorch (tools/bench-train/ref_train.py),
+# started together with the same thread count so both see the same machine load. Wall time per
+# stage, peak memory and accuracies of both, and their ratios (reference ÷ dcwp-train for time,
+# dcwp-train ÷ reference for memory), go to bench/train-<model>.json (OUT=DIR for another folder)
+# and a table, both naming the engine and libtorch that trained and the reference's PyTorch.
 #
 #   tools/bench-train.sh [DATA_ROOT] [RUNS_DIR]     (MODELS="mlp cnn", SEED=0, THREADS=1 per side)
+#
+# Engine × libtorch: the reference is the PyTorch of the libtorch dcwp-train runs on, and the
+# bench refuses to start when their versions differ. Under `tools/combo.sh run COMBO` or
+# `tools/libtorch.sh run NAME` (which set DCWP_TORCH_PYTHON) the reference is that version's
+# PyTorch; else Debian's python3-torch. PYTHON overrides both. ENGINE=gotch (combo.sh run sets
+# ENGINE) builds dcwp-train with -tags gotch (GOWORK=build/gotch/go.work, after
+# tools/setup-gotch.sh) into build/bin/gotch/dcwp-train; ENGINE=shim (the default) runs
+# build/bin/dcwp-train. BIN=PATH takes another dcwp-train binary. Give each combination its own
+# OUT and RUNS_DIR, as `tools/just bench-train gotch:2.1.0` (tools/bench-combo.sh) does:
+#
+#   OUT=bench/gotch-2.1.0 tools/combo.sh run gotch:2.1.0 tools/bench-train.sh data runs/bench-gotch-2.1.0
 #
 # DEVICE=cuda trains both sides on the GPU (PYTHON: a python whose torch has CUDA).
 # PRECISION=bf16 and MEMORY_FORMAT=channels-last set both sides alike (dcwp-train's --precision
@@ -41,9 +51,30 @@ ref_format="${REF_MEMORY_FORMAT:-$format}"
 device="${DEVICE:-cpu}"
 axes=(--precision "$precision" --memory-format "$format" --device "$device")
 ref_axes=(--precision "$ref_precision" --memory-format "$ref_format" --device "$device")
-python="${PYTHON:-/usr/bin/python3}" # Debian's, with python3-torch; the first python3 on PATH may lack it
-bin="${BIN:-build/bin/dcwp-train}"
-[ -x "$bin" ] || go build -o "$bin" ./cmd/dcwp-train
+# Debian's /usr/bin/python3 has python3-torch; the first python3 on PATH may lack it
+python="${PYTHON:-${DCWP_TORCH_PYTHON:-/usr/bin/python3}}"
+die() { echo "bench-train: $*" >&2; exit 1; }
+case ${ENGINE:-shim} in
+shim)
+  bin="${BIN:-build/bin/dcwp-train}"
+  [ -x "$bin" ] || go build -o "$bin" ./cmd/dcwp-train
+  ;;
+gotch)
+  [ -e build/gotch/go.work ] || die "ENGINE=gotch: no build/gotch/go.work; run tools/setup-gotch.sh first"
+  bin="${BIN:-build/bin/gotch/dcwp-train}"
+  # always (Go's build cache makes it seconds): a gotch binary left from another set-up would run stale code
+  [ -n "${BIN:-}" ] || GOWORK="$root/build/gotch/go.work" go build -tags gotch -o "$bin" ./cmd/dcwp-train
+  ;;
+*) die "ENGINE=${ENGINE}: want shim or gotch" ;;
+esac
+# "dcwp-train version 0.1.0 (engine gotch, libtorch 2.1.0)"; torch.__version__ "2.1.0+cu121"
+trained=$("$bin" --version | sed -n 's/.*(engine \([^,]*\), libtorch \([^)]*\)).*/\1 \2/p')
+[ -n "$trained" ] || die "$bin --version names no engine and libtorch: $("$bin" --version)"
+ref_torch=$("$python" -c 'import torch; print(torch.__version__)') || die "$python cannot import torch (set PYTHON, or run under tools/libtorch.sh run NAME)"
+release() { grep -oE '^[0-9]+\.[0-9]+\.[0-9]+' <<<"$1"; }
+[ "$(release "${trained#* }")" = "$(release "$ref_torch")" ] ||
+  die "$bin runs libtorch ${trained#* } but the reference $python runs PyTorch $ref_torch: run it under tools/combo.sh run COMBO (tools/just bench-train COMBO), or set PYTHON to that version's PyTorch"
+echo "bench-train: dcwp-train on engine ${trained% *}, libtorch ${trained#* }; reference PyTorch $ref_torch ($python)"
 report="${OUT:-bench}"
 [ -d "$data/cmnist/1pct" ] || "$bin" data cmnist --out "$data" --pct 1
 mkdir -p "$runs" "$report"

@@ -21,6 +21,8 @@
 #        tools/libtorch.sh python NAME       the PyTorch of the same version (the oracle)
 #        tools/libtorch.sh run NAME CMD...   builds that shim if needed, runs CMD on it with
 #                                            DCWP_TORCH_PYTHON and DCWP_LIBTORCH_VERSION set
+#        tools/libtorch.sh env NAME CMD...   the same without the shim, for an engine that links
+#                                            its libtorch itself (gotch, tools/combo.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -186,14 +188,23 @@ run_on() {
 	shift
 	[ $# -gt 0 ] || die "run $v: no command"
 	LIBTORCH=$v bash tools/build-shim.sh >&2
-	local dir py ver
+	local dir
 	dir=$(shim_dir "$v")
+	LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" env_on "$v" "$@"
+}
+
+# env_on NAME CMD...: CMD with that version's PyTorch and version, for an engine that links its
+# libtorch itself (gotch) and needs no shim
+env_on() {
+	local v=$1 py ver
+	shift
+	[ $# -gt 0 ] || die "env $v: no command"
 	py=$(python_of "$v")
 	# dcwp-train and the benchmarks' Go side need no Python; the oracle tests do, and fail
 	# naming this path when it is missing.
 	[ -x "$py" ] || say "$v: no oracle Python at $py yet (tests and references need it: tools/libtorch.sh oracle $v)" >&2
 	ver=$(header_version "$(root_of "$v")")
-	LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" DCWP_TORCH_PYTHON="$py" DCWP_LIBTORCH_VERSION="$ver" "$@"
+	DCWP_TORCH_PYTHON="$py" DCWP_LIBTORCH_VERSION="$ver" "$@"
 }
 
 cmd=${1:-}
@@ -207,5 +218,6 @@ version) header_version "$(root_of "${1:?usage: tools/libtorch.sh version NAME}"
 shim-dir) shim_dir "${1:?usage: tools/libtorch.sh shim-dir NAME}" ;;
 python) python_of "${1:?usage: tools/libtorch.sh python NAME}" ;;
 run) run_on "${1:?usage: tools/libtorch.sh run NAME CMD...}" "${@:2}" ;;
-*) sed -n '2,23p' "$0" >&2; exit 2 ;;
+env) env_on "${1:?usage: tools/libtorch.sh env NAME CMD...}" "${@:2}" ;;
+*) sed -n '2,25p' "$0" >&2; exit 2 ;;
 esac

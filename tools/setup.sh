@@ -86,10 +86,14 @@ shim_step() { bash tools/build-shim.sh; }
 # PyPI's PyTorch wheels, for the shim on another libtorch (tools/build-shim.sh LIBTORCH=...):
 # only their libtorch (include, lib, share) into third_party/libtorch/<version>, and the
 # oracle tests' PyTorch of each version into build/venv/<version>. Neither is in the default
-# steps: `just test-engines` runs them (see docs/developing.md, the engine matrix).
-libtorch_step() {
+# steps: `just test` (tools/test-all.sh) runs them in the background, after the pypi step's apt
+# packages, so that only the set-up runs apt (see docs/developing.md, the engine matrix).
+pypi_step() {
 	local APT_PACKAGES=(python3-pip python3-venv unzip binutils) # pip download, venv, unzip, nm/ldd
 	apt_step
+}
+libtorch_step() {
+	pypi_step
 	bash tools/libtorch.sh fetch
 }
 oracle_step() {

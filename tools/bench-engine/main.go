@@ -29,6 +29,8 @@ import (
 
 type row struct {
 	Name         string  `json:"name"`
+	Engine       string  `json:"engine"`   // the binding timed (shim, gotch) ...
+	Libtorch     string  `json:"libtorch"` // ... and its libtorch; PyTorch's is the same version
 	Precision    string  `json:"precision"`
 	MemoryFormat string  `json:"memory_format"`
 	GoMS         float64 `json:"go_ms"`
@@ -102,7 +104,8 @@ func run(c config) error {
 		return err
 	}
 	defer ref.close()
-	fmt.Printf("device %s, %d thread(s), batch %d, %s, %v, libtorch %s\n", dev, c.threads, c.batch, c.opts.Precision, c.opts.Format, torch.Version())
+	fmt.Printf("engine %s, libtorch %s, reference %s; device %s, %d thread(s), batch %d, %s, %v\n",
+		torch.Engine, torch.Version(), c.python, dev, c.threads, c.batch, c.opts.Precision, c.opts.Format)
 	var rows []row
 	for _, name := range c.models {
 		r, err := compare(name, dev, c, ref)
@@ -123,7 +126,7 @@ func compare(name string, dev torch.Device, c config, ref *pyRef) (row, error) {
 	}
 	defer b.close()
 	settings := b.ref(c.batch)
-	r := row{Name: name, Precision: string(c.opts.Precision), MemoryFormat: c.opts.Format.String()}
+	r := row{Name: name, Engine: torch.Engine, Libtorch: torch.Version(), Precision: string(c.opts.Precision), MemoryFormat: c.opts.Format.String()}
 	for i := 0; i <= c.rounds; i++ {
 		g, err := timeGo(b, c.steps[name])
 		if err != nil {

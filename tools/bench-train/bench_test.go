@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dcwp-go/dcwp/driver/torch"
 	"github.com/dcwp-go/dcwp/internal/fixture"
 )
 
@@ -27,6 +28,9 @@ type side struct {
 
 type report struct {
 	Model        string             `json:"model"`
+	Engine       string             `json:"engine"`
+	Libtorch     string             `json:"libtorch"`
+	RefTorch     string             `json:"reference_torch"`
 	Threads      int                `json:"threads_per_side"`
 	Precision    string             `json:"precision"`
 	MemoryFormat string             `json:"memory_format"`
@@ -101,6 +105,11 @@ func checkReport(t *testing.T, path, m, precision, format string) report {
 	}
 	if r.Model != m || r.Threads != 1 || r.Precision != precision || r.MemoryFormat != format {
 		t.Errorf("%s: model %q, threads %d, precision %q, memory format %q", path, r.Model, r.Threads, r.Precision, r.MemoryFormat)
+	}
+	// the same libtorch release on both sides: "1.13.0" beside "1.13.0a0", "2.1.0" beside "2.1.0+cu121"
+	if r.Engine != torch.Engine || r.Libtorch != torch.Version() || !strings.HasPrefix(r.RefTorch, r.Libtorch) {
+		t.Errorf("%s: engine %q, libtorch %q, reference PyTorch %q; want engine %q on libtorch %q beside the same PyTorch",
+			path, r.Engine, r.Libtorch, r.RefTorch, torch.Engine, torch.Version())
 	}
 	for name, s := range map[string]side{"dcwp-train": r.DCWPTrain, "reference": r.Reference} {
 		checkSide(t, m+" "+name, s)

@@ -370,7 +370,7 @@ def run(a):
     finetune(a, erm, vanilla_state, flags)
     secs["finetune"] = time.perf_counter() - t
     return {
-        "model": a.model, "threads": torch.get_num_threads(), "load_seconds": load_s,
+        "model": a.model, "torch_version": torch.__version__, "threads": torch.get_num_threads(), "load_seconds": load_s,
         "precision": a.precision, "memory_format": a.memory_format,
         "stage_seconds": secs,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

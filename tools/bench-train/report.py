@@ -36,9 +36,19 @@ def main():
     precision, memory_format = (sys.argv[8:] + ["fp32", "contiguous"][len(sys.argv[8:]):])[:2]
     ref_precision, ref_format = (sys.argv[10:] + [precision, memory_format][len(sys.argv[10:]):])[:2]
     go = side(json.load(open(go_summary)), float(go_wall))
-    ref = side(json.load(open(ref_json)), float(ref_wall))
+    ref_out = json.load(open(ref_json))
+    ref = side(ref_out, float(ref_wall))
+    # the run's config.json says which engine and libtorch trained it
+    config_path = os.path.join(os.path.dirname(go_summary), "config.json")
+    config = json.load(open(config_path))
+    if not config.get("engine") or not config.get("libtorch"):
+        sys.exit(f"report.py: {config_path} names no engine or libtorch (a dcwp-train older than the engine matrix?)")
+    if not ref_out.get("torch_version"):
+        sys.exit(f"report.py: {ref_json} names no torch_version")
+    engine, libtorch = config["engine"], config["libtorch"]
     res = {
         "model": model, "dataset": "cmnist", "conflict_pct": "1", "preset": "paper",
+        "engine": engine, "libtorch": libtorch, "reference_torch": ref_out["torch_version"],
         "threads_per_side": int(threads), "precision": precision, "memory_format": memory_format,
         "reference_precision": ref_precision, "reference_memory_format": ref_format,
         "dcwp_train": go, "reference": ref,
@@ -52,6 +62,7 @@ def main():
     with open(tmp, "w") as f:
         json.dump(res, f, indent=2)
     os.replace(tmp, out)
+    print(f"{model}: dcwp-train on engine {engine}, libtorch {libtorch}; reference PyTorch {res['reference_torch']}")
     print(f"{'':14s} {'wall':>8s} " + " ".join(f"{k:>9s}" for k in STAGES) + f" {'peak MB':>8s}  vanilla -> DCWP conflicting")
     for name, s in (("dcwp-train", go), ("reference", ref)):
         st = s["stage_seconds"]
