@@ -37,6 +37,8 @@ func TestThreshold(t *testing.T) {
 		{"channel nothing fits", arch.GranChannel, []float32{0.95, -0.2, 0.3}, 0.01, math.Nextafter(float64(float32(0.95)), 2), 0},
 		// one score per weight: 2 FLOPs each
 		{"weight cut", arch.GranWeight, []float32{1, 1, 1, 1, 0.2, 0.2, 0.2, 0.2, -1, -1, -1, -1}, 0.5, math.Nextafter(float64(float32(0.2)), 1), 18.0 / 36},
+		// budget 1 is no cut: the mask is the objective's own, 1[Θ ≥ 0] (a sweep's 100 % point)
+		{"weight, budget 1", arch.GranWeight, []float32{1, 1, 1, 1, 0.2, 0.2, 0.2, 0.2, 0, 0, 0, 0}, 1, 0, (24 + 10.0) / 36},
 		{"ties dropped together", arch.GranWeight, []float32{1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1}, 0.25, math.Nextafter(1, 2), 0},
 	}
 	for _, c := range cases {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/dcwp-go/dcwp/arch"
 	"github.com/dcwp-go/dcwp/dataset"
 	"github.com/dcwp-go/dcwp/rundir"
 )
@@ -76,9 +77,13 @@ type Row struct {
 	ConflictingGain *Stat `json:"conflicting_gain"`
 	Mined           *Stat `json:"mined_count"` // training samples the miner flagged
 	Kept            *Stat `json:"kept_ratio"`
-	Precision       *Stat `json:"mined_precision"`
-	Recall          *Stat `json:"mined_recall"`
-	WallSeconds     *Stat `json:"wall_seconds"`
+	// FLOPsKept is the share of the masked layers' dense FLOPs the DCWP mask keeps, as the
+	// runs achieved it (summary.json's flops_kept): under a budget (target_flops) at most
+	// the budget, less where the objective keeps less.
+	FLOPsKept   *Stat `json:"flops_kept"`
+	Precision   *Stat `json:"mined_precision"`
+	Recall      *Stat `json:"mined_recall"`
+	WallSeconds *Stat `json:"wall_seconds"`
 	// PretrainIters is the iterations pre-training ran: what --pretrain-iters auto chose,
 	// or the number the run was given.
 	PretrainIters *Stat `json:"pretrain_iters"`
@@ -167,7 +172,7 @@ func columns(flat map[string]map[string]string) []string {
 
 // fill gives r the statistics of its group's finished runs.
 func fill(r *Row, runs []Entry) {
-	var va, vl, vc, vw, da, dl, dc, dw, gain, cgain, kept, mined, prec, rec, wall, pre []float64
+	var va, vl, vc, vw, da, dl, dc, dw, gain, cgain, kept, flops, mined, prec, rec, wall, pre []float64
 	for _, e := range runs {
 		s := e.Summary
 		r.N++
@@ -179,6 +184,9 @@ func fill(r *Row, runs []Entry) {
 			gain = append(gain, d.Accuracy-t.Accuracy)
 			cgain = append(cgain, d.ConflictingAccuracy-t.ConflictingAccuracy)
 			kept = append(kept, s.KeptRatio)
+		}
+		if s.FLOPsKept != nil { // absent in summaries from before it was recorded
+			flops = append(flops, *s.FLOPsKept)
 		}
 		if e.Config.Mode != rundir.ModeVanilla {
 			prec, rec = append(prec, s.Mined.Precision), append(rec, s.Mined.Recall)
@@ -193,7 +201,7 @@ func fill(r *Row, runs []Entry) {
 	r.Vanilla = Acc{stat(va), stat(vl), stat(vc), stat(vw)}
 	r.DCWP = Acc{stat(da), stat(dl), stat(dc), stat(dw)}
 	r.Gain, r.Kept, r.Precision, r.Recall, r.WallSeconds = stat(gain), stat(kept), stat(prec), stat(rec), stat(wall)
-	r.ConflictingGain, r.Mined, r.PretrainIters = stat(cgain), stat(mined), stat(pre)
+	r.ConflictingGain, r.Mined, r.PretrainIters, r.FLOPsKept = stat(cgain), stat(mined), stat(pre), stat(flops)
 }
 
 // wallSeconds is a run's wall time as its summary records it (process start to end), or,
@@ -210,8 +218,13 @@ func wallSeconds(s *rundir.Summary) float64 {
 	return w
 }
 
-// flatten is a configuration as dotted keys to JSON values ("pretrain.iters": "3000").
+// flatten is a configuration as dotted keys to JSON values ("pretrain.iters": "3000"). The
+// mask granularity config.json leaves out for the paper's weight level is named, so a
+// weight-level group is told from a channel-level one by name ("weight"), not by a blank.
 func flatten(c rundir.Config) map[string]string {
+	if c.MaskGranularity == "" {
+		c.MaskGranularity = arch.GranWeight
+	}
 	b, _ := json.Marshal(c)
 	var m map[string]any
 	json.Unmarshal(b, &m)

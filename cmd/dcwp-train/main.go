@@ -109,7 +109,7 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "mask-tau", Usage: "mask sampling temperature"},
 		&cli.Float64Flag{Name: "score-init", Usage: "initial pruning score"},
 		&cli.StringFlag{Name: "mask-granularity", Usage: "what one pruning score gates: weight (the paper's) or channel (a conv's output channel, a linear's output neuron: a smaller, faster compact export)", Value: "weight"},
-		&cli.Float64Flag{Name: "target-flops", Usage: "share (0,1] of the dense FLOPs of the masked layers the final mask may keep: the top-scored units are kept until the budget (0: the losses alone decide)"},
+		&cli.Float64Flag{Name: "target-flops", Usage: "share (0,1] of the dense FLOPs of the masked layers the final mask may keep: the top-scored units are kept until the budget (0: no budget, the losses alone decide; 1 cuts nothing either, the same mask recorded as a budget: a budget sweep's 100 % point)"},
 		&cli.Float64Flag{Name: "pretrain-fit", Usage: "--pretrain-iters auto: the share of the mined samples the ERM network predicts right at which pre-training stops", DefaultText: fmt.Sprint(rundir.DefaultFit)},
 		&cli.IntFlag{Name: "eval-every", Usage: "validation interval (iterations)"},
 		&cli.IntFlag{Name: "checkpoint-every", Usage: "checkpoint interval (iterations)"},

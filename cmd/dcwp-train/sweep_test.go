@@ -175,6 +175,49 @@ func TestSweepFailedRun(t *testing.T) {
 	}
 }
 
+// TestSweepBudget is the budget sweep of issue 28 in small (tiny runs, budgets 1 and 0.5,
+// weight and channel, one seed): the sweep takes both lists, every run records its budget
+// and the FLOPs its mask kept (at most the budget; budget 1 cuts nothing), and the report
+// gives the kept FLOPs per group and draws its plot.
+func TestSweepBudget(t *testing.T) {
+	args := tinyArgs(t)
+	out := filepath.Join(t.TempDir(), "budget")
+	if code, stderr := sweepRun(t, append(args, "--mask-granularity", "weight,channel", "--target-flops", "1,0.5", "--out", out, "--jobs", "2")...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	md := filepath.Join(t.TempDir(), "report.md")
+	var stderr strings.Builder
+	if code := run([]string{"dcwp-train", "report", "--out", md, out}, &stderr); code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, stderr.String())
+	}
+	if b, err := os.ReadFile(strings.TrimSuffix(md, ".md") + ".png"); err != nil || len(b) < 8 || string(b[1:4]) != "PNG" {
+		t.Fatalf("no PNG beside the report (%v)", err)
+	}
+	entries, err := report.Collect([]string{out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := report.Build(entries)
+	seen := map[string]bool{}
+	for _, r := range tb.Rows {
+		set := map[string]string{}
+		for _, s := range r.Settings {
+			set[s.Key] = s.Value
+		}
+		var budget float64
+		fmt.Sscan(set["target_flops"], &budget)
+		seen[set["mask_granularity"]+" "+set["target_flops"]] = true
+		if r.N != 1 || r.FLOPsKept == nil || r.FLOPsKept.Mean <= 0 || r.FLOPsKept.Mean > budget {
+			t.Errorf("%s budget %s: %d runs, kept FLOPs %+v", set["mask_granularity"], set["target_flops"], r.N, r.FLOPsKept)
+		}
+	}
+	for _, want := range []string{"weight 1", "weight 0.5", "channel 1", "channel 0.5"} {
+		if !seen[want] {
+			t.Errorf("no group %q in %v", want, seen)
+		}
+	}
+}
+
 // startSlurm starts the one-node Slurm of `just slurm-local` (idempotent: seconds when it
 // runs) and points sbatch and squeue at its slurm.conf.
 func startSlurm(t *testing.T) {
