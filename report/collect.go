@@ -7,6 +7,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -51,14 +53,16 @@ func Collect(paths []string) ([]Entry, error) {
 
 // distinct refuses one run reached twice (a folder given twice, a symlink beside its
 // target, a sweep and one of its runs) or two folders holding the same run (a copy: the
-// same run id): its seeds would be averaged twice.
+// same run id and settings): its seeds would be averaged twice. A copy whose later stages
+// were rerun with other settings (a branch: pruning at another granularity or budget from
+// the same pre-training) is another run of the table, in another group.
 func distinct(entries []Entry) error {
 	type seen struct {
 		dir string
 		fi  os.FileInfo
 	}
 	var dirs []seen
-	ids := map[string]string{}
+	ids := map[string][]Entry{}
 	for _, e := range entries {
 		fi, err := os.Stat(e.Dir)
 		if err != nil {
@@ -74,14 +78,23 @@ func distinct(entries []Entry) error {
 		if err != nil {
 			return err
 		}
-		if other, dup := ids[id]; ok && dup {
-			return fmt.Errorf("%s and %s hold the same run (id %s in %s): one is a copy of the other; give one of them", other, e.Dir, id, rundir.RunFile)
+		if !ok {
+			continue
 		}
-		if ok {
-			ids[id] = e.Dir
+		for _, other := range ids[id] {
+			if sameSettings(other.Config, e.Config) {
+				return fmt.Errorf("%s and %s hold the same run (id %s in %s) with the same settings: one is a copy of the other; give one of them", other.Dir, e.Dir, id, rundir.RunFile)
+			}
 		}
+		ids[id] = append(ids[id], e)
 	}
 	return nil
+}
+
+func sameSettings(a, b rundir.Config) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA != nil || errB != nil || bytes.Equal(ja, jb)
 }
 
 func collect(path string, descend bool) ([]Entry, error) {

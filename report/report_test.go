@@ -365,6 +365,46 @@ func TestCollectLinks(t *testing.T) {
 	}
 }
 
+// TestCollectBranches: copies of one run whose pruning was rerun at other settings (the
+// budget sweep of docs/results.md shares pre-training that way) share a run id and are read
+// as runs of their own; a copy with the same settings is still refused.
+func TestCollectBranches(t *testing.T) {
+	root := t.TempDir()
+	runs := filepath.Join(root, "runs")
+	writeRuns(t, runs)
+	names, _ := os.ReadDir(runs)
+	one := filepath.Join(runs, names[0].Name())
+	if _, err := rundir.EnsureID(one, false); err != nil {
+		t.Fatal(err)
+	}
+	branch := func(name string, edit func(c *rundir.Config)) string {
+		dir := filepath.Join(root, name)
+		if err := os.CopyFS(dir, os.DirFS(one)); err != nil {
+			t.Fatal(err)
+		}
+		c, err := rundir.ReadConfig(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(&c)
+		if err := atomicfile.WriteJSON(filepath.Join(dir, rundir.ConfigFile), c); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	half := branch("half", func(c *rundir.Config) { c.TargetFLOPs = 0.5 })
+	channel := branch("channel", func(c *rundir.Config) { c.MaskGranularity = "channel" })
+	same := branch("same", func(*rundir.Config) {})
+	got, err := Collect([]string{one, half, channel})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("branches: %d runs, %v; want 3", len(got), err)
+	}
+	if _, err := Collect([]string{one, half, channel, same}); err == nil || !strings.Contains(err.Error(), "with the same settings") ||
+		!strings.Contains(err.Error(), same) {
+		t.Fatalf("a copy with the same settings beside branches: %v", err)
+	}
+}
+
 // A plot with no finished run to draw is an error (the command warns), not an empty PNG.
 func TestPlotNothing(t *testing.T) {
 	png := filepath.Join(t.TempDir(), "r.png")
