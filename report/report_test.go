@@ -395,6 +395,7 @@ func TestCollectBranches(t *testing.T) {
 	half := branch("half", func(c *rundir.Config) { c.TargetFLOPs = 0.5 })
 	channel := branch("channel", func(c *rundir.Config) { c.MaskGranularity = "channel" })
 	same := branch("same", func(*rundir.Config) {})
+	rerun := branch("rerun", func(c *rundir.Config) { c.Stages, c.Threads = []string{"prune", "finetune"}, 7 })
 	got, err := Collect([]string{one, half, channel})
 	if err != nil || len(got) != 3 {
 		t.Fatalf("branches: %d runs, %v; want 3", len(got), err)
@@ -402,6 +403,10 @@ func TestCollectBranches(t *testing.T) {
 	if _, err := Collect([]string{one, half, channel, same}); err == nil || !strings.Contains(err.Error(), "with the same settings") ||
 		!strings.Contains(err.Error(), same) {
 		t.Fatalf("a copy with the same settings beside branches: %v", err)
+	}
+	// a rerun of the later stages with the same settings computes the same run
+	if _, err := Collect([]string{one, rerun}); err == nil || !strings.Contains(err.Error(), "with the same settings") {
+		t.Fatalf("a copy rerun with the same settings: %v", err)
 	}
 }
 

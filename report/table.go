@@ -100,8 +100,9 @@ type Table struct {
 var always = []string{"dataset", "model", "conflict_pct", "variant", "mode", "select"}
 
 // ignored never tell groups apart: seeds are what a group averages over; the others
-// do not change what a run computes (or, data, where it was read from).
-var ignored = []string{"seed", "data", "tool_version", "device", "threads"}
+// do not change what a run computes (or, data, where it was read from; stages, which
+// stages the last process ran: a rerun of pruning and fine-tuning records only those).
+var ignored = []string{"seed", "data", "tool_version", "device", "threads", "stages"}
 
 // Build groups the entries by every setting but the seed, in the order they come.
 func Build(entries []Entry) Table {
