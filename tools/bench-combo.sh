@@ -23,6 +23,6 @@ bash tools/combo.sh build "$combo"
 mkdir -p "$out"
 case $what in
 engine) exec bash tools/combo.sh run "$combo" go run ./tools/bench-engine -out "$out/engine.json" "$@" ;;
-train) OUT=${OUT:-$out} exec bash tools/combo.sh run "$combo" bash tools/bench-train.sh "${1:-data}" "${2:-runs}/bench$suffix" ;;
+train) REPORT_DIR=${REPORT_DIR:-$out} exec bash tools/combo.sh run "$combo" bash tools/bench-train.sh "${1:-data}" "${2:-runs}/bench$suffix" ;;
 *) echo "bench-combo: '$what': want engine or train" >&2; exit 2 ;;
 esac

@@ -3,7 +3,7 @@
 # its reference: dcwp-train and the same four stages in plain PyTorch (tools/bench-train/ref_train.py),
 # started together with the same thread count so both see the same machine load. Wall time per
 # stage, peak memory and accuracies of both, and their ratios (reference ÷ dcwp-train for time,
-# dcwp-train ÷ reference for memory), go to bench/train-<model>.json (OUT=DIR for another folder)
+# dcwp-train ÷ reference for memory), go to bench/train-<model>.json (REPORT_DIR=DIR for another folder)
 # and a table, both naming the engine and libtorch that trained and the reference's PyTorch.
 #
 #   tools/bench-train.sh [DATA_ROOT] [RUNS_DIR]     (MODELS="mlp cnn", SEED=0, THREADS=1 per side)
@@ -15,9 +15,9 @@
 # ENGINE) builds dcwp-train with -tags gotch (GOWORK=build/gotch/go.work, after
 # tools/setup-gotch.sh) into build/bin/gotch/dcwp-train; ENGINE=shim (the default) runs
 # build/bin/dcwp-train. BIN=PATH takes another dcwp-train binary. Give each combination its own
-# OUT and RUNS_DIR, as `tools/just bench-train gotch:2.1.0` (tools/bench-combo.sh) does:
+# REPORT_DIR and RUNS_DIR, as `tools/just bench-train gotch:2.1.0` (tools/bench-combo.sh) does:
 #
-#   OUT=bench/gotch-2.1.0 tools/combo.sh run gotch:2.1.0 tools/bench-train.sh data runs/bench-gotch-2.1.0
+#   REPORT_DIR=bench/gotch-2.1.0 tools/combo.sh run gotch:2.1.0 tools/bench-train.sh data runs/bench-gotch-2.1.0
 #
 # DEVICE=cuda trains both sides on the GPU (PYTHON: a python whose torch has CUDA).
 # PRECISION=bf16 and MEMORY_FORMAT=channels-last set both sides alike (dcwp-train's --precision
@@ -75,7 +75,7 @@ release() { grep -oE '^[0-9]+\.[0-9]+\.[0-9]+' <<<"$1"; }
 [ "$(release "${trained#* }")" = "$(release "$ref_torch")" ] ||
   die "$bin runs libtorch ${trained#* } but the reference $python runs PyTorch $ref_torch: run it under tools/combo.sh run COMBO (tools/just bench-train COMBO), or set PYTHON to that version's PyTorch"
 echo "bench-train: dcwp-train on engine ${trained% *}, libtorch ${trained#* }; reference PyTorch $ref_torch ($python)"
-report="${OUT:-bench}"
+report="${REPORT_DIR:-bench}"
 [ -d "$data/cmnist/1pct" ] || "$bin" data cmnist --out "$data" --pct 1
 mkdir -p "$runs" "$report"
 
@@ -102,6 +102,7 @@ progress() {
     kill -0 "$go_pid" 2>/dev/null && echo "  dcwp-train: $(tail -n 1 "$1" 2>/dev/null)"
     kill -0 "$ref_pid" 2>/dev/null && echo "  reference:  $(tail -n 1 "$2" 2>/dev/null)"
   done
+  return 0 # the loop's status is its last test's: a side that ended between two lines is no failure
 }
 
 for m in $models; do

@@ -8,7 +8,8 @@
 #                                   -> build/lib/<version>/libdcwptorch.so
 #                /path              a libtorch root with include/ and lib/, e.g. a pip torch's
 #                                   package dir -> build/lib/local-<version>/libdcwptorch.so
-#   OUT        output dir instead of the one above.
+#   SHIM_DIR   output dir instead of the one above (its own name: OUT, which other scripts
+#              take, would leak into a shim build they start).
 #   CXX        C++ compiler (default g++, then c++, then clang++).
 #   TORCH_CXX11_ABI  0/1 to force _GLIBCXX_USE_CXX11_ABI (default: read from libc10.so's
 #              symbols: PyPI's 2.1.0 wheel is 0, Debian's and PyPI's 2.11.0 are 1).
@@ -21,7 +22,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$root/driver/torch/shim"
 which="${LIBTORCH:-debian}"
-out="${OUT:-$(bash "$root/tools/libtorch.sh" shim-dir "$which")}"
+out="${SHIM_DIR:-$(bash "$root/tools/libtorch.sh" shim-dir "$which")}"
 lib="$out/libdcwptorch.so"
 die() { echo "build-shim: $*" >&2; exit 1; }
 

@@ -66,8 +66,8 @@ lib="$root/build/gpu-lib"
 # the pip package's libtorch root, the ABI comes from its libc10.so, and TORCH_CUDA=1 refuses a
 # CPU build when libtorch_cuda.so's CUDA libraries (pip's nvidia packages) do not load.
 # PyTorch's headers up to 2.11 compile as C++17; a later one that wants more gets C++20.
-LIBTORCH="$torch_dir" OUT="$lib" TORCH_CUDA=1 tools/build-shim.sh \
-  || LIBTORCH="$torch_dir" OUT="$lib" TORCH_CUDA=1 CXX_STD=c++20 FORCE=1 tools/build-shim.sh
+LIBTORCH="$torch_dir" SHIM_DIR="$lib" TORCH_CUDA=1 tools/build-shim.sh \
+  || LIBTORCH="$torch_dir" SHIM_DIR="$lib" TORCH_CUDA=1 CXX_STD=c++20 FORCE=1 tools/build-shim.sh
 # The binaries' RUNPATH names build/lib of the machine that built them; this comes first.
 export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # The oracle is this machine's PyTorch, the same version as the libtorch under test (Adam is
@@ -120,7 +120,7 @@ iters="--mining-iters 200 --pretrain-iters 400 --prune-iters 200 --finetune-iter
 [ "${STEPS:-}" = short ] && iters="--mining-iters 100 --pretrain-iters 200 --prune-iters 100 --finetune-iters 50"
 for p in fp32 bf16; do
   stamp "bench-train cnn on cuda, $p"
-  PRECISION="$p" DEVICE=cuda PYTHON="$py" THREADS=4 MODELS=cnn BIN=build/bin/dcwp-train OUT="$out" PROGRESS_EVERY=30 \
+  PRECISION="$p" DEVICE=cuda PYTHON="$py" THREADS=4 MODELS=cnn BIN=build/bin/dcwp-train REPORT_DIR="$out" PROGRESS_EVERY=30 \
     ARGS="$iters" tools/bench-train.sh "$data" "$out/runs" >"$out/train-$p.log" 2>&1 || status=1
   tail -n 4 "$out/train-$p.log"
 done

@@ -15,16 +15,16 @@
 #                  wins). The wrapper only forwards calls to libtorch: -O0 -g0 compiles it in
 #                  half the CPU time and 60 % of the memory of -O2 -g, and trains as fast
 #                  (docs/developing.md, "The gotch engine")
-#   OUT            where the copy and go.work go (default build/gotch)
+#   GOTCH_DIR      where the copy and go.work go (default build/gotch)
 #
-# Use: GOWORK=$OUT/go.work go build -tags gotch ./cmd/dcwp-train
+# Use: GOWORK=$GOTCH_DIR/go.work go build -tags gotch ./cmd/dcwp-train
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 ver="${GOTCH_VERSION:-v0.9.1}"
 lt="$(cd "${LIBTORCH:-$root/third_party/libtorch/2.1.0}" && pwd)"
 abi="${TORCH_CXX11_ABI:-0}"
-out="${OUT:-$root/build/gotch}"
+out="${GOTCH_DIR:-$root/build/gotch}"
 opt="${GOTCH_OPT:--O0 -g0}"
 for f in $opt; do
   case $f in -O0 | -O1 | -O2 | -O3 | -Os | -Og | -g | -g0) ;; *) echo "setup-gotch: GOTCH_OPT=$opt: '$f' is none of -O0, -O1, -O2, -O3, -Os, -Og, -g, -g0" >&2; exit 1 ;; esac

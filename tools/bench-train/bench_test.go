@@ -67,7 +67,7 @@ func TestBenchTrainSideBySide(t *testing.T) {
 		t.Run(c.precision+" "+c.format+" ref "+c.refPrecision, func(t *testing.T) {
 			out := filepath.Join(tmp, "bench"+c.suffix)
 			cmd := exec.Command("bash", filepath.Join(root, "tools", "bench-train.sh"), data, filepath.Join(tmp, "runs"))
-			cmd.Env = append(os.Environ(), "MODELS="+c.models, "BIN="+bin, "OUT="+out, "PRECISION="+c.precision, "MEMORY_FORMAT="+c.format,
+			cmd.Env = append(os.Environ(), "MODELS="+c.models, "BIN="+bin, "REPORT_DIR="+out, "PRECISION="+c.precision, "MEMORY_FORMAT="+c.format,
 				"REF_PRECISION="+c.refPrecision, "REF_MEMORY_FORMAT="+c.refFormat,
 				"ARGS=--batch-size 32 --mining-iters 6 --pretrain-iters 12 --prune-iters 6 --finetune-iters 6 --eval-every 3 --checkpoint-every 4")
 			printed, err := cmd.CombinedOutput()
