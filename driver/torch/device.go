@@ -55,6 +55,21 @@ func ParseDevice(s string) (Device, error) {
 	return d, checkCUDA(d)
 }
 
+// checkCUDA: the engine was built for CUDA and device d is on this machine.
+func checkCUDA(d Device) error {
+	if !BuiltWithCUDA() {
+		return fmt.Errorf("torch: device %s requested but %s", d, noCUDABuild())
+	}
+	n := CUDADeviceCount()
+	if !CUDAAvailable() || n == 0 {
+		return fmt.Errorf("torch: device %s requested but no GPU is visible (CUDA driver or device missing)", d)
+	}
+	if d.Index >= n {
+		return fmt.Errorf("torch: device %s requested but only %d GPU(s) are visible", d, n)
+	}
+	return nil
+}
+
 // Pin locks the calling goroutine to its OS thread and sets libtorch's intra-op thread
 // count to threads there (runtime.NumCPU() when threads <= 0); release unlocks the
 // goroutine. Every goroutine that runs libtorch ops for a while (a training run, a

@@ -32,7 +32,7 @@
 //
 // Each binding provides the two handle types, every exported function and method of
 // shim*.go, Engine, and the unexported functions the API and the tests call (fromData,
-// readInto, backward, checkCUDA, setNumThreads). The tests use the API alone, so they are
+// readInto, backward, noCUDABuild, setNumThreads). The tests use the API alone, so they are
 // every binding's conformance suite; TestAPIFilesHaveNoCgo holds the split.
 //
 // # Memory

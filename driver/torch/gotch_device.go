@@ -10,18 +10,9 @@ import (
 	"sync"
 )
 
-func checkCUDA(d Device) error {
-	if !BuiltWithCUDA() {
-		return fmt.Errorf("torch: device %s requested but the %s engine was built without CUDA (set up for a CPU libtorch %s); gotch on a GPU needs a CUDA libtorch %s: rerun tools/setup-gotch.sh with LIBTORCH naming one and GOTCH_CUDA=1", d, Engine, Version(), Version())
-	}
-	n := CUDADeviceCount()
-	if !CUDAAvailable() || n == 0 {
-		return fmt.Errorf("torch: device %s requested but no GPU is visible (CUDA driver or device missing)", d)
-	}
-	if d.Index >= n {
-		return fmt.Errorf("torch: device %s requested but only %d GPU(s) are visible", d, n)
-	}
-	return nil
+// noCUDABuild says why this build cannot reach a GPU and how to get one that can.
+func noCUDABuild() string {
+	return fmt.Sprintf("the %s engine was built without CUDA (set up for a CPU libtorch %s); gotch on a GPU needs a CUDA libtorch %s: rerun tools/setup-gotch.sh with LIBTORCH naming one and GOTCH_CUDA=1", Engine, Version(), Version())
 }
 
 // BuiltWithCUDA reports whether set-up linked the engine against a CUDA libtorch.

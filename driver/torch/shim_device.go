@@ -9,18 +9,9 @@ import (
 	"fmt"
 )
 
-func checkCUDA(d Device) error {
-	if !BuiltWithCUDA() {
-		return fmt.Errorf("torch: device %s requested but libdcwptorch was built without CUDA (libtorch %s); rebuild it with tools/build-shim.sh against a CUDA libtorch", d, Version())
-	}
-	n := CUDADeviceCount()
-	if !CUDAAvailable() || n == 0 {
-		return fmt.Errorf("torch: device %s requested but no GPU is visible (CUDA driver or device missing)", d)
-	}
-	if d.Index >= n {
-		return fmt.Errorf("torch: device %s requested but only %d GPU(s) are visible", d, n)
-	}
-	return nil
+// noCUDABuild says why this build cannot reach a GPU and how to get one that can.
+func noCUDABuild() string {
+	return fmt.Sprintf("libdcwptorch was built without CUDA (libtorch %s); rebuild it with tools/build-shim.sh against a CUDA libtorch", Version())
 }
 
 // BuiltWithCUDA reports whether the shim was linked against a CUDA libtorch.
