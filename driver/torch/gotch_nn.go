@@ -14,13 +14,6 @@ func (s *Scope) Linear(x, w, b *Tensor) *Tensor {
 	})
 }
 
-func orOne(v int64) int64 {
-	if v == 0 {
-		return 1
-	}
-	return v
-}
-
 // Conv2d is a 2-D convolution of NCHW x with w (out, in/groups, kh, kw);
 // b may be nil.
 func (s *Scope) Conv2d(x, w, b *Tensor, o Conv2dOpts) *Tensor {

@@ -49,6 +49,15 @@ type Conv2dOpts struct {
 	Groups                    int64
 }
 
+// orOne is a geometry value of the options above with its zero meaning libtorch's default, 1
+// (stride, dilation, groups), for both bindings.
+func orOne(v int64) int64 {
+	if v == 0 {
+		return 1
+	}
+	return v
+}
+
 // MaxPool2dOpts are max_pool2d's geometry; a zero Stride means Kernel.
 type MaxPool2dOpts struct {
 	Kernel, Stride, Padding, Dilation [2]int64

@@ -10,13 +10,6 @@ func (s *Scope) Linear(x, w, b *Tensor) *Tensor {
 	return s.call("linear", C.DT_OP_LINEAR, []*Tensor{x, w, b}, 1<<2, nil, nil, nil)
 }
 
-func orOne(v int64) int64 {
-	if v == 0 {
-		return 1
-	}
-	return v
-}
-
 // Conv2d is a 2-D convolution of NCHW x with w (out, in/groups, kh, kw);
 // b may be nil.
 func (s *Scope) Conv2d(x, w, b *Tensor, o Conv2dOpts) *Tensor {
