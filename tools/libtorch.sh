@@ -106,7 +106,7 @@ download() {
 	tmp=$(mktemp)
 	echo "$req --hash=sha256:$sha" >"$tmp"
 	mkdir -p "$WHEELS_DIR"
-	/usr/bin/python3 -m pip download -q --no-deps --only-binary=:all: --platform "$platform" --python-version "$PY_VERSION" \
+	/usr/bin/python3 -m pip download -q --no-cache-dir --no-deps --only-binary=:all: --platform "$platform" --python-version "$PY_VERSION" \
 		--require-hashes -r "$tmp" -d "$WHEELS_DIR" >&2 || { rm -f "$tmp"; die "pip could not download $req ($platform)"; }
 	rm -f "$tmp"
 	wheel_file "$req"
@@ -149,6 +149,7 @@ fetch_one() {
 			say "$v: unpacking libcudart/libcupti of $(basename "$f") ($(mib "$f")) into third_party/libtorch/nvidia"
 			# shellcheck disable=SC2046 # one name a line, no spaces in wheel paths
 			unzip -q -o "$f" $(unzip -Z1 "$f" | grep -E '^nvidia/[^/]+/lib/lib(cudart|cupti)\.so\.[0-9]+$') -d "$TP"
+			rm -f "$f"
 			;;
 		esac
 	done
@@ -158,7 +159,7 @@ fetch_one() {
 }
 
 oracle_one() {
-	local v=$1 venv=$ROOT/build/venv/$1 extra="" w name reqs
+	local v=$1 venv=$ROOT/build/venv/$1 extra="" w name reqs whl
 	[ "$v" != debian ] || { say "debian: the oracle is Debian's python3-torch (the apt step)"; return; }
 	pinned "$v" || die "unknown libtorch '$v'"
 	for w in "${ORACLE_EXTRA[@]}"; do
@@ -174,13 +175,59 @@ oracle_one() {
 		return
 	fi
 	fetch_one "$v"
-	say "$v: oracle PyTorch into build/venv/$v: its torch wheel,$extra and their PyPI dependencies (the CUDA libraries PyTorch's import needs)"
+	whl=$(torch_wheel "$v")
+	say "$v: oracle PyTorch into build/venv/$v: its torch wheel,$extra and torch's PyPI dependencies but triton"
 	rm -rf "$venv"
 	/usr/bin/python3 -m venv "$venv"
+	# No pip cache (it would hold every wheel a second time), and no triton: it only compiles
+	# (torch.compile), and its 0.3 to 0.6 GiB are what a CPU oracle never loads.
+	local pip=("$venv/bin/python" -m pip install -q --no-cache-dir --only-binary=:all:)
+	"${pip[@]}" --no-deps "$whl"
+	mapfile -t reqs < <(torch_requirements "$whl")
 	# shellcheck disable=SC2086 # extra is a list of requirements
-	"$venv/bin/python" -m pip install -q --only-binary=:all: "$(wheel_file "torch==$v")" $extra
-	"$venv/bin/python" -c "import torch; print('libtorch: $v: oracle', torch.__version__)"
-	say "$v: build/venv/$v ($(mib "$venv"))"
+	"${pip[@]}" "${reqs[@]}" $extra
+	# torchvision's pin on torch makes pip resolve torch's own dependencies again, triton too
+	"$venv/bin/python" -m pip uninstall -q -y triton 2>/dev/null || true
+	prune_cuda "$venv"
+	"$venv/bin/python" -c "import torch; torch.manual_seed(0); print('libtorch: $v: oracle', torch.__version__, float(torch.ones(2).sum()))"
+	# Both the libtorch and the venv are made from the wheel now; it would only take room.
+	rm -f "$whl"
+	say "$v: build/venv/$v ($(mib "$venv")); removed $(basename "$whl")"
+}
+
+# torch_wheel NAME: the pinned torch wheel's file, downloaded (hash-checked) when not there
+torch_wheel() {
+	local w name req platform sha
+	for w in "${WHEELS[@]}"; do
+		read -r name req platform sha <<<"$w"
+		[ "$name" = "$1" ] && [[ $req == torch==* ]] && { download "$name" "$req" "$platform" "$sha"; return; }
+	done
+	die "no torch wheel pinned for $1"
+}
+
+# torch_requirements WHEEL: the wheel's own dependencies (its METADATA's Requires-Dist), one
+# requirement a line with its environment marker, less triton and the optional extras
+torch_requirements() {
+	unzip -p "$1" '*.dist-info/METADATA' | awk -F': ' '$1 == "Requires-Dist" {print $2}' |
+		grep -v -e '^triton' -e 'extra ==' || die "no Requires-Dist in $1"
+}
+
+# prune_cuda VENV: deletes the CUDA libraries of the venv's nvidia-* packages that importing
+# torch does not load. The pip packages ship whole toolkits (cuDNN's kernels alone are 1.1 GiB
+# for 2.1.0); a CPU oracle needs only what the dynamic linker resolves for torch's extension and
+# global deps, which ldd lists. The libraries kept are PyPI's files, unchanged.
+prune_cuda() {
+	local site keep f n=0
+	site=$(echo "$1"/lib/python3*/site-packages)
+	[ -d "$site/nvidia" ] || return 0
+	keep=$(ldd "$site"/torch/_C*.so "$site/torch/lib/libtorch_global_deps.so" |
+		awk '$2 == "=>" && $3 ~ /^\// {print $3}' | xargs -r realpath | sort -u)
+	while IFS= read -r f; do
+		grep -qxF "$(realpath "$f")" <<<"$keep" && continue
+		rm -f "$f"
+		n=$((n + 1))
+	done < <(find "$site/nvidia" -name '*.so*' \( -type f -o -type l \))
+	say "oracle: pruned $n CUDA libraries that importing torch does not load (kept $(grep -c /nvidia/ <<<"$keep"))"
 }
 
 run_on() {

@@ -127,7 +127,7 @@ ort_gpu_step() {
 	tmp=$(mktemp -d)
 	echo "$req --hash=sha256:$sha" >"$tmp/req.txt"
 	say "ONNX Runtime $ORT_GPU_VERSION (CUDA): downloading PyPI's $req (246 MiB, hash-checked)"
-	/usr/bin/python3 -m pip download -q --no-deps --only-binary=:all: --platform "$platform" --python-version 3.11 \
+	/usr/bin/python3 -m pip download -q --no-cache-dir --no-deps --only-binary=:all: --platform "$platform" --python-version 3.11 \
 		--require-hashes -r "$tmp/req.txt" -d "$tmp" || { rm -rf "$tmp"; say "pip could not download $req"; exit 1; }
 	unzip -q -j "$tmp"/onnxruntime_gpu-*.whl "${ORT_GPU_FILES[@]/#/onnxruntime/capi/}" -d "$tmp/lib"
 	mv "$tmp/lib/libonnxruntime.so.$ORT_GPU_VERSION" "$tmp/lib/libonnxruntime.so.1" # its SONAME

@@ -22,6 +22,29 @@ dir=build/test-all
 rm -rf "$dir"
 mkdir -p "$dir"
 
+# The image cache of the tests' many fixture folders goes under $dir (removed by the next run),
+# never into the user's cache; Go's build cache stays where it was.
+GOCACHE=$(go env GOCACHE)
+export GOCACHE XDG_CACHE_HOME=$PWD/$dir/cache
+
+# disk_check: refuses to start when the file system cannot hold what this run will download and
+# build, naming both sizes, where a full disk would fail it half-way (pip: "No space left on
+# device"). MiB, measured on a fresh clone (docs/developing.md): what is already there costs none.
+disk_check() {
+	local need=2048 free what=() v
+	for v in $(bash tools/libtorch.sh list | grep -vx debian); do
+		[ -e "third_party/libtorch/$v/version.py" ] || { need=$((need + 2048)); what+=("libtorch $v"); }
+		[ -x "build/venv/$v/bin/python" ] || { need=$((need + 3328)); what+=("oracle venv $v"); }
+	done
+	[ "$(du -sm "$GOCACHE" 2>/dev/null | cut -f1)" -gt 1024 ] 2>/dev/null || { need=$((need + 3072)); what+=("Go build cache"); }
+	free=$(df -Pm . | awk 'NR == 2 {print $4}')
+	[ "$free" -ge "$need" ] && return
+	local IFS=,
+	echo "test: $PWD has $free MiB free; this run needs about $need MiB for build outputs and what is not here yet (${what[*]:-nothing}). Free some space and run it again." >&2
+	return 1
+}
+disk_check || exit 1
+
 since() { echo $(($(date +%s) - $1)); }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 t0=$(date +%s)
@@ -91,8 +114,10 @@ for v in "${wheels[@]}"; do mapfile -t -O ${#others[@]} others < <(bash tools/te
 part "waiting for the wheels" await fetch &&
 	part "builds: ${others[*]}" bash tools/test-engines.sh build "${others[@]}"
 for c in "${others[@]}"; do
-	[ -e "$dir/oracle-${c#*:}.awaited" ] || { part "waiting for oracle ${c#*:}" await "oracle-${c#*:}" && touch "$dir/oracle-${c#*:}.awaited"; } &&
-		part "suite $c" bash tools/test-engines.sh "$c"
+	# each version's venv is awaited once; a combination whose venv failed is not run
+	w=$dir/oracle-${c#*:}.awaited
+	[ -e "$w" ] || { rc=0; part "waiting for oracle ${c#*:}" await "oracle-${c#*:}" || rc=$?; echo "$rc" >"$w"; }
+	[ "$(cat "$w")" = 0 ] && part "suite $c" bash tools/test-engines.sh "$c"
 done
 wait "$downloads" 2>/dev/null
 table
