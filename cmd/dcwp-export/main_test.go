@@ -67,6 +67,24 @@ func TestExportWritesModelAndParams(t *testing.T) {
 			}
 		})
 	}
+	// a compact export is padded to DefaultChannelMultiple unless told otherwise
+	for _, c := range []struct {
+		args []string
+		want int
+	}{{nil, exporter.DefaultChannelMultiple}, {[]string{"--channel-multiple", "16"}, 16}, {[]string{"--channel-multiple", "1"}, 0}} {
+		out := filepath.Join(t.TempDir(), "c.onnx")
+		var so, se bytes.Buffer
+		if code := run(append([]string{"dcwp-export", "--run", dir, "--out", out, "--format", "compact"}, c.args...), &so, &se); code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, se.String())
+		}
+		st, err := exporter.ReadParams(out+".params.json", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ChannelMultiple != c.want || strings.Contains(so.String(), "padded") != (c.want > 1) {
+			t.Errorf("%v: channel multiple %d, want %d; stdout:\n%s", c.args, st.ChannelMultiple, c.want, so.String())
+		}
+	}
 	// --which vanilla and --params-json
 	out := filepath.Join(t.TempDir(), "v.onnx")
 	pj := filepath.Join(t.TempDir(), "counts.json")
@@ -102,6 +120,12 @@ func TestExportErrors(t *testing.T) {
 			return []string{"--run", run, "--out", o + "/m.onnx", "--which", "biased"}
 		}, 2, `--which "biased"`},
 		{"bad opset", func(run, o string) []string { return []string{"--run", run, "--out", o + "/m.onnx", "--opset", "12"} }, 2, "--opset 12"},
+		{"channel multiple without compact", func(run, o string) []string {
+			return []string{"--run", run, "--out", o + "/m.onnx", "--channel-multiple", "8"}
+		}, 2, "--channel-multiple 8: want 0 or 1 (none), or ≥ 2 with --format compact"},
+		{"negative channel multiple", func(run, o string) []string {
+			return []string{"--run", run, "--out", o + "/m.onnx", "--format", "compact", "--channel-multiple", "-8"}
+		}, 2, "--channel-multiple -8"},
 		{"missing run dir", func(run, o string) []string { return []string{"--run", run + "-nope", "--out", o + "/m.onnx"} }, 2, "run-nope"},
 		{"no config", func(run, o string) []string {
 			os.Remove(filepath.Join(run, rundir.ConfigFile))
