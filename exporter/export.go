@@ -32,6 +32,15 @@ const DefaultOpset = 13
 // 1.90–2.05× the dense throughput at batch 256 (docs/results.md). Options' zero is none.
 const DefaultChannelMultiple = 8
 
+// ChannelMultipleOf is the padding a format gets unless asked otherwise: what the product
+// (dcwp-export, the benchmarks) exports. Only compaction shrinks layers to pad.
+func ChannelMultipleOf(f Format) int {
+	if f == Compact {
+		return DefaultChannelMultiple
+	}
+	return 0
+}
+
 // Options choose what to export.
 type Options struct {
 	Which  string // one of rundir.Networks(); "" means DCWP

@@ -164,10 +164,7 @@ func action(c *cli.Context) error {
 // unless given; given with another format, where nothing is compacted, it is refused.
 func channelMultiple(c *cli.Context, format exporter.Format) (int, error) {
 	if !c.IsSet("channel-multiple") {
-		if format == exporter.Compact {
-			return exporter.DefaultChannelMultiple, nil
-		}
-		return 0, nil
+		return exporter.ChannelMultipleOf(format), nil
 	}
 	m := c.Int("channel-multiple")
 	if m < 0 || m > 1 && format != exporter.Compact {

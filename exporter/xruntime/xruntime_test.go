@@ -50,7 +50,7 @@ func exports(t *testing.T, dir string) []export {
 		in := net.Arch.Input
 		x := exportfixture.Input(net.Arch, batch, s.Seed+100)
 		for _, f := range exporter.Formats() {
-			m, st, err := exporter.ExportNetwork(s.Config(), net, exporter.Options{Format: f, Source: "fixture"})
+			m, st, err := exporter.ExportNetwork(s.Config(), net, exporter.Options{Format: f, Source: "fixture", ChannelMultiple: exporter.ChannelMultipleOf(f)}) // as dcwp-export writes it
 			if err != nil {
 				t.Fatalf("%s %s: %v", s.Name(), f, err)
 			}

@@ -80,7 +80,7 @@ func run(files map[exporter.Format]string, runDir, archName string, keep, deadRo
 		}
 		net = n
 		for _, f := range exporter.Formats() {
-			m, _, err := exporter.ExportNetwork(cfg, net, exporter.Options{Which: rundir.DCWP, Format: f, Source: "bench-eval"})
+			m, _, err := exporter.ExportNetwork(cfg, net, exporter.Options{Which: rundir.DCWP, Format: f, Source: "bench-eval", ChannelMultiple: exporter.ChannelMultipleOf(f)})
 			if err != nil {
 				return err
 			}
