@@ -50,8 +50,8 @@ type Options struct {
 	// OnnxGoCompat leaves out the one explicit attribute onnx-go v0.5.0 rejects although it
 	// holds the default: MaxPool's dilations [1 1] (ResNet only). Off by default.
 	OnnxGoCompat bool
-	// ChannelMultiple pads each layer the compact format shrank to a multiple of this many
-	// units with zero units (align.go), for the kernels' sake; 0 or 1: none. Compact only.
+	// ChannelMultiple pads each convolution the compact format shrank to a multiple of this
+	// many channels with zero ones (align.go), for the kernels' sake; 0 or 1: none. Compact only.
 	ChannelMultiple int
 }
 

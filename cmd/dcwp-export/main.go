@@ -50,7 +50,7 @@ func newApp(stdout io.Writer) *cli.App {
 			&cli.StringFlag{Name: "format", Value: string(exporter.Dense), Usage: "one of " + formatNames(", ")},
 			&cli.IntFlag{Name: "opset", Value: exporter.DefaultOpset, Usage: fmt.Sprintf("ONNX opset, %d..%d", onnx.MinOpset, onnx.MaxOpset)},
 			&cli.IntFlag{Name: "channel-multiple", DefaultText: fmt.Sprintf("%d with --format %s", exporter.DefaultChannelMultiple, exporter.Compact),
-				Usage: "compact: pad each layer compaction shrank to a multiple of this many channels/neurons with zero ones (the same function, widths the kernels run faster); 0 or 1: none"},
+				Usage: "compact: pad each convolution compaction shrank to a multiple of this many channels with zero ones (the same function, widths ONNX Runtime's convolutions run faster); 0 or 1: none"},
 			&cli.StringFlag{Name: "params-json", Usage: "where to write the parameter counts as JSON (default OUT.params.json)"},
 		},
 		Action: action,
@@ -220,7 +220,7 @@ func printStats(w io.Writer, st *exporter.Stats, pj string) {
 		pct = 100 * float64(st.ParamsNonZero) / float64(st.ParamsTotal)
 	}
 	if st.ChannelMultiple > 1 {
-		fmt.Fprintf(w, "shrunk layers padded with zero units to multiples of %d (--channel-multiple)\n", st.ChannelMultiple)
+		fmt.Fprintf(w, "shrunk convolutions padded with zero channels to multiples of %d (--channel-multiple)\n", st.ChannelMultiple)
 	}
 	fmt.Fprintf(w, "parameters: %d total, %d non-zero (%.2f %%); mask kept ratio %.4f; %d FLOPs per sample\n", st.ParamsTotal, st.ParamsNonZero, pct, st.KeptRatio, st.FLOPs)
 	if d := st.Dense; d != nil {
