@@ -189,10 +189,25 @@ oracle_one() {
 	# torchvision's pin on torch makes pip resolve torch's own dependencies again, triton too
 	"$venv/bin/python" -m pip uninstall -q -y triton 2>/dev/null || true
 	prune_cuda "$venv"
+	share_files "$TP/$v" "$(echo "$venv"/lib/python3*/site-packages/torch)"
 	"$venv/bin/python" -c "import torch; torch.manual_seed(0); print('libtorch: $v: oracle', torch.__version__, float(torch.ones(2).sum()))"
 	# Both the libtorch and the venv are made from the wheel now; it would only take room.
 	rm -f "$whl"
 	say "$v: build/venv/$v ($(mib "$venv")); removed $(basename "$whl")"
+}
+
+# share_files FROM TO: every file of FROM that TO holds too, byte for byte, becomes one file
+# with two names (a hard link), so the venv's torch and third_party/libtorch, both unpacked
+# from the one wheel, take its 1-1.3 GiB of libraries once. The paths stay as they were, so
+# the libraries' $ORIGIN RPATHs still find the venv's CUDA libraries.
+share_files() {
+	local from=$1 to=$2 f n=0
+	[ "$(stat -c %d "$from")" = "$(stat -c %d "$to")" ] || { say "oracle: $to is on another file system than $from: not shared"; return 0; }
+	while IFS= read -r f; do
+		[ -f "$to/$f" ] && cmp -s "$from/$f" "$to/$f" || continue
+		ln -f "$from/$f" "$to/$f" && n=$((n + 1))
+	done < <(cd "$from" && find . -type f)
+	say "oracle: $n files of $to shared with $from (hard links)"
 }
 
 # torch_wheel NAME: the pinned torch wheel's file, downloaded (hash-checked) when not there
