@@ -181,13 +181,14 @@ oracle_one() {
 	/usr/bin/python3 -m venv "$venv"
 	# No pip cache (it would hold every wheel a second time), and no triton: it only compiles
 	# (torch.compile), and its 0.3 to 0.6 GiB are what a CPU oracle never loads.
+	# torch and the pins go in without their dependencies first: asked for torchvision, pip
+	# would resolve its pin on torch and with it torch's dependencies again, triton too. Then
+	# their dependencies, from their own metadata, less triton and torch.
 	local pip=("$venv/bin/python" -m pip install -q --no-cache-dir --only-binary=:all:)
-	"${pip[@]}" --no-deps "$whl"
-	mapfile -t reqs < <(torch_requirements "$whl")
 	# shellcheck disable=SC2086 # extra is a list of requirements
-	"${pip[@]}" "${reqs[@]}" $extra
-	# torchvision's pin on torch makes pip resolve torch's own dependencies again, triton too
-	"$venv/bin/python" -m pip uninstall -q -y triton 2>/dev/null || true
+	"${pip[@]}" --no-deps "$whl" $extra
+	mapfile -t reqs < <(requirements "$venv" torch $(for r in $extra; do echo "${r%%==*}"; done))
+	"${pip[@]}" "${reqs[@]}"
 	prune_cuda "$venv"
 	share_files "$TP/$v" "$(echo "$venv"/lib/python3*/site-packages/torch)"
 	"$venv/bin/python" -c "import torch; torch.manual_seed(0); print('libtorch: $v: oracle', torch.__version__, float(torch.ones(2).sum()))"
@@ -220,11 +221,19 @@ torch_wheel() {
 	die "no torch wheel pinned for $1"
 }
 
-# torch_requirements WHEEL: the wheel's own dependencies (its METADATA's Requires-Dist), one
-# requirement a line with its environment marker, less triton and the optional extras
-torch_requirements() {
-	unzip -p "$1" '*.dist-info/METADATA' | awk -F': ' '$1 == "Requires-Dist" {print $2}' |
-		grep -v -e '^triton' -e 'extra ==' || die "no Requires-Dist in $1"
+# requirements VENV NAME...: what the named installed distributions require (their
+# Requires-Dist, with environment markers), one a line, less triton, torch itself and the
+# optional extras
+requirements() {
+	local venv=$1
+	shift
+	"$venv/bin/python" - "$@" <<-'PY' || die "cannot read the requirements of $* in $venv"
+		import importlib.metadata as m, re, sys
+		for name in sys.argv[1:]:
+		    for r in m.requires(name) or []:
+		        if "extra ==" not in r and re.match(r"(triton|torch)\b(?![-_])", r) is None:
+		            print(r)
+	PY
 }
 
 # prune_cuda VENV: deletes the CUDA libraries of the venv's nvidia-* packages that importing
