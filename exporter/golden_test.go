@@ -3,6 +3,7 @@ package exporter
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,8 +16,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current exporter")
 
-// TestGolden exports the first fixture network of every model in every format and
-// compares the structure node by node (op types, attributes, shapes, initializer hashes
+// TestGolden exports the first fixture network of every model in every format, and in the
+// compact format padded as dcwp-export pads it (ChannelMultipleOf), and compares the structure node by node (op types, attributes, shapes, initializer hashes
 // and non-zero counts, metadata) with the committed expectation; a model or a format
 // without its golden files fails here. Regenerate with:
 // go test ./exporter -run TestGolden -update
@@ -25,6 +26,7 @@ func TestGolden(t *testing.T) {
 		name string
 		spec exportfixture.Spec
 		f    Format
+		mult int // Options.ChannelMultiple
 	}
 	var cases []golden
 	for _, model := range arch.Models() {
@@ -34,13 +36,26 @@ func TestGolden(t *testing.T) {
 			continue
 		}
 		for _, f := range Formats() {
-			cases = append(cases, golden{model + "-" + string(f), specs[i], f})
+			cases = append(cases, golden{model + "-" + string(f), specs[i], f, 0})
+			if m := ChannelMultipleOf(f); m > 1 && hasConv(get(t, specs[i]).net.Arch) { // only convolutions are padded
+				cases = append(cases, golden{fmt.Sprintf("%s-%s-x%d", model, f, m), specs[i], f, m})
+			}
 		}
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			b := get(t, c.spec)
-			m, err := onnx.Parse(b.model[c.f], c.name)
+			data := b.model[c.f]
+			if c.mult > 1 {
+				pm, _, err := ExportNetwork(c.spec.Config(), b.net, Options{Format: c.f, Source: "fixture", ChannelMultiple: c.mult})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if data, err = Encode(pm); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, err := onnx.Parse(data, c.name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,12 +74,12 @@ func TestGolden(t *testing.T) {
 				}
 				return
 			}
-			data, err := os.ReadFile(path)
+			stored, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatalf("%v (run with -update to create it)", err)
 			}
 			var want onnx.Summary
-			if err := json.Unmarshal(data, &want); err != nil {
+			if err := json.Unmarshal(stored, &want); err != nil {
 				t.Fatalf("%s: %v", path, err)
 			}
 			for _, ch := range onnx.Diff(&want, got) {
@@ -72,4 +87,8 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+func hasConv(a *arch.Arch) bool {
+	return slices.ContainsFunc(a.Nodes, func(n arch.Node) bool { return n.Op == arch.OpConv })
 }
