@@ -31,12 +31,12 @@ export GOCACHE XDG_CACHE_HOME=$PWD/$dir/cache
 # build, naming both sizes, where a full disk would fail it half-way (pip: "No space left on
 # device"). MiB, measured on a fresh clone (docs/developing.md): what is already there costs none.
 disk_check() {
-	local need=2048 free what=() v
+	local need=1536 free what=() v
 	for v in $(bash tools/libtorch.sh list | grep -vx debian); do
 		[ -e "third_party/libtorch/$v/version.py" ] || { need=$((need + 2048)); what+=("libtorch $v"); }
 		[ -x "build/venv/$v/bin/python" ] || { need=$((need + 3328)); what+=("oracle venv $v"); }
 	done
-	[ "$(du -sm "$GOCACHE" 2>/dev/null | cut -f1)" -gt 1024 ] 2>/dev/null || { need=$((need + 3072)); what+=("Go build cache"); }
+	[ "$(du -sm "$GOCACHE" 2>/dev/null | cut -f1)" -gt 256 ] 2>/dev/null || { need=$((need + 1024)); what+=("Go build cache"); }
 	free=$(df -Pm . | awk 'NR == 2 {print $4}')
 	[ "$free" -ge "$need" ] && return
 	local IFS=,
