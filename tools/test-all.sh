@@ -39,8 +39,9 @@ disk_check() {
 	[ "$(du -sm "$GOCACHE" 2>/dev/null | cut -f1)" -gt 256 ] 2>/dev/null || { need=$((need + 1024)); what+=("Go build cache"); }
 	free=$(df -Pm . | awk 'NR == 2 {print $4}')
 	[ "$free" -ge "$need" ] && return
-	local IFS=,
-	echo "test: $PWD has $free MiB free; this run needs about $need MiB for build outputs and what is not here yet (${what[*]:-nothing}). Free some space and run it again." >&2
+	local list
+	list=$(printf '%s, ' "${what[@]}")
+	echo "test: $PWD has $free MiB free; this run needs about $need MiB for build outputs and what is not here yet (${list%, }). Free some space and run it again." >&2
 	return 1
 }
 disk_check || exit 1
