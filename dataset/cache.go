@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 )
@@ -106,6 +107,7 @@ func (src *source) load(ds string, l Loader, spare int, room roomFunc) (*part, e
 		}
 		key = k
 		if p, err := readCache(path, key, src.labels, src.bias, spare, room); err == nil && p != nil {
+			touch(path, time.Now())
 			return p, nil
 		} else if err != nil {
 			l.warnf("dataset: ignoring cache %s: %v", path, err)
@@ -125,6 +127,8 @@ func (src *source) load(ds string, l Loader, spare int, room roomFunc) (*part, e
 		}
 		if err != nil {
 			l.warnf("dataset: could not write cache %s: %v (the images are decoded each time)", path, err)
+		} else if _, err := trim(filepath.Dir(path), time.Now()); err != nil {
+			l.warnf("dataset: could not trim the cache %s: %v", filepath.Dir(path), err)
 		}
 	}
 	return p, nil
