@@ -34,7 +34,7 @@ disk_check() {
 	local need=1536 free what=() v
 	for v in $(bash tools/libtorch.sh list | grep -vx debian); do
 		[ -e "third_party/libtorch/$v/version.py" ] || { need=$((need + 2048)); what+=("libtorch $v"); }
-		[ -x "build/venv/$v/bin/python" ] || { need=$((need + 3328)); what+=("oracle venv $v"); }
+		[ -x "build/venv/$v/bin/python" ] || { need=$((need + 2560)); what+=("oracle venv $v"); }
 	done
 	[ "$(du -sm "$GOCACHE" 2>/dev/null | cut -f1)" -gt 256 ] 2>/dev/null || { need=$((need + 1024)); what+=("Go build cache"); }
 	free=$(df -Pm . | awk 'NR == 2 {print $4}')
