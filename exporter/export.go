@@ -125,24 +125,49 @@ type Stats struct {
 	Dense *Footprint `json:"dense,omitempty"`
 }
 
-// Footprint is what an export costs where it is deployed.
-type Footprint struct {
-	Params    int64 `json:"params_total"`
-	FLOPs     int64 `json:"flops_per_sample"`
-	FileBytes int64 `json:"file_bytes"`
-}
+// Footprint is what an export costs where it is deployed (summary.json holds it too).
+type Footprint = rundir.Footprint
 
 // DenseFootprint exports the network o names in the dense format, in memory, and returns
 // its footprint: the baseline a sparse or compact export is measured against.
 func DenseFootprint(run *rundir.Run, o Options) (Footprint, error) {
 	o.Format, o.ChannelMultiple = Dense, 0
-	m, st, err := Export(run, o)
+	f, err := footprint(run, o)
 	if err != nil {
 		return Footprint{}, fmt.Errorf("dense export for comparison: %w", err)
 	}
+	return f, nil
+}
+
+// Deploy is the run's DCWP network as dcwp-export writes it by default, compact against
+// dense, built in memory: what dcwp-train records in summary.json. Parameters and FLOPs
+// only: a file's size depends on the path and id of the run it names in its metadata, and
+// two runs that differ only in those must summarize alike.
+func Deploy(run *rundir.Run) (*rundir.Deployment, error) {
+	d := &rundir.Deployment{ChannelMultiple: ChannelMultipleOf(Compact)}
+	for _, e := range []struct {
+		f  Format
+		to *Footprint
+	}{{Compact, &d.Compact}, {Dense, &d.Dense}} {
+		o := Options{Which: rundir.DCWP, Format: e.f, ChannelMultiple: ChannelMultipleOf(e.f)}
+		_, st, err := Export(run, o)
+		if err != nil {
+			return nil, fmt.Errorf("%s export: %w", e.f, err)
+		}
+		*e.to = Footprint{Params: st.ParamsTotal, FLOPs: st.FLOPs}
+	}
+	return d, nil
+}
+
+// footprint exports the network o names, in memory, and measures it.
+func footprint(run *rundir.Run, o Options) (Footprint, error) {
+	m, st, err := Export(run, o)
+	if err != nil {
+		return Footprint{}, err
+	}
 	data, err := Encode(m)
 	if err != nil {
-		return Footprint{}, fmt.Errorf("dense export for comparison: %w", err)
+		return Footprint{}, err
 	}
 	return Footprint{Params: st.ParamsTotal, FLOPs: st.FLOPs, FileBytes: int64(len(data))}, nil
 }

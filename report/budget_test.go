@@ -237,3 +237,52 @@ func TestMeasuredAxisRows(t *testing.T) {
 		})
 	}
 }
+
+// TestCompactColumns: the report's compact_flops and compact_params are the mean ± std of
+// each run's compact against dense export, from summary.json's deployed; a run without it
+// (older) is left out of them.
+func TestCompactColumns(t *testing.T) {
+	root := t.TempDir()
+	runs := grid([]arch.Granularity{arch.GranChannel}, []float64{0.6}, 3)
+	if err := writeBudgetSweep(root, runs, rand.New(rand.NewPCG(5, 6))); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct{ flops, params int64 }{{30, 40}, {50, 60}} { // of 100: runs 0 and 1; run 2 has none
+		dir := filepath.Join(root, runs[i].name())
+		sum, err := rundir.ReadSummary(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum.Deployed = &rundir.Deployment{Dense: rundir.Footprint{Params: 100, FLOPs: 100},
+			Compact: rundir.Footprint{Params: c.params, FLOPs: c.flops}, ChannelMultiple: 8}
+		if err := atomicfile.WriteJSON(filepath.Join(dir, rundir.SummaryFile), sum); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := Collect([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := Build(entries)
+	if len(tb.Rows) != 1 {
+		t.Fatalf("%d rows, want 1", len(tb.Rows))
+	}
+	r := tb.Rows[0]
+	std := math.Sqrt(2 * 0.1 * 0.1) // sample std of {x, x+0.2}
+	for _, c := range []struct {
+		name       string
+		s          *Stat
+		mean, want float64
+	}{{"compact_flops", r.CompactFLOPs, 0.4, std}, {"compact_params", r.CompactParams, 0.5, std}} {
+		if c.s == nil || c.s.N != 2 || math.Abs(c.s.Mean-c.mean) > 1e-12 || math.Abs(c.s.Std-c.want) > 1e-12 {
+			t.Errorf("%s %+v, want %v ± %v over 2 runs", c.name, c.s, c.mean, c.want)
+		}
+	}
+	var md strings.Builder
+	if err := tb.Write(&md, "md"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| compact_flops |") || !strings.Contains(md.String(), "40.00 ± 14.14") {
+		t.Errorf("no compact_flops column of 40.00 ± 14.14 %%:\n%s", md.String())
+	}
+}

@@ -61,7 +61,7 @@ func figures(r Row) []struct {
 		{"dcwp_acc", r.DCWP.Unbiased, true}, {"dcwp_aligned", r.DCWP.Aligned, true},
 		{"dcwp_conflicting", r.DCWP.Conflicting, true}, {"dcwp_worst", r.DCWP.WorstGroup, true},
 		{"gain", r.Gain, true}, {"conflicting_gain", r.ConflictingGain, true}, {"kept_ratio", r.Kept, true},
-		{"flops_kept", r.FLOPsKept, true},
+		{"flops_kept", r.FLOPsKept, true}, {"compact_flops", r.CompactFLOPs, true}, {"compact_params", r.CompactParams, true},
 		{"mined", r.Mined, false}, {"mined_precision", r.Precision, false}, {"mined_recall", r.Recall, false},
 		{"wall_seconds", r.WallSeconds, false}, {"pretrain_iters", r.PretrainIters, false},
 	}
@@ -103,7 +103,7 @@ func (t Table) markdown(w io.Writer) error {
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
-	b.WriteString("\nAccuracies on the test split, mean ± sample std over seeds, in %; gain = DCWP − vanilla accuracy, conflicting_gain = DCWP − vanilla bias-conflicting accuracy, run by run; kept_ratio = share of the masked weights the DCWP mask keeps, flops_kept = share of the masked layers' dense FLOPs it keeps (achieved: at most target_flops, where set); mined = training samples flagged; wall time in seconds, process start to end.\n")
+	b.WriteString("\nAccuracies on the test split, mean ± sample std over seeds, in %; gain = DCWP − vanilla accuracy, conflicting_gain = DCWP − vanilla bias-conflicting accuracy, run by run; kept_ratio = share of the masked weights the DCWP mask keeps, flops_kept = share of the masked layers' dense FLOPs it keeps (achieved: at most target_flops, where set), compact_flops and compact_params = share of the dense export's FLOPs and parameters the compact export keeps, both as dcwp-export writes them; mined = training samples flagged; wall time in seconds, process start to end.\n")
 	var missing []string
 	for _, r := range t.Rows {
 		for _, m := range r.NotDone {

@@ -80,10 +80,15 @@ type Row struct {
 	// FLOPsKept is the share of the masked layers' dense FLOPs the DCWP mask keeps, as the
 	// runs achieved it (summary.json's flops_kept): under a budget (target_flops) at most
 	// the budget, less where the objective keeps less.
-	FLOPsKept   *Stat `json:"flops_kept"`
-	Precision   *Stat `json:"mined_precision"`
-	Recall      *Stat `json:"mined_recall"`
-	WallSeconds *Stat `json:"wall_seconds"`
+	FLOPsKept *Stat `json:"flops_kept"`
+	// CompactFLOPs and CompactParams are the share of the dense export's FLOPs and parameters
+	// the compact export keeps, both as dcwp-export writes them (summary.json's deployed):
+	// what the subnetwork saves where it is deployed.
+	CompactFLOPs  *Stat `json:"compact_flops"`
+	CompactParams *Stat `json:"compact_params"`
+	Precision     *Stat `json:"mined_precision"`
+	Recall        *Stat `json:"mined_recall"`
+	WallSeconds   *Stat `json:"wall_seconds"`
 	// PretrainIters is the iterations pre-training ran: what --pretrain-iters auto chose,
 	// or the number the run was given.
 	PretrainIters *Stat `json:"pretrain_iters"`
@@ -173,7 +178,7 @@ func columns(flat map[string]map[string]string) []string {
 
 // fill gives r the statistics of its group's finished runs.
 func fill(r *Row, runs []Entry) {
-	var va, vl, vc, vw, da, dl, dc, dw, gain, cgain, kept, flops, mined, prec, rec, wall, pre []float64
+	var va, vl, vc, vw, da, dl, dc, dw, gain, cgain, kept, flops, cflops, cparams, mined, prec, rec, wall, pre []float64
 	for _, e := range runs {
 		s := e.Summary
 		r.N++
@@ -189,6 +194,10 @@ func fill(r *Row, runs []Entry) {
 		if s.FLOPsKept != nil { // absent in summaries from before it was recorded
 			flops = append(flops, *s.FLOPsKept)
 		}
+		if d := s.Deployed; d != nil && d.Dense.FLOPs > 0 && d.Dense.Params > 0 { // the same
+			cflops = append(cflops, float64(d.Compact.FLOPs)/float64(d.Dense.FLOPs))
+			cparams = append(cparams, float64(d.Compact.Params)/float64(d.Dense.Params))
+		}
 		if e.Config.Mode != rundir.ModeVanilla {
 			prec, rec = append(prec, s.Mined.Precision), append(rec, s.Mined.Recall)
 			mined = append(mined, float64(s.Mined.Flagged))
@@ -203,6 +212,7 @@ func fill(r *Row, runs []Entry) {
 	r.DCWP = Acc{stat(da), stat(dl), stat(dc), stat(dw)}
 	r.Gain, r.Kept, r.Precision, r.Recall, r.WallSeconds = stat(gain), stat(kept), stat(prec), stat(rec), stat(wall)
 	r.ConflictingGain, r.Mined, r.PretrainIters, r.FLOPsKept = stat(cgain), stat(mined), stat(pre), stat(flops)
+	r.CompactFLOPs, r.CompactParams = stat(cflops), stat(cparams)
 }
 
 // wallSeconds is a run's wall time as its summary records it (process start to end), or,

@@ -183,13 +183,16 @@ func TestParseSummaryRefuses(t *testing.T) {
 		{good[:len(good)-1] + `,"pretrain_auto":{"rule":"mined-fit","iters":0,"max":10}}`, "chose 0 of at most 10 iterations"},
 		{good[:len(good)-1] + `,"pretrain_auto":{"rule":"mined-fit","iters":20,"max":10}}`, "chose 20 of at most 10 iterations"},
 		{good[:len(good)-1] + `,"pretrain_auto":{"rule":"guess","iters":5,"max":10}}`, `unknown pre-training stop rule "guess"`},
+		{good[:len(good)-1] + `,"deployed":{"dense":{"params_total":10,"flops_per_sample":20,"file_bytes":40},"compact":{"params_total":-1}}}`, "want counts"},
+		{good[:len(good)-1] + `,"deployed":{"dense":{},"compact":{}}}`, "an empty dense export"},
 	}
 	for _, c := range cases {
 		if _, err := ParseSummary([]byte(c.in)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.in, err, c.want)
 		}
 	}
-	for _, g := range []string{good, good[:len(good)-1] + `,"pretrain_auto":{"rule":"mined-fit","iters":10,"max":10}}`} {
+	for _, g := range []string{good, good[:len(good)-1] + `,"pretrain_auto":{"rule":"mined-fit","iters":10,"max":10}}`,
+		good[:len(good)-1] + `,"deployed":{"dense":{"params_total":10,"flops_per_sample":20},"compact":{"params_total":5,"flops_per_sample":8},"channel_multiple":8}}`} {
 		if _, err := ParseSummary([]byte(g)); err != nil {
 			t.Errorf("a good summary %s: %v", g, err)
 		}

@@ -62,6 +62,39 @@ type Summary struct {
 	// Profile splits each training loop's wall time, for the iterations the last process
 	// ran (a resumed run's earlier part is in StageSeconds only).
 	Profile map[string]LoopProfile `json:"profile,omitempty"`
+	// Deployed is what the DCWP network costs as dcwp-export writes it, compact against
+	// dense; nil before fine-tuning and in summaries older than it.
+	Deployed *Deployment `json:"deployed,omitempty"`
+}
+
+// Footprint is what one export of a network costs where it is deployed.
+type Footprint struct {
+	Params    int64 `json:"params_total"`
+	FLOPs     int64 `json:"flops_per_sample"` // of the Gemm and Conv layers, 2 per multiply-add
+	// FileBytes is the file's size; 0 (absent) in a summary, where it would depend on the
+	// run directory's path the file's metadata names (exporter.Deploy).
+	FileBytes int64 `json:"file_bytes,omitempty"`
+}
+
+// Deployment is a network's compact export against its dense one, both as dcwp-export
+// writes them (the compact one padded to ChannelMultiple channels): parameters and FLOPs.
+type Deployment struct {
+	Dense           Footprint `json:"dense"`
+	Compact         Footprint `json:"compact"`
+	ChannelMultiple int       `json:"channel_multiple,omitempty"`
+}
+
+// Check returns an error when a figure is not a count, or the dense export is empty.
+func (d *Deployment) Check() error {
+	for _, f := range []Footprint{d.Dense, d.Compact} {
+		if f.Params < 0 || f.FLOPs < 0 || f.FileBytes < 0 {
+			return fmt.Errorf("deployed %+v: want counts", *d)
+		}
+	}
+	if d.Dense.Params == 0 || d.Dense.FLOPs == 0 || d.ChannelMultiple < 0 {
+		return fmt.Errorf("deployed %+v: an empty dense export or a negative channel multiple", *d)
+	}
+	return nil
 }
 
 // LoopProfile is where one training loop's wall time went: Step is the steps' own time
@@ -124,6 +157,11 @@ func (s *Summary) Check() error {
 	}
 	if s.PretrainAuto != nil {
 		if err := s.PretrainAuto.Check(); err != nil {
+			return err
+		}
+	}
+	if s.Deployed != nil {
+		if err := s.Deployed.Check(); err != nil {
 			return err
 		}
 	}

@@ -59,6 +59,17 @@ func TestGranularityAndBudget(t *testing.T) {
 			if c.g == arch.GranChannel && share > *sum.FLOPsKept+1e-9 {
 				t.Errorf("compact export keeps %.4f of the FLOPs, the mask %.4f", share, *sum.FLOPsKept)
 			}
+			// The summary's deployed figures are the exports', padded as dcwp-export pads.
+			padded, err := exporter.Deploy(run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := sum.Deployed
+			if d == nil || *d != *padded || d.Dense.FLOPs != dense.FLOPs || d.Dense.Params != dense.ParamsTotal ||
+				d.Compact.FLOPs < compact.FLOPs || d.Compact.FLOPs > dense.FLOPs || d.ChannelMultiple != exporter.DefaultChannelMultiple {
+				t.Errorf("summary's deployed %+v; exports: dense %d params %d FLOPs, compact unpadded %d FLOPs, padded %+v",
+					d, dense.ParamsTotal, dense.FLOPs, compact.FLOPs, padded)
+			}
 		})
 	}
 }

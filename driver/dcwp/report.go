@@ -8,6 +8,7 @@ import (
 
 	"github.com/dcwp-go/dcwp/budget"
 	"github.com/dcwp-go/dcwp/driver/model"
+	"github.com/dcwp-go/dcwp/exporter"
 	"github.com/dcwp-go/dcwp/internal/atomicfile"
 	"github.com/dcwp-go/dcwp/plot"
 	"github.com/dcwp-go/dcwp/rundir"
@@ -109,6 +110,26 @@ func (r *runner) summarizeDCWP() error {
 	}
 	r.summary.DCWP = e
 	r.summary.SelectedIter = r.st.Counts[countSelectedIter]
+	return r.summarizeDeployed()
+}
+
+// summarizeDeployed records what the DCWP network costs as dcwp-export writes it, compact
+// against dense: what a pruned network saves where it is deployed, which the mask's kept
+// share (flops_kept) does not say (compaction drops the inputs that read a removed unit too;
+// a weight-level mask removes few whole units).
+func (r *runner) summarizeDeployed() error {
+	run, err := rundir.Open(r.o.Out)
+	if err != nil {
+		return err
+	}
+	d, err := exporter.Deploy(run)
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	r.summary.Deployed = d
+	ratio := func(a, b int64) float64 { return float64(a) / float64(b) }
+	r.logf("compact export (dcwp-export --format compact): %.3fx the parameters and %.3fx the FLOPs of the dense one",
+		ratio(d.Compact.Params, d.Dense.Params), ratio(d.Compact.FLOPs, d.Dense.FLOPs))
 	return nil
 }
 
