@@ -69,8 +69,8 @@ type Summary struct {
 
 // Footprint is what one export of a network costs where it is deployed.
 type Footprint struct {
-	Params    int64 `json:"params_total"`
-	FLOPs     int64 `json:"flops_per_sample"` // of the Gemm and Conv layers, 2 per multiply-add
+	Params int64 `json:"params_total"`
+	FLOPs  int64 `json:"flops_per_sample"` // of the Gemm and Conv layers, 2 per multiply-add
 	// FileBytes is the file's size; 0 (absent) in a summary, where it would depend on the
 	// run directory's path the file's metadata names (exporter.Deploy).
 	FileBytes int64 `json:"file_bytes,omitempty"`
