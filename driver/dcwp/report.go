@@ -116,7 +116,9 @@ func (r *runner) summarizeDCWP() error {
 // summarizeDeployed records what the DCWP network costs as dcwp-export writes it, compact
 // against dense: what a pruned network saves where it is deployed, which the mask's kept
 // share (flops_kept) does not say (compaction drops the inputs that read a removed unit too;
-// a weight-level mask removes few whole units).
+// a weight-level mask removes few whole units). A network that does not export (weights
+// gone NaN) still has its accuracies summarized: the figure is left out, with a warning,
+// and dcwp-export names the problem when asked.
 func (r *runner) summarizeDeployed() error {
 	run, err := rundir.Open(r.o.Out)
 	if err != nil {
@@ -124,7 +126,8 @@ func (r *runner) summarizeDeployed() error {
 	}
 	d, err := exporter.Deploy(run)
 	if err != nil {
-		return fmt.Errorf("summary: %w", err)
+		r.logf("warning: summary.json leaves out the deployed size: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return nil
 	}
 	r.summary.Deployed = d
 	ratio := func(a, b int64) float64 { return float64(a) / float64(b) }
