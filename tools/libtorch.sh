@@ -159,7 +159,7 @@ fetch_one() {
 }
 
 oracle_one() {
-	local v=$1 venv=$ROOT/build/venv/$1 extra="" w name reqs whl
+	local v=$1 venv=$ROOT/build/venv/$1 extra="" w name reqs whl site deps
 	[ "$v" != debian ] || { say "debian: the oracle is Debian's python3-torch (the apt step)"; return; }
 	pinned "$v" || die "unknown libtorch '$v'"
 	for w in "${ORACLE_EXTRA[@]}"; do
@@ -187,10 +187,11 @@ oracle_one() {
 	local pip=("$venv/bin/python" -m pip install -q --no-cache-dir --only-binary=:all:)
 	# shellcheck disable=SC2086 # extra is a list of requirements
 	"${pip[@]}" --no-deps "$whl" $extra
-	mapfile -t reqs < <(requirements "$venv" torch $(for r in $extra; do echo "${r%%==*}"; done))
-	"${pip[@]}" "${reqs[@]}"
-	prune_cuda "$venv"
-	share_files "$TP/$v" "$(echo "$venv"/lib/python3*/site-packages/torch)"
+	mapfile -t deps < <(requirements "$venv" torch $(for r in $extra; do echo "${r%%==*}"; done))
+	"${pip[@]}" "${deps[@]}"
+	site=$(echo "$venv"/lib/python3*/site-packages)
+	prune_cuda "$site"
+	share_files "$TP/$v" "$site/torch"
 	"$venv/bin/python" -c "import torch; torch.manual_seed(0); print('libtorch: $v: oracle', torch.__version__, float(torch.ones(2).sum()))"
 	# Both the libtorch and the venv are made from the wheel now; it would only take room.
 	rm -f "$whl"
@@ -236,13 +237,12 @@ requirements() {
 	PY
 }
 
-# prune_cuda VENV: deletes the CUDA libraries of the venv's nvidia-* packages that importing
+# prune_cuda SITE: deletes the CUDA libraries of the venv's nvidia-* packages that importing
 # torch does not load. The pip packages ship whole toolkits (cuDNN's kernels alone are 1.1 GiB
 # for 2.1.0); a CPU oracle needs only what the dynamic linker resolves for torch's extension and
 # global deps, which ldd lists. The libraries kept are PyPI's files, unchanged.
 prune_cuda() {
-	local site keep f n=0
-	site=$(echo "$1"/lib/python3*/site-packages)
+	local site=$1 keep f n=0
 	[ -d "$site/nvidia" ] || return 0
 	keep=$(ldd "$site"/torch/_C*.so "$site/torch/lib/libtorch_global_deps.so" |
 		awk '$2 == "=>" && $3 ~ /^\// {print $3}' | xargs -r realpath | sort -u)
