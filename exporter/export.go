@@ -144,13 +144,17 @@ func DenseFootprint(run *rundir.Run, o Options) (Footprint, error) {
 // only: a file's size depends on the path and id of the run it names in its metadata, and
 // two runs that differ only in those must summarize alike.
 func Deploy(run *rundir.Run) (*rundir.Deployment, error) {
+	net, err := run.Network(rundir.DCWP) // read once, exported twice
+	if err != nil {
+		return nil, err
+	}
 	d := &rundir.Deployment{ChannelMultiple: ChannelMultipleOf(Compact)}
 	for _, e := range []struct {
 		f  Format
 		to *Footprint
 	}{{Compact, &d.Compact}, {Dense, &d.Dense}} {
-		o := Options{Which: rundir.DCWP, Format: e.f, ChannelMultiple: ChannelMultipleOf(e.f)}
-		_, st, err := Export(run, o)
+		o := Options{Which: rundir.DCWP, Format: e.f, ChannelMultiple: ChannelMultipleOf(e.f), Source: run.Dir}
+		_, st, err := ExportNetwork(run.Config, net, o)
 		if err != nil {
 			return nil, fmt.Errorf("%s export: %w", e.f, err)
 		}
