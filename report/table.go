@@ -194,7 +194,7 @@ func fill(r *Row, runs []Entry) {
 		if s.FLOPsKept != nil { // absent in summaries from before it was recorded
 			flops = append(flops, *s.FLOPsKept)
 		}
-		if d := s.Deployed; d != nil && d.Dense.FLOPs > 0 && d.Dense.Params > 0 { // the same
+		if d := s.Deployed; d != nil && d.Dense.FLOPs > 0 && d.Dense.Params > 0 { // absent in older summaries
 			cflops = append(cflops, float64(d.Compact.FLOPs)/float64(d.Dense.FLOPs))
 			cparams = append(cparams, float64(d.Compact.Params)/float64(d.Dense.Params))
 		}
