@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -228,7 +229,7 @@ func TestHostileInputs(t *testing.T) {
 		switch {
 		case code == exit.Internal || strings.Contains(msg, "panic") || strings.Contains(msg, "fatal error") || strings.Contains(msg, "goroutine "):
 			t.Errorf("%s %s: crashed (exit %d):\n%s", c.cmd, c.name, code, msg)
-		case !containsInt(c.ok, code):
+		case !slices.Contains(c.ok, code):
 			t.Errorf("%s %s: exit %d, want one of %v\n%s", c.cmd, c.name, code, c.ok, msg)
 		case code != 0 && !containsAll(msg, c.names):
 			t.Errorf("%s %s: message does not name %q:\n%s", c.cmd, c.name, c.names, msg)
@@ -262,15 +263,6 @@ func diffSnapshots(a, b map[string]string) int {
 		}
 	}
 	return n
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func containsAll(s string, subs []string) bool {

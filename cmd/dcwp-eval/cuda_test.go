@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,7 +127,7 @@ func TestCUDAProviderBuilds(t *testing.T) {
 			}
 			for _, n := range needed {
 				named := strings.Contains(stderr, " "+n+" (") // in the list: ": libcuda.so.1 (the NVIDIA driver's library…), …"
-				if want := contains(c.missing, n); named != want {
+				if want := slices.Contains(c.missing, n); named != want {
 					t.Errorf("%s named as missing: %v, want %v:\n%s", n, named, want, stderr)
 				}
 			}
@@ -224,13 +225,4 @@ func loaderMisses(t *testing.T, names []string, dir string) []string {
 		}
 	}
 	return miss
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
